@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package vmio needs to build, test and benchmark.
+# Idempotent; needs root (or sudo). Run by setup.sh and .ci/run.
+set -euo pipefail
+packages=(
+	# build
+	gcc meson ninja-build pkg-config
+	liburing-dev libnuma-dev libjansson-dev libmicrohttpd-dev libxml2-dev
+	libvirt-dev libcmocka-dev
+	# fuzzing and sanitizers
+	clang libclang-rt-14-dev
+	# guests and the peer: QEMU (ships qemu-storage-daemon), a kernel to boot,
+	# busybox and fio for the guest's initramfs
+	qemu-system-x86 qemu-utils linux-image-amd64 busybox-static fio cpio
+	# reports, metrics checks, libvirt XML validation
+	gnuplot-nox prometheus libvirt-clients curl jq bc
+)
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} = 0 ]; then
+	echo "deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

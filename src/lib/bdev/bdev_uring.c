@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io_uring backend on a regular file or a block device. Reads and writes go
+ * from guest memory straight to the file (readv/writev, O_DIRECT by
+ * default); FLUSH is fdatasync; DISCARD and WRITE_ZEROES are fallocate.
+ * Every operation is queued on the channel's reactor ring and submitted
+ * with the rest of the pass in one io_uring_enter.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "bdev/bdev.h"
+#include "util/log.h"
+
+static const char *fs_name(long type)
+{
+	switch (type) {
+	case TMPFS_MAGIC: return "tmpfs";
+	case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
+	case EXT4_SUPER_MAGIC: return "ext4";
+	case XFS_SUPER_MAGIC: return "xfs";
+	case BTRFS_SUPER_MAGIC: return "btrfs";
+	case NFS_SUPER_MAGIC: return "nfs";
+	case 0x65735546: return "fuse";
+	case 0x01021997: return "9p";
+	default: return "this file system";
+	}
+}
+
+/* Skips the first n bytes of an iovec array, in place. */
+static void iov_advance(struct iovec **iov, unsigned int *cnt, uint64_t n)
+{
+	while (*cnt && n >= (*iov)->iov_len) {
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*cnt)--;
+	}
+	if (*cnt && n) {
+		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
+		(*iov)->iov_len -= n;
+	}
+}
+
+static void uring_queue(struct bdev_channel *ch, struct bdev_io *io);
+
+static void uring_done(struct uring_op *op, int res)
+{
+	struct bdev_io *io = (struct bdev_io *)op;
+
+	if (res < 0) {
+		/* Some file systems cannot zero a range in place; punching a
+		 * hole reads back as zeroes too. */
+		if (res == -EOPNOTSUPP && io->op == BDEV_OP_WRITE_ZEROES &&
+		    !io->may_unmap) {
+			io->may_unmap = true;
+			uring_queue(io->ch, io);
+			return;
+		}
+		bdev_io_complete(io, res);
+		return;
+	}
+	if (io->op != BDEV_OP_READ && io->op != BDEV_OP_WRITE) {
+		bdev_io_complete(io, 0);
+		return;
+	}
+	if (res == 0) {
+		/* End of file inside the disk: the image was truncated under
+		 * us. Never report a short read as success. */
+		bdev_io_complete(io, -EIO);
+		return;
+	}
+	io->done += (uint64_t)res;
+	if (io->done >= io->len) {
+		bdev_io_complete(io, 0);
+		return;
+	}
+	iov_advance(&io->iov, &io->iovcnt, (uint64_t)res);
+	uring_queue(io->ch, io);
+}
+
+static void uring_queue(struct bdev_channel *ch, struct bdev_io *io)
+{
+	struct io_uring_sqe *sqe = reactor_get_sqe(ch->reactor);
+	int fd = ch->bdev->fd;
+	uint64_t off = io->offset + io->done;
+
+	if (!sqe) {
+		bdev_io_complete(io, -EAGAIN);
+		return;
+	}
+	switch (io->op) {
+	case BDEV_OP_READ:
+		io_uring_prep_readv(sqe, fd, io->iov, io->iovcnt, off);
+		break;
+	case BDEV_OP_WRITE:
+		io_uring_prep_writev(sqe, fd, io->iov, io->iovcnt, off);
+		if (io->fua)
+			sqe->rw_flags = RWF_DSYNC;
+		break;
+	case BDEV_OP_FLUSH:
+		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+		break;
+	case BDEV_OP_DISCARD:
+		io_uring_prep_fallocate(sqe, fd,
+					FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					io->offset, io->len);
+		break;
+	case BDEV_OP_WRITE_ZEROES:
+		io_uring_prep_fallocate(sqe, fd,
+					(io->may_unmap ? FALLOC_FL_PUNCH_HOLE
+						       : FALLOC_FL_ZERO_RANGE) |
+						FALLOC_FL_KEEP_SIZE,
+					io->offset, io->len);
+		break;
+	}
+	io->uop.done = uring_done;
+	io_uring_sqe_set_data(sqe, &io->uop);
+}
+
+static void uring_submit(struct bdev_channel *ch, struct bdev_io *io)
+{
+	uring_queue(ch, io);
+}
+
+static int uring_channel_open(struct bdev *b, struct reactor *r,
+			      struct bdev_channel **out)
+{
+	struct bdev_channel *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return -ENOMEM;
+	ch->bdev = b;
+	ch->reactor = r;
+	*out = ch;
+	return 0;
+}
+
+static void uring_channel_close(struct bdev_channel *ch)
+{
+	free(ch);
+}
+
+static int uring_resize(struct bdev *b, uint64_t size)
+{
+	if (b->is_blockdev)
+		return -EOPNOTSUPP;
+	if (size < b->size)
+		return -EINVAL; /* shrinking would destroy guest data */
+	if (ftruncate(b->fd, (off_t)size) < 0)
+		return -errno;
+	b->size = size;
+	return 0;
+}
+
+static void uring_destroy(struct bdev *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->path);
+	free(b);
+}
+
+static const struct bdev_ops uring_ops = {
+	.name = "uring",
+	.channel_open = uring_channel_open,
+	.channel_close = uring_channel_close,
+	.submit = uring_submit,
+	.resize = uring_resize,
+	.destroy = uring_destroy,
+};
+
+/* Opens the image; explains O_DIRECT refusals by naming the file system. */
+static int open_image(const struct bdev_open_opts *o)
+{
+	int flags = (o->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+		    (o->direct ? O_DIRECT : 0);
+	int fd;
+
+	if (o->size && !o->ro)
+		flags |= O_CREAT;
+	fd = open(o->path, flags, 0600);
+	if (fd >= 0)
+		return fd;
+	if (errno == EINVAL && o->direct) {
+		struct statfs sfs;
+		char dir[4096];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", o->path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			strcpy(dir, ".");
+		if (statfs(dir, &sfs) == 0)
+			log_error("%s: %s refuses O_DIRECT; put the image on a "
+				  "file system that supports it, or pass "
+				  "direct=off (the host page cache then holds "
+				  "guest data)", o->path, fs_name(sfs.f_type));
+		else
+			log_error("%s: O_DIRECT refused; pass direct=off",
+				  o->path);
+		return -EINVAL;
+	}
+	log_error("cannot open disk image %s: %s", o->path, strerror(errno));
+	return -errno;
+}
+
+static int size_image(struct bdev *b, const struct bdev_open_opts *o)
+{
+	struct stat st;
+
+	if (fstat(b->fd, &st) < 0)
+		return -errno;
+	b->dev_id = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+	if (S_ISBLK(st.st_mode)) {
+		int lbs = 512;
+
+		b->is_blockdev = true;
+		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0)
+			return -errno;
+		if (o->direct && ioctl(b->fd, BLKSSZGET, &lbs) == 0)
+			b->align = (uint32_t)lbs;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_error("%s is neither a regular file nor a block device",
+			  o->path);
+		return -EINVAL;
+	}
+	b->size = (uint64_t)st.st_size;
+	if (o->size > b->size) {
+		if (ftruncate(b->fd, (off_t)o->size) < 0) {
+			log_error("cannot grow %s to %llu bytes: %s", o->path,
+				  (unsigned long long)o->size, strerror(errno));
+			return -errno;
+		}
+		b->size = o->size;
+	}
+	return 0;
+}
+
+int bdev_uring_open(const struct bdev_open_opts *opts, struct bdev **out)
+{
+	struct bdev *b;
+	int ret;
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->ops = &uring_ops;
+	b->ro = opts->ro;
+	b->direct = opts->direct;
+	b->align = opts->direct ? 512 : 1;
+	b->path = strdup(opts->path);
+	b->fd = open_image(opts);
+	if (b->fd < 0) {
+		ret = b->fd;
+		goto err;
+	}
+	ret = size_image(b, opts);
+	if (ret)
+		goto err;
+	*out = b;
+	return 0;
+err:
+	uring_destroy(b);
+	return ret;
+}

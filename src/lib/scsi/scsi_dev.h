@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-scsi device model over vhost-user: one target with several
+ * logical units, each on its own backend. Vring 0 is the control queue
+ * (task management), vring 1 the event queue (hotplug notices), vrings 2
+ * and up are request queues, each owned by one reactor, with the same data
+ * path as virtio-blk: chains decoded in place, I/O straight on guest
+ * memory, completions published once per reactor pass.
+ */
+#ifndef VMIO_SCSI_SCSI_DEV_H
+#define VMIO_SCSI_SCSI_DEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bdev/bdev.h"
+#include "engine/reactor.h"
+#include "scsi/scsi_cmd.h"
+#include "vhost/vu_dev.h"
+
+/* Request queues a device may have (two vrings go to control and events). */
+#define SCSI_MAX_REQ_QUEUES (VU_MAX_QUEUES - 2)
+
+struct scsi_lun_opts {
+	uint16_t lun;           /* its number, < SCSI_MAX_LUNS */
+	struct bdev *bdev;      /* the device owns it once created */
+	bool ro;
+	uint32_t block_size;    /* 512 or 4096; 0: 4096 if O_DIRECT needs it */
+};
+
+struct scsi_dev_opts {
+	const char *id;
+	const char *socket;
+	unsigned int num_queues;          /* request queues */
+	const struct scsi_lun_opts *luns;
+	unsigned int nluns;
+	struct reactor *const *reactors;  /* queues are spread over these */
+	unsigned int nreactors;
+	unsigned int first_reactor;       /* control, events, request 0 */
+};
+
+struct scsi_dev_stats {
+	uint64_t cmds;          /* SCSI commands answered */
+	uint64_t reads, writes, flushes, unmaps;
+	uint64_t bytes_read, bytes_written;
+	uint64_t check_conditions;
+	uint64_t bad_requests;  /* chains or headers we could not serve */
+	uint64_t tmfs;
+	uint64_t events;        /* posted on the event queue */
+	uint64_t events_dropped;
+	uint64_t inflight;
+};
+
+struct scsi_dev;
+
+/* Creates the device and its listening socket. On success the device owns
+ * every LUN's bdev; on failure the caller still does. */
+int scsi_dev_create(const struct scsi_dev_opts *opts, struct scsi_dev **out);
+/* Disconnects the front-end (waiting for in-flight I/O), frees it all. */
+void scsi_dev_destroy(struct scsi_dev *d);
+
+struct vu_dev *scsi_dev_vu(struct scsi_dev *d);
+const char *scsi_dev_id(const struct scsi_dev *d);
+unsigned int scsi_dev_nluns(const struct scsi_dev *d);
+void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out);
+
+/*
+ * Runtime hotplug (control thread). Adding opens the LUN on every running
+ * queue, then tells the guest to rescan (a TRANSPORT_RESET/RESCAN event).
+ * Removing refuses new commands to the LUN, waits for its in-flight ones,
+ * closes it and posts TRANSPORT_RESET/REMOVED. Both return 0 or -errno
+ * (-EEXIST, -ENOENT, -EINVAL) with a logged reason.
+ */
+int scsi_dev_lun_add(struct scsi_dev *d, const struct scsi_lun_opts *lo);
+int scsi_dev_lun_remove(struct scsi_dev *d, uint16_t lun);
+
+#endif

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Adding and removing logical units while the guest runs. Reactors read
+ * the LUN table without locks, so a LUN is published only once every
+ * running request queue has a backend channel for it, and unpublished in
+ * three steps: mark it removed, let every reactor finish the pass that
+ * might have started a command on it, wait for those commands, and only
+ * then close its channels and free it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scsi/scsi_internal.h"
+#include "util/log.h"
+
+struct lun_call {
+	struct scsi_queue *q;
+	struct scsi_lun *lun;
+	int ret;
+};
+
+static void open_on_reactor(void *arg)
+{
+	struct lun_call *c = arg;
+	struct bdev *b = c->lun->bdev;
+
+	c->ret = b->ops->channel_open(b, c->q->reactor,
+				      &c->q->ch[c->lun->props.lun]);
+}
+
+static void close_on_reactor(void *arg)
+{
+	struct lun_call *c = arg;
+	struct bdev_channel **ch = &c->q->ch[c->lun->props.lun];
+
+	if (*ch)
+		(*ch)->bdev->ops->channel_close(*ch);
+	*ch = NULL;
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+/* Runs fn on the reactor of every running request queue (fn NULL: just
+ * waits for each to finish its current pass). */
+static int each_queue(struct scsi_dev *d, struct scsi_lun *l,
+		      void (*fn)(void *))
+{
+	for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++) {
+		struct lun_call c = { &d->queues[i], l, 0 };
+
+		if (!c.q->attached)
+			continue;
+		reactor_call(c.q->reactor, fn ? fn : nothing, &c);
+		if (c.ret)
+			return c.ret;
+	}
+	return 0;
+}
+
+int scsi_dev_lun_add(struct scsi_dev *d, const struct scsi_lun_opts *lo)
+{
+	struct scsi_lun *l = NULL;
+	int ret;
+
+	if (lo->lun < SCSI_MAX_LUNS && d->luns[lo->lun]) {
+		log_error("scsi %s: LUN %u already exists", d->id, lo->lun);
+		return -EEXIST;
+	}
+	ret = scsi_lun_create(d, lo, &l);
+	if (ret)
+		return ret;
+	ret = each_queue(d, l, open_on_reactor);
+	if (ret) {
+		log_error("scsi %s: LUN %u: cannot open its backend on every "
+			  "queue: %s", d->id, lo->lun, strerror(-ret));
+		for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++) {
+			struct lun_call c = { &d->queues[i], l, 0 };
+
+			if (c.q->attached)
+				reactor_call(c.q->reactor, close_on_reactor, &c);
+		}
+		free(l);
+		return ret;
+	}
+	__atomic_store_n(&d->luns[lo->lun], l, __ATOMIC_RELEASE);
+	log_info("scsi %s: LUN %u added (%llu blocks of %u bytes%s)", d->id,
+		 lo->lun, (unsigned long long)l->props.nblocks,
+		 l->props.block_size, l->props.ro ? ", read-only" : "");
+	scsi_event_post(d, VIRTIO_SCSI_T_TRANSPORT_RESET,
+			VIRTIO_SCSI_EVT_RESET_RESCAN, lo->lun);
+	return 0;
+}
+
+int scsi_dev_lun_remove(struct scsi_dev *d, uint16_t lun)
+{
+	struct scsi_lun *l = lun < SCSI_MAX_LUNS ? d->luns[lun] : NULL;
+	unsigned int waited_ms = 0;
+
+	if (!l) {
+		log_error("scsi %s: there is no LUN %u to remove", d->id, lun);
+		return -ENOENT;
+	}
+	__atomic_store_n(&l->removed, true, __ATOMIC_RELEASE);
+	/* After this, every command that saw the LUN is counted in
+	 * inflight (control and events share request queue 0's reactor). */
+	each_queue(d, l, NULL);
+	while (__atomic_load_n(&l->inflight, __ATOMIC_ACQUIRE)) {
+		usleep(1000);
+		if (++waited_ms % 5000 == 0)
+			log_warn("scsi %s: LUN %u: still waiting for %u "
+				 "commands to finish before removing it",
+				 d->id, lun, l->inflight);
+	}
+	each_queue(d, l, close_on_reactor);
+	__atomic_store_n(&d->luns[lun], NULL, __ATOMIC_RELEASE);
+	/* The control queue may have loaded the pointer in its last pass. */
+	each_queue(d, l, NULL);
+	bdev_destroy(l->bdev);
+	free(l);
+	log_info("scsi %s: LUN %u removed", d->id, lun);
+	scsi_event_post(d, VIRTIO_SCSI_T_TRANSPORT_RESET,
+			VIRTIO_SCSI_EVT_RESET_REMOVED, lun);
+	return 0;
+}

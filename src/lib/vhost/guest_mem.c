@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+#include "vhost/guest_mem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "util/log.h"
+
+void guest_mem_init(struct guest_mem *mem)
+{
+	mem->nregions = 0;
+}
+
+static void region_unmap(struct guest_mem_region *r)
+{
+	if (r->map_base)
+		munmap(r->map_base, r->map_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->map_base = NULL;
+	r->fd = -1;
+}
+
+void guest_mem_clear(struct guest_mem *mem)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++)
+		region_unmap(&mem->regions[i]);
+	mem->nregions = 0;
+}
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
+			   uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Index at which a region starting at gpa keeps the table sorted. */
+static unsigned int insert_pos(const struct guest_mem *mem, uint64_t gpa)
+{
+	unsigned int lo = 0, hi = mem->nregions;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (mem->regions[mid].gpa < gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool fd_is_hugetlbfs(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC;
+}
+
+int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size,
+		  uint64_t qva, uint64_t mmap_offset, int fd)
+{
+	struct guest_mem_region *r;
+	unsigned int pos;
+	uint64_t map_len;
+	struct stat st;
+	void *base;
+
+	if (size == 0 || gpa + size < gpa || qva + size < qva ||
+	    mmap_offset + size < mmap_offset || size > SIZE_MAX / 2)
+		return -EINVAL;
+	if (mem->nregions >= GUEST_MEM_MAX_REGIONS)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < mem->nregions; i++)
+		if (ranges_overlap(gpa, size, mem->regions[i].gpa,
+				   mem->regions[i].size))
+			return -EINVAL;
+
+	map_len = mmap_offset + size;
+	/* A region past the end of its file would map, then SIGBUS the first
+	 * time a reactor touched it (found by fuzzing). */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size < map_len)
+		return -EINVAL;
+	/* MAP_NORESERVE: the memory is the guest's, already accounted to it. */
+	base = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+
+	pos = insert_pos(mem, gpa);
+	memmove(&mem->regions[pos + 1], &mem->regions[pos],
+		(mem->nregions - pos) * sizeof(mem->regions[0]));
+	r = &mem->regions[pos];
+	r->gpa = gpa;
+	r->size = size;
+	r->qva = qva;
+	r->mmap_offset = mmap_offset;
+	r->map_base = base;
+	r->map_len = map_len;
+	r->hva = (uint8_t *)base + mmap_offset;
+	r->fd = fd;
+	r->hugepages = fd_is_hugetlbfs(fd);
+	mem->nregions++;
+	return 0;
+}
+
+int guest_mem_remove(struct guest_mem *mem, uint64_t gpa, uint64_t size)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		struct guest_mem_region *r = &mem->regions[i];
+
+		if (r->gpa != gpa || r->size != size)
+			continue;
+		region_unmap(r);
+		memmove(r, r + 1, (mem->nregions - i - 1) * sizeof(*r));
+		mem->nregions--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+const struct guest_mem_region *guest_mem_find(const struct guest_mem *mem,
+					      uint64_t gpa)
+{
+	unsigned int lo = 0, hi = mem->nregions;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct guest_mem_region *r = &mem->regions[mid];
+
+		if (gpa < r->gpa)
+			hi = mid;
+		else if (gpa - r->gpa >= r->size)
+			lo = mid + 1;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+int guest_mem_gpa_to_iov(const struct guest_mem *mem, uint64_t gpa,
+			 uint64_t len, struct iovec *iov, unsigned int *niov,
+			 unsigned int max_iov)
+{
+	if (gpa + len < gpa)
+		return -EFAULT;
+	while (len > 0) {
+		const struct guest_mem_region *r = guest_mem_find(mem, gpa);
+		uint64_t off, chunk;
+
+		if (!r)
+			return -EFAULT;
+		if (*niov >= max_iov)
+			return -E2BIG;
+		off = gpa - r->gpa;
+		chunk = r->size - off;
+		if (chunk > len)
+			chunk = len;
+		iov[*niov].iov_base = r->hva + off;
+		iov[*niov].iov_len = chunk;
+		(*niov)++;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+void *guest_mem_qva_to_hva(const struct guest_mem *mem, uint64_t qva,
+			   uint64_t len)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+
+		if (qva >= r->qva && qva - r->qva < r->size &&
+		    len <= r->size - (qva - r->qva))
+			return r->hva + (qva - r->qva);
+	}
+	return NULL;
+}

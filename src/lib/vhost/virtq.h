@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Split virtqueue, device side: pop descriptor chains from the avail ring
+ * as host iovecs (translated in place, zero copy), push completions to the
+ * used ring, and decide when the driver wants an interrupt (EVENT_IDX).
+ *
+ * Everything here reads memory a guest writes concurrently, so each guest
+ * field is read once into a local before it is checked and used, every
+ * index is bounded, and chains are walked with a step budget (no loops).
+ */
+#ifndef VMIO_VHOST_VIRTQ_H
+#define VMIO_VHOST_VIRTQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <linux/virtio_ring.h>
+
+#include "vhost/guest_mem.h"
+#include "vhost/inflight.h"
+
+/* Largest split ring the virtio spec allows. */
+#define VIRTQ_MAX_SIZE 32768
+/* Longest indirect table we accept (Linux uses at most seg_max + 2). */
+#define VIRTQ_MAX_INDIRECT 4096
+
+struct virtq {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	const struct guest_mem *mem;
+	uint16_t size;           /* entries; 0 while unconfigured */
+	uint16_t last_avail_idx; /* next avail entry we will pop */
+	uint16_t used_idx;       /* our copy of used->idx, incl. unpublished */
+	uint16_t signalled_used; /* used_idx when we last notified */
+	bool signalled_used_valid;
+	bool event_idx;          /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect;           /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	bool broken;             /* ring corrupt: stop serving it */
+	const char *broken_reason;
+
+	/* Inflight tracking (NULL region: off). */
+	struct inflight_queue *inflight;
+	uint64_t inflight_counter;
+	uint16_t *resubmit;      /* heads to serve again, oldest first */
+	unsigned int nresubmit, resubmit_pos;
+	uint16_t *batch;         /* heads pushed since the last publish */
+	unsigned int nbatch;
+};
+
+/* A popped chain: iov[0..n_out) are device-readable, iov[n_out..n_out+n_in)
+ * are device-writable. */
+struct virtq_chain {
+	struct iovec *iov;
+	unsigned int max_iov;
+	unsigned int n_out;
+	unsigned int n_in;
+	uint16_t head;
+	int error; /* 0, or why the chain is unusable (-EFAULT, -ELOOP, ...) */
+};
+
+/* Points vq at rings given by front-end virtual addresses (as
+ * SET_VRING_ADDR sends them). -EFAULT if a ring is not wholly inside guest
+ * memory, -EINVAL for a misaligned ring or a bad size. */
+int virtq_map(struct virtq *vq, const struct guest_mem *mem, uint16_t size,
+	      uint64_t desc_qva, uint64_t avail_qva, uint64_t used_qva);
+
+/*
+ * Pops the next chain. Returns 1 with *c filled (c->error set when the chain
+ * itself is malformed: complete it with virtq_push(len 0) and move on),
+ * 0 when the ring is empty, or -EIO when the ring is corrupt (vq->broken is
+ * then set and the queue must stop).
+ */
+int virtq_pop(struct virtq *vq, struct virtq_chain *c);
+
+/* virtq_pop in two steps, for callers whose iovec storage depends on the
+ * head (one request slot per descriptor head): take the next head (1, 0 or
+ * -EIO as above), then map its chain into c->iov. */
+int virtq_next_head(struct virtq *vq, uint16_t *head);
+void virtq_map_chain(struct virtq *vq, uint16_t head, struct virtq_chain *c);
+
+static inline void virtq_publish(struct virtq *vq);
+
+/* Records a completion; invisible to the driver until virtq_publish(). */
+static inline void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
+{
+	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+
+	e->id = head;
+	e->len = len;
+	vq->used_idx++;
+	if (vq->inflight) {
+		vq->batch[vq->nbatch++] = head;
+		/* A full batch is published at once: its flags can only be
+		 * cleared after that (found by fuzzing: more pushes than
+		 * ring entries between two publishes overflowed it). */
+		if (vq->nbatch == vq->size)
+			virtq_publish(vq);
+	}
+}
+
+void virtq_inflight_batch_done(struct virtq *vq);
+
+/* Makes pushed completions visible to the driver. */
+static inline void virtq_publish(struct virtq *vq)
+{
+	__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+	if (vq->inflight)
+		virtq_inflight_batch_done(vq);
+}
+
+/*
+ * Starts tracking in-flight heads in region (shared memory from
+ * SET_INFLIGHT_FD). A region left by an earlier back-end is recovered:
+ * heads whose completion reached the used ring are cleared, the rest are
+ * queued for resubmission (virtq_next_head returns them first, in their
+ * original order) and last_avail_idx is set past them. Call after
+ * virtq_map with used_idx read from the ring. Returns 0 or -ENOMEM.
+ */
+int virtq_inflight_attach(struct virtq *vq, struct inflight_queue *region);
+void virtq_inflight_detach(struct virtq *vq);
+
+/* After virtq_publish(): does the driver want an interrupt now? */
+bool virtq_should_notify(struct virtq *vq);
+
+/* True when the driver has made buffers available that we have not popped. */
+static inline bool virtq_has_work(const struct virtq *vq)
+{
+	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) !=
+	       vq->last_avail_idx;
+}
+
+/* Ask for (or stop asking for) kicks. After enabling, re-check
+ * virtq_has_work(): buffers added before the driver saw the change would
+ * otherwise wait for the next kick. */
+void virtq_kicks_enable(struct virtq *vq);
+void virtq_kicks_disable(struct virtq *vq);
+
+void virtq_mark_broken(struct virtq *vq, const char *reason);
+
+#endif

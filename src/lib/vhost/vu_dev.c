@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/* vhost-user device lifecycle: socket, connection, vring start/stop. The
+ * per-message handlers live in vu_msg.c. */
+#include "vhost/vu_dev.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vhost/vu_internal.h"
+#include "vhost/vu_socket.h"
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void vring_reset(struct vu_vring *v)
+{
+	close_fd(&v->kick_fd);
+	close_fd(&v->call_fd);
+	close_fd(&v->err_fd);
+	memset(v, 0, sizeof(*v));
+	v->kick_fd = v->call_fd = v->err_fd = -1;
+	v->base_pending = true;
+}
+
+int vu_dev_create(struct vu_dev **out, const char *name,
+		  const char *socket_path, unsigned int num_queues,
+		  const struct vu_dev_ops *ops, void *priv)
+{
+	struct vu_dev *dev;
+	int ret = -ENOMEM;
+
+	if (num_queues == 0 || num_queues > VU_MAX_QUEUES)
+		return -EINVAL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->name = strdup(name);
+	dev->socket_path = strdup(socket_path);
+	dev->mem = calloc(1, sizeof(*dev->mem));
+	dev->vrings = calloc(num_queues, sizeof(*dev->vrings));
+	if (!dev->name || !dev->socket_path || !dev->mem || !dev->vrings)
+		goto err;
+	dev->ops = ops;
+	dev->priv = priv;
+	dev->num_queues = num_queues;
+	dev->conn_fd = -1;
+	dev->backend_req_fd = -1;
+	dev->rx.reply_fd = -1;
+	guest_mem_init(dev->mem);
+	for (unsigned int i = 0; i < num_queues; i++) {
+		dev->vrings[i].kick_fd = dev->vrings[i].call_fd = -1;
+		dev->vrings[i].err_fd = -1;
+		vring_reset(&dev->vrings[i]);
+	}
+	dev->listen_fd = vu_socket_listen(socket_path);
+	if (dev->listen_fd < 0) {
+		ret = dev->listen_fd;
+		goto err;
+	}
+	*out = dev;
+	return 0;
+err:
+	free(dev->vrings);
+	free(dev->mem);
+	free(dev->socket_path);
+	free(dev->name);
+	free(dev);
+	return ret;
+}
+
+void vu_dev_destroy(struct vu_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->conn_fd >= 0)
+		vu_dev_disconnect(dev, "device removed");
+	close_fd(&dev->listen_fd);
+	unlink(dev->socket_path);
+	free(dev->vrings);
+	free(dev->mem);
+	free(dev->socket_path);
+	free(dev->name);
+	free(dev);
+}
+
+int vu_dev_accept(struct vu_dev *dev)
+{
+	int fd = accept4(dev->listen_fd, NULL, NULL,
+			 SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (dev->conn_fd >= 0) {
+		/* One front-end per device: a second would fight the first
+		 * over the same rings. */
+		log_warn("disk %s: refused a second connection on %s while a "
+			 "front-end is connected", dev->name, dev->socket_path);
+		close(fd);
+		return 0;
+	}
+	dev->conn_fd = fd;
+	dev->connections++;
+	dev->rx.have = 0;
+	dev->rx.nfds = 0;
+	dev->rx.reply_fd = -1;
+	log_info("disk %s: front-end connected on %s", dev->name,
+		 dev->socket_path);
+	if (dev->ops->connected)
+		dev->ops->connected(dev);
+	return 1;
+}
+
+bool vu_vring_ready(const struct vu_dev *dev, const struct vu_vring *v)
+{
+	return !v->started && v->kick_set && v->addr_set && v->num &&
+	       !v->disabled && dev->mem->nregions > 0;
+}
+
+void vu_vring_start(struct vu_dev *dev, unsigned int idx)
+{
+	struct vu_vring *v = &dev->vrings[idx];
+	int ret;
+
+	if (!vu_vring_ready(dev, v))
+		return;
+	ret = virtq_map(&v->vq, dev->mem, v->num, v->desc_qva, v->avail_qva,
+			v->used_qva);
+	if (ret) {
+		log_error("disk %s: vring %u addresses are not inside guest "
+			  "memory or misaligned; the queue stays stopped",
+			  dev->name, idx);
+		return;
+	}
+	if (v->base_pending) {
+		v->vq.last_avail_idx = v->base;
+		v->vq.used_idx = __atomic_load_n(&v->vq.used->idx,
+						 __ATOMIC_ACQUIRE);
+		v->base_pending = false;
+	}
+	if (dev->inflight_base) {
+		ret = vu_vring_attach_inflight(dev, idx);
+		if (ret)
+			return;
+	}
+	v->vq.event_idx = vu_dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
+	v->vq.indirect = vu_dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
+	ret = dev->ops->queue_start(dev, idx);
+	if (ret) {
+		log_error("disk %s: cannot start vring %u: %s", dev->name, idx,
+			  strerror(-ret));
+		virtq_inflight_detach(&v->vq);
+		return;
+	}
+	v->started = true;
+	log_debug("disk %s: vring %u started (size %u, avail %u, used %u)",
+		  dev->name, idx, v->num, v->vq.last_avail_idx, v->vq.used_idx);
+}
+
+void vu_vring_stop(struct vu_dev *dev, unsigned int idx)
+{
+	struct vu_vring *v = &dev->vrings[idx];
+
+	if (!v->started)
+		return;
+	dev->ops->queue_stop(dev, idx);
+	virtq_inflight_detach(&v->vq);
+	v->started = false;
+}
+
+int vu_vring_attach_inflight(struct vu_dev *dev, unsigned int idx)
+{
+	struct vu_vring *v = &dev->vrings[idx];
+	size_t qbytes = inflight_queue_bytes(dev->inflight_queue_size);
+	int ret;
+
+	if (idx >= dev->inflight_num_queues ||
+	    v->num > dev->inflight_queue_size) {
+		log_error("disk %s: vring %u (size %u) does not fit the inflight "
+			  "region (%u queues of %u); the queue stays stopped",
+			  dev->name, idx, v->num, dev->inflight_num_queues,
+			  dev->inflight_queue_size);
+		return -EINVAL;
+	}
+	ret = virtq_inflight_attach(&v->vq, (struct inflight_queue *)
+				    ((uint8_t *)dev->inflight_base + idx * qbytes));
+	if (ret)
+		log_error("disk %s: vring %u: cannot track in-flight requests: %s",
+			  dev->name, idx, strerror(-ret));
+	return ret;
+}
+
+void vu_dev_inflight_unmap(struct vu_dev *dev)
+{
+	if (dev->inflight_base)
+		munmap(dev->inflight_base, dev->inflight_size);
+	dev->inflight_base = NULL;
+	dev->inflight_size = 0;
+	dev->inflight_num_queues = dev->inflight_queue_size = 0;
+}
+
+void vu_dev_stop_all(struct vu_dev *dev, bool *was_started)
+{
+	for (unsigned int i = 0; i < dev->num_queues; i++) {
+		if (was_started)
+			was_started[i] = dev->vrings[i].started;
+		vu_vring_stop(dev, i);
+	}
+}
+
+void vu_dev_start_all(struct vu_dev *dev, const bool *was_started)
+{
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		if (!was_started || was_started[i])
+			vu_vring_start(dev, i);
+}
+
+void vu_dev_reset_vrings(struct vu_dev *dev)
+{
+	vu_dev_stop_all(dev, NULL);
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		vring_reset(&dev->vrings[i]);
+}
+
+void vu_dev_reset_state(struct vu_dev *dev)
+{
+	vu_dev_reset_vrings(dev);
+	guest_mem_clear(dev->mem);
+	vu_dev_inflight_unmap(dev);
+	close_fd(&dev->backend_req_fd);
+	dev->features = 0;
+	dev->protocol_features = 0;
+	dev->owner_set = false;
+}
+
+void vu_dev_disconnect(struct vu_dev *dev, const char *why)
+{
+	if (dev->conn_fd < 0)
+		return;
+	log_info("disk %s: front-end disconnected (%s)", dev->name, why);
+	vu_dev_reset_state(dev);
+	vu_rx_reset(&dev->rx);
+	close_fd(&dev->conn_fd);
+	if (dev->ops->disconnected)
+		dev->ops->disconnected(dev);
+}
+
+int vu_dev_conn_readable(struct vu_dev *dev)
+{
+	for (;;) {
+		const char *why = NULL;
+		int ret = vu_socket_recv(dev->conn_fd, &dev->rx, &why);
+
+		if (ret == 0)
+			return 0;
+		if (ret < 0) {
+			if (ret == -EPROTO) {
+				dev->msgs_rejected++;
+				log_error("disk %s: closing connection: %s",
+					  dev->name, why);
+			}
+			vu_dev_disconnect(dev, ret == -EPROTO ? why
+							      : "connection closed");
+			return -ECONNRESET;
+		}
+		ret = vu_msg_handle(dev, &dev->rx);
+		vu_rx_reset(&dev->rx);
+		if (ret < 0) {
+			vu_dev_disconnect(dev, "protocol error");
+			return -ECONNRESET;
+		}
+	}
+}
+
+int vu_dev_notify_config_change(struct vu_dev *dev)
+{
+	struct vhost_user_msg msg = { 0 };
+
+	if (dev->backend_req_fd < 0)
+		return -ENOTCONN;
+	msg.hdr.request = VHOST_USER_BACKEND_CONFIG_CHANGE_MSG;
+	msg.hdr.flags = VHOST_USER_VERSION;
+	msg.hdr.size = 0;
+	return vu_socket_send(dev->backend_req_fd, &msg, NULL, 0);
+}

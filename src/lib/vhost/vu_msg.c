@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vhost-user message handlers: one function per message, each reached only
+ * after the dispatcher has checked the payload size and the number of fds
+ * against the handler table, so handlers see well-formed messages and only
+ * judge their meaning.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vhost/vu_internal.h"
+#include "vhost/vu_socket.h"
+
+#define VU_SIZE_ANY UINT32_MAX
+
+/* Protocol features vu_dev implements for every device model. */
+#define VU_BASE_PROTOCOL_FEATURES                                              \
+	((1ull << VHOST_USER_PROTOCOL_F_MQ) |                                  \
+	 (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |                           \
+	 (1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ) |                         \
+	 (1ull << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                 \
+	 (1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |                      \
+	 (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE))
+
+/* What a handler tells the dispatcher. */
+enum {
+	VU_OK = 0,       /* done; ack success if asked */
+	VU_REPLY = 1,    /* msg now holds the reply payload: send it */
+};
+
+static uint64_t offered_features(const struct vu_dev *dev)
+{
+	return dev->ops->features | (1ull << VHOST_USER_F_PROTOCOL_FEATURES);
+}
+
+static uint64_t offered_protocol_features(const struct vu_dev *dev)
+{
+	return VU_BASE_PROTOCOL_FEATURES | dev->ops->protocol_features;
+}
+
+/* Takes ownership of fd i of the message (the rest are closed later). */
+static int take_fd(struct vu_rx *rx, unsigned int i)
+{
+	int fd = rx->fds[i];
+
+	rx->fds[i] = -1;
+	return fd;
+}
+
+static int reply_u64(struct vhost_user_msg *msg, uint64_t value)
+{
+	msg->payload.u64 = value;
+	msg->hdr.size = sizeof(uint64_t);
+	return VU_REPLY;
+}
+
+static int h_get_features(struct vu_dev *dev, struct vhost_user_msg *msg,
+			  struct vu_rx *rx)
+{
+	return reply_u64(msg, offered_features(dev));
+}
+
+static int h_set_features(struct vu_dev *dev, struct vhost_user_msg *msg,
+			  struct vu_rx *rx)
+{
+	uint64_t want = msg->payload.u64;
+
+	if (want & ~offered_features(dev)) {
+		log_error("disk %s: front-end acked features 0x%llx that were "
+			  "never offered (offered 0x%llx)", dev->name,
+			  (unsigned long long)want,
+			  (unsigned long long)offered_features(dev));
+		return -EINVAL;
+	}
+	dev->features = want;
+	return VU_OK;
+}
+
+static int h_set_owner(struct vu_dev *dev, struct vhost_user_msg *msg,
+		       struct vu_rx *rx)
+{
+	dev->owner_set = true;
+	return VU_OK;
+}
+
+static int h_reset(struct vu_dev *dev, struct vhost_user_msg *msg,
+		   struct vu_rx *rx)
+{
+	vu_dev_reset_state(dev);
+	return VU_OK;
+}
+
+/* RESET_DEVICE is a virtio reset: QEMU sends it on every guest reset of a
+ * vhost-user-scsi device and does not send memory or protocol features
+ * again, so only the rings go. */
+static int h_reset_device(struct vu_dev *dev, struct vhost_user_msg *msg,
+			  struct vu_rx *rx)
+{
+	vu_dev_reset_vrings(dev);
+	return VU_OK;
+}
+
+static int h_get_protocol_features(struct vu_dev *dev,
+				   struct vhost_user_msg *msg, struct vu_rx *rx)
+{
+	return reply_u64(msg, offered_protocol_features(dev));
+}
+
+static int h_set_protocol_features(struct vu_dev *dev,
+				   struct vhost_user_msg *msg, struct vu_rx *rx)
+{
+	uint64_t want = msg->payload.u64;
+
+	if (want & ~offered_protocol_features(dev))
+		return -EINVAL;
+	dev->protocol_features = want;
+	return VU_OK;
+}
+
+static int add_region(struct vu_dev *dev, const struct vhost_user_mem_region *r,
+		      int fd)
+{
+	int ret = guest_mem_add(dev->mem, r->guest_phys_addr, r->memory_size,
+				r->userspace_addr, r->mmap_offset, fd);
+
+	if (ret) {
+		log_error("disk %s: cannot map guest memory region gpa 0x%llx "
+			  "size 0x%llx: %s", dev->name,
+			  (unsigned long long)r->guest_phys_addr,
+			  (unsigned long long)r->memory_size, strerror(-ret));
+		close(fd);
+	}
+	return ret;
+}
+
+static int h_set_mem_table(struct vu_dev *dev, struct vhost_user_msg *msg,
+			   struct vu_rx *rx)
+{
+	const struct vhost_user_mem_table *t = &msg->payload.mem;
+	bool was_started[VU_MAX_QUEUES];
+	int ret = 0;
+
+	if (msg->hdr.size < 8 || t->nregions == 0 ||
+	    t->nregions > VHOST_USER_MEM_TABLE_MAX_REGIONS ||
+	    msg->hdr.size != 8 + t->nregions * sizeof(t->regions[0]) ||
+	    rx->nfds != t->nregions)
+		return -EPROTO;
+
+	/* Running rings point into the old table: stop them first. */
+	vu_dev_stop_all(dev, was_started);
+	guest_mem_clear(dev->mem);
+	for (unsigned int i = 0; i < t->nregions && !ret; i++)
+		ret = add_region(dev, &t->regions[i], take_fd(rx, i));
+	if (ret)
+		guest_mem_clear(dev->mem);
+	vu_dev_start_all(dev, was_started);
+	return ret;
+}
+
+static int h_get_max_mem_slots(struct vu_dev *dev, struct vhost_user_msg *msg,
+			       struct vu_rx *rx)
+{
+	return reply_u64(msg, GUEST_MEM_MAX_REGIONS);
+}
+
+static int h_add_mem_reg(struct vu_dev *dev, struct vhost_user_msg *msg,
+			 struct vu_rx *rx)
+{
+	bool was_started[VU_MAX_QUEUES];
+	int ret;
+
+	vu_dev_stop_all(dev, was_started);
+	ret = add_region(dev, &msg->payload.mem_reg.region, take_fd(rx, 0));
+	vu_dev_start_all(dev, was_started);
+	return ret;
+}
+
+static int h_rem_mem_reg(struct vu_dev *dev, struct vhost_user_msg *msg,
+			 struct vu_rx *rx)
+{
+	const struct vhost_user_mem_region *r = &msg->payload.mem_reg.region;
+	bool was_started[VU_MAX_QUEUES];
+	int ret;
+
+	vu_dev_stop_all(dev, was_started);
+	ret = guest_mem_remove(dev->mem, r->guest_phys_addr, r->memory_size);
+	/* A ring that lived in the removed region will not map again and
+	 * stays stopped, with a logged reason. */
+	vu_dev_start_all(dev, was_started);
+	if (ret)
+		log_warn("disk %s: front-end removed a memory region it never "
+			 "added (gpa 0x%llx)", dev->name,
+			 (unsigned long long)r->guest_phys_addr);
+	return ret;
+}
+
+/* The vring a state/addr message names, or NULL (logged) if out of range. */
+static struct vu_vring *msg_vring(struct vu_dev *dev, uint32_t index)
+{
+	if (index >= dev->num_queues) {
+		log_error("disk %s: front-end named vring %u; the device has %u",
+			  dev->name, index, dev->num_queues);
+		return NULL;
+	}
+	return &dev->vrings[index];
+}
+
+static int h_set_vring_num(struct vu_dev *dev, struct vhost_user_msg *msg,
+			   struct vu_rx *rx)
+{
+	struct vu_vring *v = msg_vring(dev, msg->payload.state.index);
+	uint32_t num = msg->payload.state.num;
+
+	if (!v)
+		return -EPROTO;
+	if (num == 0 || num > VIRTQ_MAX_SIZE || (num & (num - 1))) {
+		log_error("disk %s: vring size %u is not a power of two up to %u",
+			  dev->name, num, VIRTQ_MAX_SIZE);
+		return -EPROTO;
+	}
+	if (v->started)
+		return -EBUSY;
+	v->num = (uint16_t)num;
+	return VU_OK;
+}
+
+static int h_set_vring_addr(struct vu_dev *dev, struct vhost_user_msg *msg,
+			    struct vu_rx *rx)
+{
+	const struct vhost_user_vring_addr *a = &msg->payload.addr;
+	struct vu_vring *v = msg_vring(dev, a->index);
+	unsigned int idx = a->index;
+	bool restart;
+
+	if (!v)
+		return -EPROTO;
+	/* QEMU re-sends addresses on a running ring (e.g. to toggle dirty
+	 * logging): stop, update, restart where we were. */
+	restart = v->started;
+	vu_vring_stop(dev, idx);
+	v->desc_qva = a->desc_user_addr;
+	v->avail_qva = a->avail_user_addr;
+	v->used_qva = a->used_user_addr;
+	v->addr_set = true;
+	if (restart)
+		vu_vring_start(dev, idx);
+	return VU_OK;
+}
+
+static int h_set_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
+			    struct vu_rx *rx)
+{
+	struct vu_vring *v = msg_vring(dev, msg->payload.state.index);
+
+	if (!v)
+		return -EPROTO;
+	if (v->started)
+		return -EBUSY;
+	v->base = (uint16_t)msg->payload.state.num;
+	v->base_pending = true;
+	return VU_OK;
+}
+
+static int h_get_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
+			    struct vu_rx *rx)
+{
+	unsigned int idx = msg->payload.state.index;
+	struct vu_vring *v = msg_vring(dev, idx);
+
+	if (!v)
+		return -EPROTO;
+	/* Stopping waits for in-flight requests, so the index we return
+	 * covers everything that has been completed. */
+	vu_vring_stop(dev, idx);
+	msg->payload.state.num = v->vq.size ? v->vq.last_avail_idx : v->base;
+	msg->hdr.size = sizeof(msg->payload.state);
+	v->base = (uint16_t)msg->payload.state.num;
+	v->base_pending = true;
+	v->kick_set = false;
+	if (v->kick_fd >= 0)
+		close(v->kick_fd);
+	v->kick_fd = -1;
+	return VU_REPLY;
+}
+
+/* SET_VRING_KICK/CALL/ERR: index and "no fd" flag in the u64. */
+static int vring_fd_msg(struct vu_dev *dev, struct vhost_user_msg *msg,
+			struct vu_rx *rx, struct vu_vring **v, int *fd)
+{
+	uint64_t u = msg->payload.u64;
+	bool nofd = u & VHOST_USER_VRING_NOFD_MASK;
+
+	if (u & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK))
+		return -EPROTO;
+	*v = msg_vring(dev, u & VHOST_USER_VRING_IDX_MASK);
+	if (!*v || rx->nfds != (nofd ? 0u : 1u))
+		return -EPROTO;
+	*fd = nofd ? -1 : take_fd(rx, 0);
+	return 0;
+}
+
+static int h_set_vring_kick(struct vu_dev *dev, struct vhost_user_msg *msg,
+			    struct vu_rx *rx)
+{
+	unsigned int idx = msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
+	struct vu_vring *v;
+	int fd, ret;
+
+	ret = vring_fd_msg(dev, msg, rx, &v, &fd);
+	if (ret)
+		return ret;
+	vu_vring_stop(dev, idx);
+	if (v->kick_fd >= 0)
+		close(v->kick_fd);
+	v->kick_fd = fd;
+	v->kick_set = true;
+	/* A kick fd starts the ring (vhost-user.rst, "Starting and stopping
+	 * rings"); SET_VRING_ENABLE 0 can still hold it. */
+	vu_vring_start(dev, idx);
+	return VU_OK;
+}
+
+static int h_set_vring_call(struct vu_dev *dev, struct vhost_user_msg *msg,
+			    struct vu_rx *rx)
+{
+	unsigned int idx = msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
+	struct vu_vring *v;
+	bool restart;
+	int fd, ret;
+
+	ret = vring_fd_msg(dev, msg, rx, &v, &fd);
+	if (ret)
+		return ret;
+	/* QEMU swaps call fds on running rings (MSI-X masking). The reactor
+	 * must never write to a closed fd number, so swap while stopped. */
+	restart = v->started;
+	vu_vring_stop(dev, idx);
+	if (v->call_fd >= 0)
+		close(v->call_fd);
+	v->call_fd = fd;
+	if (restart)
+		vu_vring_start(dev, idx);
+	return VU_OK;
+}
+
+static int h_set_vring_err(struct vu_dev *dev, struct vhost_user_msg *msg,
+			   struct vu_rx *rx)
+{
+	struct vu_vring *v;
+	int fd, ret;
+
+	ret = vring_fd_msg(dev, msg, rx, &v, &fd);
+	if (ret)
+		return ret;
+	if (v->err_fd >= 0)
+		close(v->err_fd);
+	v->err_fd = fd;
+	return VU_OK;
+}
+
+static int h_get_queue_num(struct vu_dev *dev, struct vhost_user_msg *msg,
+			   struct vu_rx *rx)
+{
+	return reply_u64(msg, dev->num_queues);
+}
+
+static int h_set_vring_enable(struct vu_dev *dev, struct vhost_user_msg *msg,
+			      struct vu_rx *rx)
+{
+	unsigned int idx = msg->payload.state.index;
+	struct vu_vring *v = msg_vring(dev, idx);
+
+	if (!v || msg->payload.state.num > 1)
+		return -EPROTO;
+	v->disabled = !msg->payload.state.num;
+	if (v->disabled)
+		vu_vring_stop(dev, idx);
+	else
+		vu_vring_start(dev, idx);
+	return VU_OK;
+}
+
+static bool config_range_ok(const struct vhost_user_msg *msg)
+{
+	const struct vhost_user_config *c = &msg->payload.config;
+
+	return msg->hdr.size >= VHOST_USER_CONFIG_HDR_SIZE &&
+	       c->size <= VHOST_USER_MAX_CONFIG_SIZE &&
+	       msg->hdr.size == VHOST_USER_CONFIG_HDR_SIZE + c->size &&
+	       c->offset <= VHOST_USER_MAX_CONFIG_SIZE - c->size;
+}
+
+static int h_get_config(struct vu_dev *dev, struct vhost_user_msg *msg,
+			struct vu_rx *rx)
+{
+	struct vhost_user_config *c = &msg->payload.config;
+
+	if (!config_range_ok(msg))
+		return -EPROTO;
+	memset(c->payload, 0, c->size);
+	/* A failed read answers with no payload: QEMU reports the error. */
+	if (!dev->ops->get_config ||
+	    dev->ops->get_config(dev, c->payload, c->offset, c->size))
+		msg->hdr.size = 0;
+	return VU_REPLY;
+}
+
+static int h_set_config(struct vu_dev *dev, struct vhost_user_msg *msg,
+			struct vu_rx *rx)
+{
+	struct vhost_user_config *c = &msg->payload.config;
+
+	if (!config_range_ok(msg))
+		return -EPROTO;
+	if (!dev->ops->set_config)
+		return -ENOTSUP;
+	return dev->ops->set_config(dev, c->payload, c->offset, c->size);
+}
+
+static int h_set_backend_req_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
+				struct vu_rx *rx)
+{
+	if (dev->backend_req_fd >= 0)
+		close(dev->backend_req_fd);
+	dev->backend_req_fd = take_fd(rx, 0);
+	return VU_OK;
+}
+
+static bool inflight_geometry_ok(struct vu_dev *dev,
+				 const struct vhost_user_inflight *in)
+{
+	uint16_t qs = in->queue_size;
+
+	if (in->num_queues == 0 || in->num_queues > dev->num_queues || qs == 0 ||
+	    qs > VIRTQ_MAX_SIZE || (qs & (qs - 1))) {
+		log_error("disk %s: inflight region for %u queues of %u entries "
+			  "does not match the device (%u queues, power-of-two "
+			  "sizes)", dev->name, in->num_queues, qs,
+			  dev->num_queues);
+		return false;
+	}
+	return true;
+}
+
+/* Maps fd as the inflight region. Takes ownership of fd. */
+static int map_inflight(struct vu_dev *dev, int fd, uint64_t size,
+			uint64_t offset, const struct vhost_user_inflight *in)
+{
+	struct stat st;
+	void *base;
+
+	if (size < in->num_queues * inflight_queue_bytes(in->queue_size) ||
+	    offset + size < offset || size > (1ull << 30) ||
+	    /* Past the file's end it would map, then SIGBUS a reactor. */
+	    (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	     (uint64_t)st.st_size < offset + size)) {
+		close(fd);
+		return -EINVAL;
+	}
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)offset);
+	close(fd);
+	if (base == MAP_FAILED)
+		return -errno;
+	vu_dev_inflight_unmap(dev);
+	dev->inflight_base = base;
+	dev->inflight_size = size;
+	dev->inflight_num_queues = in->num_queues;
+	dev->inflight_queue_size = in->queue_size;
+	return 0;
+}
+
+static int h_get_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
+			     struct vu_rx *rx)
+{
+	struct vhost_user_inflight *in = &msg->payload.inflight;
+	bool was_started[VU_MAX_QUEUES];
+	uint64_t size;
+	int fd, ret;
+
+	if (!inflight_geometry_ok(dev, in))
+		return -EPROTO;
+	size = in->num_queues * inflight_queue_bytes(in->queue_size);
+	fd = memfd_create("vmio-inflight", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return -errno;
+	}
+	rx->reply_fd = dup(fd);
+	/* Running rings write into the old region: stop them while it is
+	 * replaced (found by fuzzing: GET_INFLIGHT_FD on a running ring). */
+	vu_dev_stop_all(dev, was_started);
+	ret = map_inflight(dev, fd, size, 0, in);
+	vu_dev_start_all(dev, was_started);
+	if (ret || rx->reply_fd < 0)
+		return ret ? ret : -EMFILE;
+	in->mmap_size = size;
+	in->mmap_offset = 0;
+	msg->hdr.size = sizeof(*in);
+	return VU_REPLY;
+}
+
+static int h_set_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
+			     struct vu_rx *rx)
+{
+	struct vhost_user_inflight *in = &msg->payload.inflight;
+	bool was_started[VU_MAX_QUEUES];
+	int ret;
+
+	if (!inflight_geometry_ok(dev, in))
+		return -EPROTO;
+	vu_dev_stop_all(dev, was_started);
+	ret = map_inflight(dev, take_fd(rx, 0), in->mmap_size, in->mmap_offset,
+			   in);
+	vu_dev_start_all(dev, was_started);
+	return ret;
+}
+
+struct vu_handler {
+	const char *name;
+	int (*fn)(struct vu_dev *dev, struct vhost_user_msg *msg,
+		  struct vu_rx *rx);
+	uint32_t size;   /* exact payload size, or VU_SIZE_ANY (checked by fn) */
+	uint8_t min_fds; /* fds the message must carry */
+	uint8_t max_fds;
+};
+
+#define U64 sizeof(uint64_t)
+#define STATE sizeof(struct vhost_user_vring_state)
+
+static const struct vu_handler handlers[VHOST_USER_MAX_REQUEST] = {
+	[VHOST_USER_GET_FEATURES] = { "GET_FEATURES", h_get_features, 0, 0, 0 },
+	[VHOST_USER_SET_FEATURES] = { "SET_FEATURES", h_set_features, U64, 0, 0 },
+	[VHOST_USER_SET_OWNER] = { "SET_OWNER", h_set_owner, 0, 0, 0 },
+	[VHOST_USER_RESET_OWNER] = { "RESET_OWNER", h_reset, 0, 0, 0 },
+	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", h_set_mem_table,
+				       VU_SIZE_ANY, 1, VHOST_USER_MAX_FDS },
+	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", h_set_vring_num, STATE, 0, 0 },
+	[VHOST_USER_SET_VRING_ADDR] = { "SET_VRING_ADDR", h_set_vring_addr,
+					sizeof(struct vhost_user_vring_addr), 0, 0 },
+	[VHOST_USER_SET_VRING_BASE] = { "SET_VRING_BASE", h_set_vring_base, STATE, 0, 0 },
+	[VHOST_USER_GET_VRING_BASE] = { "GET_VRING_BASE", h_get_vring_base, STATE, 0, 0 },
+	[VHOST_USER_SET_VRING_KICK] = { "SET_VRING_KICK", h_set_vring_kick, U64, 0, 1 },
+	[VHOST_USER_SET_VRING_CALL] = { "SET_VRING_CALL", h_set_vring_call, U64, 0, 1 },
+	[VHOST_USER_SET_VRING_ERR] = { "SET_VRING_ERR", h_set_vring_err, U64, 0, 1 },
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES",
+					       h_get_protocol_features, 0, 0, 0 },
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES",
+					       h_set_protocol_features, U64, 0, 0 },
+	[VHOST_USER_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", h_get_queue_num, 0, 0, 0 },
+	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", h_set_vring_enable,
+					  STATE, 0, 0 },
+	[VHOST_USER_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD",
+					    h_set_backend_req_fd, 0, 1, 1 },
+	[VHOST_USER_GET_CONFIG] = { "GET_CONFIG", h_get_config, VU_SIZE_ANY, 0, 0 },
+	[VHOST_USER_SET_CONFIG] = { "SET_CONFIG", h_set_config, VU_SIZE_ANY, 0, 0 },
+	[VHOST_USER_RESET_DEVICE] = { "RESET_DEVICE", h_reset_device, 0, 0, 0 },
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS",
+					   h_get_max_mem_slots, 0, 0, 0 },
+	[VHOST_USER_ADD_MEM_REG] = { "ADD_MEM_REG", h_add_mem_reg,
+				     sizeof(struct vhost_user_single_mem_region), 1, 1 },
+	[VHOST_USER_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD", h_get_inflight_fd,
+					 sizeof(struct vhost_user_inflight), 0, 0 },
+	[VHOST_USER_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", h_set_inflight_fd,
+					 sizeof(struct vhost_user_inflight), 1, 1 },
+	[VHOST_USER_REM_MEM_REG] = { "REM_MEM_REG", h_rem_mem_reg,
+				     sizeof(struct vhost_user_single_mem_region), 0, 1 },
+};
+
+const char *vu_request_name(uint32_t request)
+{
+	if (request < VHOST_USER_MAX_REQUEST && handlers[request].name)
+		return handlers[request].name;
+	return "UNKNOWN";
+}
+
+/* REPLY_ACK: a message that has no reply of its own may ask for a status. */
+static int send_ack(struct vu_dev *dev, struct vhost_user_msg *msg, int status)
+{
+	msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK;
+	msg->hdr.size = sizeof(uint64_t);
+	msg->payload.u64 = status ? 1 : 0;
+	return vu_socket_send(dev->conn_fd, msg, NULL, 0);
+}
+
+int vu_msg_handle(struct vu_dev *dev, struct vu_rx *rx)
+{
+	struct vhost_user_msg *msg = &rx->msg;
+	uint32_t req = msg->hdr.request;
+	bool need_reply = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) &&
+			  vu_dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	const struct vu_handler *h;
+	int ret;
+
+	if (req >= VHOST_USER_MAX_REQUEST || !handlers[req].fn) {
+		/* Unknown or unoffered: refuse it, keep the connection. */
+		dev->msgs_rejected++;
+		log_warn("disk %s: unsupported vhost-user request %u (%s)",
+			 dev->name, req, vu_request_name(req));
+		return need_reply ? send_ack(dev, msg, -ENOTSUP) : 0;
+	}
+	h = &handlers[req];
+	if ((h->size != VU_SIZE_ANY && msg->hdr.size != h->size) ||
+	    rx->nfds < h->min_fds || rx->nfds > h->max_fds) {
+		dev->msgs_rejected++;
+		log_error("disk %s: malformed %s: %u payload bytes, %u fds",
+			  dev->name, h->name, msg->hdr.size, rx->nfds);
+		return -EPROTO;
+	}
+	log_debug("disk %s: %s", dev->name, h->name);
+	ret = h->fn(dev, msg, rx);
+	dev->msgs_handled++;
+	if (ret == -EPROTO) {
+		dev->msgs_rejected++;
+		log_error("disk %s: rejected %s from the front-end", dev->name,
+			  h->name);
+		return ret;
+	}
+	if (ret == VU_REPLY) {
+		int fd = rx->reply_fd;
+
+		msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK;
+		return vu_socket_send(dev->conn_fd, msg, fd >= 0 ? &fd : NULL,
+				      fd >= 0 ? 1 : 0);
+	}
+	if (ret < 0) {
+		dev->msgs_rejected++;
+		log_warn("disk %s: %s failed: %s", dev->name, h->name,
+			 strerror(-ret));
+	}
+	return need_reply ? send_ack(dev, msg, ret) : 0;
+}

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/* vufront: connecting, negotiating, guest memory and queue set-up. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <linux/virtio_config.h>
+
+#include "vufront/vufront_int.h"
+
+static size_t round_up(size_t v, size_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+/* ---- negotiation ---- */
+
+static const uint64_t want_proto =
+	(1ull << VHOST_USER_PROTOCOL_F_MQ) |
+	(1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+	(1ull << VHOST_USER_PROTOCOL_F_CONFIG) |
+	(1ull << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+
+static const uint64_t understood =
+	(1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_RING_F_EVENT_IDX) |
+	(1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+	(1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
+	(1ull << VIRTIO_BLK_F_BLK_SIZE) | (1ull << VIRTIO_BLK_F_TOPOLOGY) |
+	(1ull << VIRTIO_BLK_F_MQ) | (1ull << VIRTIO_BLK_F_FLUSH) |
+	(1ull << VIRTIO_BLK_F_RO) | (1ull << VIRTIO_BLK_F_DISCARD) |
+	(1ull << VIRTIO_BLK_F_WRITE_ZEROES) |
+	(1ull << VIRTIO_BLK_F_CONFIG_WCE) |
+	(1ull << VHOST_USER_F_PROTOCOL_FEATURES);
+
+static int negotiate_protocol(struct vufront *f, char *err, size_t errlen)
+{
+	uint64_t proto = 0, n;
+	int ret;
+
+	if (!(f->info.offered_features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)))
+		return 0;
+	ret = vuf_get_u64(f, VHOST_USER_GET_PROTOCOL_FEATURES, &proto);
+	if (ret)
+		return ret;
+	f->info.offered_protocol_features = proto;
+	proto &= want_proto;
+	if (f->o.mem_table)
+		proto &= ~(1ull << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+	ret = vufront_send_msg(f, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &proto,
+			       8, NULL, 0);
+	if (ret)
+		return ret;
+	f->info.protocol_features = proto;
+	if (vuf_has_proto(f, VHOST_USER_PROTOCOL_F_MQ)) {
+		ret = vuf_get_u64(f, VHOST_USER_GET_QUEUE_NUM, &n);
+		if (ret)
+			return ret;
+		f->info.num_queues = (uint16_t)n;
+	}
+	if (vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
+		ret = vuf_get_u64(f, VHOST_USER_GET_MAX_MEM_SLOTS, &n);
+		if (ret)
+			return ret;
+		f->info.max_mem_slots = (uint32_t)n;
+		if (n < f->nregions) {
+			snprintf(err, errlen, "the target takes %u memory slots; "
+				 "%u were asked for", (unsigned int)n, f->nregions);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int negotiate(struct vufront *f, char *err, size_t errlen)
+{
+	uint64_t ack;
+	int ret;
+
+	ret = vuf_get_u64(f, VHOST_USER_GET_FEATURES, &f->info.offered_features);
+	if (ret) {
+		snprintf(err, errlen, "GET_FEATURES failed: %s", strerror(-ret));
+		return ret;
+	}
+	if (!(f->info.offered_features & (1ull << VIRTIO_F_VERSION_1))) {
+		snprintf(err, errlen, "the target does not offer VIRTIO_F_VERSION_1");
+		return -ENOTSUP;
+	}
+	f->info.num_queues = 1;
+	ret = negotiate_protocol(f, err, errlen);
+	if (ret)
+		return ret;
+	if (f->nq > f->info.num_queues) {
+		snprintf(err, errlen, "asked for %u queues; the target serves %u",
+			 f->nq, f->info.num_queues);
+		return -EINVAL;
+	}
+	ret = vufront_send_msg(f, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0);
+	if (ret)
+		return ret;
+	ack = f->info.offered_features & understood;
+	if (f->o.no_event_idx)
+		ack &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
+	if (!f->o.indirect)
+		ack &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
+	f->info.features = ack;
+	f->info.ro = ack & (1ull << VIRTIO_BLK_F_RO);
+	return vufront_send_msg(f, VHOST_USER_SET_FEATURES, 0, &ack, 8, NULL, 0);
+}
+
+static int read_config(struct vufront *f)
+{
+	/* Up to the write-zeroes fields (60 bytes): older targets (QEMU 7.2's
+	 * qemu-storage-daemon) refuse reads past the struct they know. */
+	struct vhost_user_config c = {
+		.offset = 0,
+		.size = offsetof(struct virtio_blk_config, unused1) + 3,
+	};
+	struct vhost_user_msg m;
+	int ret;
+
+	f->info.blk_size = 512;
+	if (!vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIG))
+		return -ENOTSUP;
+	ret = vufront_send_msg(f, VHOST_USER_GET_CONFIG, 0, &c,
+			       VHOST_USER_CONFIG_HDR_SIZE + c.size, NULL, 0);
+	if (!ret)
+		ret = vuf_recv_reply(f, VHOST_USER_GET_CONFIG, &m);
+	if (ret < 0)
+		return ret;
+	if ((uint32_t)ret != VHOST_USER_CONFIG_HDR_SIZE + c.size ||
+	    m.payload.config.size != c.size)
+		return -EPROTO;
+	memcpy(&f->info.config, m.payload.config.payload, c.size);
+	f->info.config_len = c.size;
+	f->info.capacity = f->info.config.capacity;
+	if (vuf_has(f, VIRTIO_BLK_F_BLK_SIZE) && f->info.config.blk_size)
+		f->info.blk_size = f->info.config.blk_size;
+	return 0;
+}
+
+/* ---- guest memory ---- */
+
+/* Lays out each queue (rings, scratch page, slot metadata, slot buffers)
+ * as offsets into guest memory; returns the total size. */
+static size_t layout(struct vufront *f)
+{
+	size_t off = 0, stride = round_up(f->o.max_io, VUF_PAGE);
+
+	for (unsigned int i = 0; i < f->nq; i++) {
+		struct vufront_queue *q = &f->q[i];
+		size_t avail = off + 16u * q->size;
+		size_t used = round_up(avail + 6 + 2u * q->size, VUF_PAGE);
+		size_t scratch = round_up(used + 6 + 8u * q->size, VUF_PAGE);
+		size_t meta = scratch + VUF_PAGE;
+		size_t data = meta + round_up((size_t)q->nslots * VUF_META, VUF_PAGE);
+
+		q->desc = (void *)(uintptr_t)off;
+		q->avail = (void *)(uintptr_t)avail;
+		q->used = (void *)(uintptr_t)used;
+		q->scratch = (void *)(uintptr_t)scratch;
+		q->meta = (void *)(uintptr_t)meta;
+		q->data = (void *)(uintptr_t)data;
+		off = data + q->nslots * stride;
+	}
+	return off;
+}
+
+/* Maps the regions back to back so guest memory is one range for us,
+ * while the target sees nregions separate fds. */
+static int map_regions(struct vufront *f, size_t total)
+{
+	uint8_t *p;
+
+	f->region_size = round_up((total + f->nregions - 1) / f->nregions, VUF_PAGE);
+	f->mem_size = f->region_size * f->nregions;
+	f->mem = mmap(NULL, f->mem_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		      -1, 0);
+	if (f->mem == MAP_FAILED) {
+		f->mem = NULL;
+		return -errno;
+	}
+	for (unsigned int i = 0; i < f->nregions; i++) {
+		f->memfd[i] = memfd_create("vufront-guest", MFD_CLOEXEC);
+		if (f->memfd[i] < 0 ||
+		    ftruncate(f->memfd[i], (off_t)f->region_size) < 0)
+			return -errno;
+		p = mmap(f->mem + i * f->region_size, f->region_size,
+			 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 f->memfd[i], 0);
+		if (p == MAP_FAILED)
+			return -errno;
+	}
+	return 0;
+}
+
+static struct vhost_user_mem_region region_of(const struct vufront *f,
+					      unsigned int i)
+{
+	return (struct vhost_user_mem_region){
+		.guest_phys_addr = f->o.gpa_base + i * f->region_size,
+		.memory_size = f->region_size,
+		.userspace_addr = (uint64_t)(uintptr_t)(f->mem + i * f->region_size),
+		.mmap_offset = 0,
+	};
+}
+
+static int send_memory(struct vufront *f)
+{
+	struct vhost_user_mem_table t = { .nregions = f->nregions };
+	int ret = 0;
+
+	if (vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
+		for (unsigned int i = 0; i < f->nregions && !ret; i++) {
+			struct vhost_user_single_mem_region r = {
+				.region = region_of(f, i) };
+
+			ret = vuf_send_acked(f, VHOST_USER_ADD_MEM_REG, &r,
+					     sizeof(r), &f->memfd[i], 1);
+		}
+		return ret;
+	}
+	for (unsigned int i = 0; i < f->nregions; i++)
+		t.regions[i] = region_of(f, i);
+	return vuf_send_acked(f, VHOST_USER_SET_MEM_TABLE, &t,
+			      8 + f->nregions * sizeof(t.regions[0]), f->memfd,
+			      f->nregions);
+}
+
+static int map_memory(struct vufront *f)
+{
+	int ret = map_regions(f, layout(f));
+
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < f->nq; i++) {
+		struct vufront_queue *q = &f->q[i];
+
+		q->desc = (void *)(f->mem + (uintptr_t)q->desc);
+		q->avail = (void *)(f->mem + (uintptr_t)q->avail);
+		q->used = (void *)(f->mem + (uintptr_t)q->used);
+		q->scratch = f->mem + (uintptr_t)q->scratch;
+		q->meta = f->mem + (uintptr_t)q->meta;
+		q->data = f->mem + (uintptr_t)q->data;
+	}
+	return send_memory(f);
+}
+
+/* ---- queues ---- */
+
+static int start_queue(struct vufront *f, struct vufront_queue *q)
+{
+	struct vhost_user_vring_state st = { q->index, q->size };
+	struct vhost_user_vring_addr a = {
+		.index = q->index,
+		.desc_user_addr = (uint64_t)(uintptr_t)q->desc,
+		.used_user_addr = (uint64_t)(uintptr_t)q->used,
+		.avail_user_addr = (uint64_t)(uintptr_t)q->avail,
+	};
+	uint64_t u = q->index;
+	int ret;
+
+	q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->kick < 0 || q->call < 0)
+		return -errno;
+	if (!f->o.want_irq) {
+		/* Polling the used ring: no interrupts wanted. */
+		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+		q->avail->ring[q->size] = 0x8000;
+	}
+	ret = vufront_send_msg(f, VHOST_USER_SET_VRING_NUM, 0, &st, sizeof(st), NULL, 0);
+	st.num = 0;
+	ret = ret ?: vufront_send_msg(f, VHOST_USER_SET_VRING_BASE, 0, &st,
+				      sizeof(st), NULL, 0);
+	ret = ret ?: vufront_send_msg(f, VHOST_USER_SET_VRING_ADDR, 0, &a,
+				      sizeof(a), NULL, 0);
+	ret = ret ?: vufront_send_msg(f, VHOST_USER_SET_VRING_CALL, 0, &u, 8,
+				      &q->call, 1);
+	ret = ret ?: vufront_send_msg(f, VHOST_USER_SET_VRING_KICK, 0, &u, 8,
+				      &q->kick, 1);
+	if (!ret && vuf_has(f, VHOST_USER_F_PROTOCOL_FEATURES)) {
+		st.num = 1;
+		ret = vuf_send_acked(f, VHOST_USER_SET_VRING_ENABLE, &st,
+				     sizeof(st), NULL, 0);
+	}
+	return ret;
+}
+
+static int alloc_queues(struct vufront *f)
+{
+	f->q = calloc(f->nq, sizeof(*f->q));
+	if (!f->q)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < f->nq; i++) {
+		struct vufront_queue *q = &f->q[i];
+
+		q->f = f;
+		q->index = i;
+		q->size = (uint16_t)f->o.queue_size;
+		q->nslots = f->o.max_inflight;
+		q->kick = q->call = -1;
+		q->writable = calloc(q->nslots, sizeof(*q->writable));
+		q->busy = calloc(q->nslots, sizeof(*q->busy));
+		q->raw_pending = calloc(q->size, 1);
+		q->raw_done = calloc(q->size, sizeof(*q->raw_done));
+		if (!q->writable || !q->busy || !q->raw_pending || !q->raw_done)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int check_opts(struct vufront *f, const struct vufront_opts *o,
+		      char *err, size_t errlen)
+{
+	f->o = *o;
+	if (!f->o.queue_size)
+		f->o.queue_size = 256;
+	if (!f->o.max_inflight)
+		f->o.max_inflight = f->o.queue_size / 3;
+	if (!f->o.max_io)
+		f->o.max_io = 1u << 20;
+	f->nq = o->queues ? o->queues : 1;
+	f->nregions = o->mem_regions ? o->mem_regions : 1;
+	if (f->o.queue_size > 32768 || (f->o.queue_size & (f->o.queue_size - 1)) ||
+	    f->o.max_inflight * 3 > f->o.queue_size) {
+		snprintf(err, errlen, "queue size %u cannot hold %u requests of 3 "
+			 "descriptors", f->o.queue_size, f->o.max_inflight);
+		return -EINVAL;
+	}
+	if (f->nregions > VUF_MAX_REGIONS || f->o.gpa_base % VUF_PAGE) {
+		snprintf(err, errlen, "memory takes 1-%d regions at a page-aligned "
+			 "address", VUF_MAX_REGIONS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vufront_attach(const char *path, struct vufront **out, char *err,
+		   size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vufront *f;
+	int ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)
+		f->memfd[i] = -1;
+	f->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	strcpy(sa.sun_path, path);
+	if (f->sock < 0 || connect(f->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot connect to %s: %s (is the target "
+			 "running and serving that socket?)", path, strerror(-ret));
+		vufront_close(f);
+		return ret;
+	}
+	*out = f;
+	return 0;
+}
+
+int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
+		  size_t errlen)
+{
+	int ret;
+
+	err[0] = '\0';
+	ret = check_opts(f, o, err, errlen);
+	ret = ret ?: alloc_queues(f);
+	ret = ret ?: negotiate(f, err, errlen);
+	if (!ret && !vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIG)) {
+		snprintf(err, errlen, "the target does not offer the CONFIG "
+			 "protocol feature, needed to learn the disk's size");
+		ret = -ENOTSUP;
+	}
+	ret = ret ?: read_config(f);
+	ret = ret ?: map_memory(f);
+	for (unsigned int i = 0; i < f->nq && !ret; i++)
+		ret = start_queue(f, &f->q[i]);
+	if (ret && !err[0])
+		snprintf(err, errlen, "setting up the device failed: %s%s",
+			 strerror(-ret), ret == -ECONNRESET ?
+			 " (the target closed the connection; see its log)" : "");
+	return ret;
+}
+
+/* A target serves one front-end per socket; one that has not yet noticed
+ * the previous front-end (or a probe) leave closes a new connection at
+ * once. Such a reset before anything was set up is retried for a while. */
+#define CONNECT_RETRIES 100
+#define CONNECT_RETRY_US 20000
+
+int vufront_connect(const char *path, const struct vufront_opts *o,
+		    struct vufront **out, char *err, size_t errlen)
+{
+	struct vufront *f;
+	bool fresh;
+	int ret;
+
+	for (int tries = 0;; tries++) {
+		ret = vufront_attach(path, &f, err, errlen);
+		if (ret)
+			return ret;
+		ret = vufront_setup(f, o, err, errlen);
+		if (!ret) {
+			*out = f;
+			return 0;
+		}
+		fresh = !f->answered;
+		vufront_close(f);
+		if (ret != -ECONNRESET || !fresh || tries == CONNECT_RETRIES)
+			break;
+		usleep(CONNECT_RETRY_US);
+	}
+	{
+		char tail[200];
+
+		snprintf(tail, sizeof(tail), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, tail);
+	}
+	return ret;
+}
+
+void vufront_close(struct vufront *f)
+{
+	if (!f)
+		return;
+	if (f->sock >= 0)
+		close(f->sock);
+	for (unsigned int i = 0; f->q && i < f->nq; i++) {
+		struct vufront_queue *q = &f->q[i];
+
+		if (q->kick >= 0)
+			close(q->kick);
+		if (q->call >= 0)
+			close(q->call);
+		free(q->writable);
+		free(q->busy);
+		free(q->raw_pending);
+		free(q->raw_done);
+	}
+	free(f->q);
+	if (f->mem)
+		munmap(f->mem, f->mem_size);
+	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)
+		if (f->memfd[i] >= 0)
+			close(f->memfd[i]);
+	free(f);
+}
+
+const struct vufront_info *vufront_info(const struct vufront *f)
+{
+	return &f->info;
+}
+
+struct vufront_queue *vufront_queue(struct vufront *f, unsigned int i)
+{
+	return f->q && i < f->nq ? &f->q[i] : NULL;
+}
+
+unsigned int vufront_queues(const struct vufront *f)
+{
+	return f->q ? f->nq : 0;
+}
+
+uint64_t vufront_gpa(const struct vufront *f, const void *p)
+{
+	return f->o.gpa_base + (uint64_t)((const uint8_t *)p - f->mem);
+}
+
+void *vufront_ptr(struct vufront *f, uint64_t gpa, uint64_t len)
+{
+	if (gpa < f->o.gpa_base || gpa - f->o.gpa_base > f->mem_size ||
+	    len > f->mem_size - (gpa - f->o.gpa_base))
+		return NULL;
+	return f->mem + (gpa - f->o.gpa_base);
+}
+
+uint64_t vufront_mem_size(const struct vufront *f)
+{
+	return f->mem_size;
+}

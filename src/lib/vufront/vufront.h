@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vufront: a user-space virtio-blk *driver* that talks to any
+ * vhost-user-blk back-end (vmiod, qemu-storage-daemon) the way QEMU does:
+ * guest memory is shared memfd (one or several regions), features and
+ * protocol features are negotiated (MQ, REPLY_ACK, CONFIG,
+ * CONFIGURE_MEM_SLOTS), config space is read with GET_CONFIG, and N split
+ * virtqueues (EVENT_IDX, optionally indirect descriptors) are driven with
+ * kick/call eventfds.
+ *
+ * It trusts nothing the target writes back: a used entry naming a request
+ * not in flight (unknown or duplicate id), a used length longer than the
+ * request's writable bytes, a used index that jumps past the ring, or a
+ * status byte left unwritten is counted as a target error and reported
+ * (vufront_last_error), never taken as success.
+ *
+ * Typical use:
+ *
+ *	struct vufront_opts o = { .queues = 1, .want_irq = true };
+ *	struct vufront *f;
+ *	char err[256];
+ *
+ *	if (vufront_connect("/run/disk.sock", &o, &f, err, sizeof(err)))
+ *		die(err);
+ *	q = vufront_queue(f, 0);
+ *	memset(vufront_buf(q, 0), 0xab, 4096);
+ *	vufront_submit(q, 0, VIRTIO_BLK_T_OUT, 0, 4096);   // slot 0, sector 0
+ *	vufront_kick(q);
+ *	while ((n = vufront_reap(q, c, 16)) == 0)
+ *		vufront_wait(q, 1000000);                  // or just spin
+ *	// n < 0: the target answered wrongly, see vufront_last_error(q)
+ *	vufront_close(f);
+ *
+ * Requests live in slots: slot s of a queue owns descriptors 3s..3s+2, a
+ * header, a status byte and a data buffer of max_io bytes in guest memory
+ * (vufront_buf). A slot is busy from submit until its completion is
+ * reaped. Descriptors from vufront_raw_first() up are never used by slots:
+ * tests may write anything there (see "raw access" below).
+ *
+ * Threads: one thread per queue; a queue is not shared. The raw message
+ * calls must not run while another thread sets the device up.
+ */
+#ifndef VMIO_VUFRONT_VUFRONT_H
+#define VMIO_VUFRONT_VUFRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ring.h>
+
+#include "vhost/vhost_user_proto.h"
+
+struct vufront;
+struct vufront_queue;
+
+struct vufront_opts {
+	unsigned int queues;       /* 1.. (needs MQ beyond 1); 0: 1 */
+	unsigned int queue_size;   /* power of two; 0: 256 */
+	unsigned int max_inflight; /* slots per queue; 0: queue_size / 3 */
+	uint32_t max_io;           /* data bytes per slot; 0: 1 MiB */
+	unsigned int mem_regions;  /* split guest memory in 1..8 regions */
+	uint64_t gpa_base;         /* guest-physical address of memory; page aligned */
+	bool no_event_idx;         /* do not accept EVENT_IDX */
+	bool indirect;             /* one indirect descriptor per request, if offered */
+	bool mem_table;            /* SET_MEM_TABLE even if ADD_MEM_REG is offered */
+	bool want_irq;             /* ask for a call per completion (as a guest) */
+};
+
+/* What the target answered at connect time. */
+struct vufront_info {
+	uint64_t features;          /* accepted (offered & understood) */
+	uint64_t offered_features;
+	uint64_t protocol_features; /* accepted */
+	uint64_t offered_protocol_features;
+	uint64_t capacity;          /* 512-byte sectors */
+	uint32_t blk_size;
+	uint32_t max_mem_slots;     /* 0 unless CONFIGURE_MEM_SLOTS */
+	uint16_t num_queues;        /* the target's maximum */
+	bool ro;
+	struct virtio_blk_config config; /* as read (config_len bytes) */
+	uint32_t config_len;
+};
+
+/* ---- set-up ---- */
+
+/* Connects to a vhost-user-blk socket and sets everything up. Returns 0 or
+ * -errno with a message for a person in err. A target that closes the
+ * connection before answering anything (it still serves a previous
+ * front-end that just left) is retried for up to 2 s. */
+int vufront_connect(const char *path, const struct vufront_opts *o,
+		    struct vufront **out, char *err, size_t errlen);
+/* The two halves of vufront_connect: attach only connects the socket (so
+ * a test can send anything from the first byte), setup negotiates, maps
+ * memory and starts the queues. */
+int vufront_attach(const char *path, struct vufront **out, char *err,
+		   size_t errlen);
+int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
+		  size_t errlen);
+/* Closes the socket (the target sees a disconnect) and frees everything. */
+void vufront_close(struct vufront *f);
+
+const struct vufront_info *vufront_info(const struct vufront *f);
+struct vufront_queue *vufront_queue(struct vufront *f, unsigned int i);
+unsigned int vufront_queues(const struct vufront *f);
+
+/* ---- requests ---- */
+
+/* A slot's data buffer (max_io bytes in shared guest memory). */
+void *vufront_buf(struct vufront_queue *q, unsigned int slot);
+unsigned int vufront_slots(const struct vufront_queue *q);
+bool vufront_slot_busy(const struct vufront_queue *q, unsigned int slot);
+
+/* Queues a request in slot (which must be free) and makes it available;
+ * the target hears of it at the next vufront_kick. type is a
+ * VIRTIO_BLK_T_* value; the first len bytes of the slot's buffer are the
+ * data (device-writable for IN and GET_ID, readable otherwise; 0: no data
+ * descriptor, as for FLUSH). */
+void vufront_submit(struct vufront_queue *q, unsigned int slot, uint32_t type,
+		    uint64_t sector, uint32_t len);
+/* DISCARD or WRITE_ZEROES of nsectors from sector, as one segment written
+ * into the slot's buffer (flags: VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP). */
+void vufront_submit_range(struct vufront_queue *q, unsigned int slot,
+			  uint32_t type, uint64_t sector, uint32_t nsectors,
+			  uint32_t flags);
+/* Notifies the target if it asked to hear (EVENT_IDX / NO_NOTIFY). */
+void vufront_kick(struct vufront_queue *q);
+
+struct vufront_completion {
+	unsigned int slot;
+	uint8_t status;            /* VIRTIO_BLK_S_* */
+	uint32_t used_len;
+};
+
+/* Collects up to max completions of slot requests. Returns how many (0:
+ * none yet), or -EPROTO once the target wrote something impossible (see
+ * vufront_last_error; the queue stays broken: every later call fails). */
+int vufront_reap(struct vufront_queue *q, struct vufront_completion *out,
+		 unsigned int max);
+/* Blocks until the target signals a completion or timeout_ns passes
+ * (needs want_irq, else it sleeps the whole timeout unless a completion
+ * is already there). Returns 1 when there may be completions, 0 on
+ * timeout, -errno on error. */
+int vufront_wait(struct vufront_queue *q, uint64_t timeout_ns);
+/* Submits one request, kicks and waits up to timeout_ns for it (no other
+ * request may be in flight on q). Returns its status byte (>= 0),
+ * -ETIMEDOUT, or -EPROTO after a wrong answer. */
+int vufront_io(struct vufront_queue *q, unsigned int slot, uint32_t type,
+	       uint64_t sector, uint32_t len, uint64_t timeout_ns);
+
+const char *vufront_last_error(const struct vufront_queue *q);
+uint64_t vufront_target_errors(const struct vufront_queue *q);
+
+/* ---- raw access, for hostile-input tests ---- */
+
+/* The vhost-user socket, and messages with any header, payload and fds. */
+int vufront_socket(const struct vufront *f);
+int vufront_raw_send(struct vufront *f, const void *bytes, size_t len,
+		     const int *fds, unsigned int nfds);
+int vufront_send_msg(struct vufront *f, uint32_t request, uint32_t flags,
+		     const void *payload, uint32_t size, const int *fds,
+		     unsigned int nfds);
+/* Receives one message (header and payload); returns the payload size,
+ * -ETIMEDOUT, -ECONNRESET when the target closed the connection, or
+ * -EPROTO for a payload larger than struct vhost_user_msg holds. */
+int vufront_recv_msg(struct vufront *f, struct vhost_user_msg *m,
+		     int timeout_ms);
+/* True when the target has closed the connection (waits up to
+ * timeout_ms for that to happen). */
+bool vufront_peer_closed(struct vufront *f, int timeout_ms);
+
+/* Guest memory: translate between addresses, or NULL/-1 outside. */
+uint64_t vufront_gpa(const struct vufront *f, const void *p);
+void *vufront_ptr(struct vufront *f, uint64_t gpa, uint64_t len);
+uint64_t vufront_mem_size(const struct vufront *f);
+
+/* The ring itself: tests write descriptors from vufront_raw_first(q) up
+ * to vufront_queue_size(q) - 1 with any content (loops, addresses out of
+ * range, lengths that overflow), then publish a head with
+ * vufront_raw_avail and kick. A raw head's completion, if the target
+ * produces one, is returned by vufront_raw_reap and is not an error. */
+struct vring_desc *vufront_desc(struct vufront_queue *q);
+uint16_t vufront_queue_size(const struct vufront_queue *q);
+unsigned int vufront_raw_first(const struct vufront_queue *q);
+/* A page of guest memory per queue that slots never touch (headers,
+ * indirect tables, status bytes for raw requests). */
+void *vufront_scratch(struct vufront_queue *q, size_t *len);
+void vufront_raw_avail(struct vufront_queue *q, uint16_t head);
+int vufront_raw_reap(struct vufront_queue *q, struct vring_used_elem *out,
+		     unsigned int max);
+/* Writes the kick eventfd whatever the target asked for. */
+void vufront_kick_force(struct vufront_queue *q);
+int vufront_kick_fd(const struct vufront_queue *q);
+int vufront_call_fd(const struct vufront_queue *q);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* vufront: raw ring access for tests that feed a target hostile input. */
+#include <errno.h>
+
+#include "vufront/vufront_int.h"
+
+struct vring_desc *vufront_desc(struct vufront_queue *q)
+{
+	return q->desc;
+}
+
+uint16_t vufront_queue_size(const struct vufront_queue *q)
+{
+	return q->size;
+}
+
+unsigned int vufront_raw_first(const struct vufront_queue *q)
+{
+	return 3 * q->nslots;
+}
+
+void *vufront_scratch(struct vufront_queue *q, size_t *len)
+{
+	if (len)
+		*len = VUF_PAGE;
+	return q->scratch;
+}
+
+void vufront_raw_avail(struct vufront_queue *q, uint16_t head)
+{
+	/* A head out of range is published as is (that is the test); only
+	 * in-range heads can be matched to a completion. */
+	if (head < q->size && q->raw_pending[head] < 255)
+		q->raw_pending[head]++;
+	q->avail->ring[q->avail_idx & (q->size - 1)] = head;
+	q->avail_idx++;
+	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
+}
+
+int vufront_raw_reap(struct vufront_queue *q, struct vring_used_elem *out,
+		     unsigned int max)
+{
+	uint16_t idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	unsigned int n = 0;
+
+	/* Take raw completions off the used ring up to the first slot
+	 * completion, which stays there for vufront_reap (which in turn
+	 * stashes raw ones it meets). */
+	while (!q->broken && q->used_seen != idx &&
+	       (uint16_t)(idx - q->used_seen) <= q->size) {
+		struct vring_used_elem e = q->used->ring[q->used_seen & (q->size - 1)];
+
+		if (e.id >= q->size || !q->raw_pending[e.id])
+			break;
+		q->used_seen++;
+		vuf_stash_raw(q, e);
+	}
+	while (q->raw_count && n < max) {
+		out[n++] = q->raw_done[q->raw_head];
+		q->raw_head = (q->raw_head + 1) % q->size;
+		q->raw_count--;
+	}
+	__atomic_store_n(&q->avail->ring[q->size], q->used_seen, __ATOMIC_RELEASE);
+	return q->broken && !n ? -EPROTO : (int)n;
+}
+
+int vufront_kick_fd(const struct vufront_queue *q)
+{
+	return q->kick;
+}
+
+int vufront_call_fd(const struct vufront_queue *q)
+{
+	return q->call;
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* `vmio bench run` and `vmio bench paper`: argument handling. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "bench/paper.h"
+#include "bench/run.h"
+#include "util/parse.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmio bench run --target vmiod|qsd|host|socket:PATH\n"
+		"                      [--backend null|file:PATH] [--rw MODE] [--bs SIZE]\n"
+		"                      [--iodepth N] [--queues N] [--runtime S] [--ramp S]\n"
+		"                      [--rate-iops N] [--size BYTES] [--verify] [--json FILE]\n"
+		"                      [--vmiod-disk-opts OPTS] [--no-irq]\n"
+		"       vmio bench paper [--quick] [--out DIR] [--file PATH] [--runtime S]\n"
+		"\n"
+		"run: one workload on one target. vmiod and qsd are started and stopped\n"
+		"here with equivalent settings (O_DIRECT + io_uring, or null); host is\n"
+		"io_uring straight on the file; socket: drives a running target.\n"
+		"MODE: read write randread randwrite randrw[:READ%%] (default randread)\n"
+		"defaults: --bs 4K --iodepth 32 --queues 1 --runtime 5 --backend null\n"
+		"paper: the source paper's experiments, vmiod beside qemu-storage-daemon\n"
+		"and the host, into DIR (default out/bench) as report.md/json and plots.\n");
+}
+
+static int die(const char *msg, const char *arg)
+{
+	fprintf(stderr, "vmio bench: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+	fprintf(stderr, "Try 'vmio bench --help'.\n");
+	return 2;
+}
+
+static int bench_run_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "rw", required_argument, NULL, 'w' },
+		{ "bs", required_argument, NULL, 's' },
+		{ "iodepth", required_argument, NULL, 'd' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "runtime", required_argument, NULL, 'r' },
+		{ "ramp", required_argument, NULL, 'R' },
+		{ "rate-iops", required_argument, NULL, 'I' },
+		{ "size", required_argument, NULL, 'z' },
+		{ "verify", no_argument, NULL, 'v' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "vmiod-disk-opts", required_argument, NULL, 'o' },
+		{ "no-irq", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct run_spec s = {
+		.kind = TARGET_VMIOD,
+		.null_size = 1ull << 30,
+		.job = { .rw = RW_RANDREAD, .bs = 4096, .iodepth = 32, .queues = 1,
+			 .runtime_s = 5, .want_irq = true, .progress = true },
+	};
+	const char *json_path = NULL, *target = "vmiod";
+	struct run_result r;
+	bool verify = false;
+	char err[512] = "";
+	uint64_t u;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			target = optarg;
+			if (target_parse(optarg, &s.kind, &s.socket))
+				return die("--target takes vmiod, qsd, host or socket:PATH", optarg);
+			break;
+		case 'b':
+			if (!strcmp(optarg, "null"))
+				s.file = NULL;
+			else if (!strncmp(optarg, "file:", 5) && optarg[5])
+				s.file = optarg + 5;
+			else
+				return die("--backend takes null or file:PATH", optarg);
+			break;
+		case 'w':
+			if (job_parse_rw(optarg, &s.job))
+				return die("--rw takes read, write, randread, randwrite or randrw[:READ%]", optarg);
+			break;
+		case 's':
+			if (parse_size(optarg, &u) || u < 512 || u % 512 || u > (1 << 20))
+				return die("--bs takes a multiple of 512 up to 1M", optarg);
+			s.job.bs = (uint32_t)u;
+			break;
+		case 'd':
+			if (parse_u64(optarg, &u) || !u || u > 64)
+				return die("--iodepth takes 1 to 64", optarg);
+			s.job.iodepth = (unsigned int)u;
+			break;
+		case 'q':
+			if (parse_u64(optarg, &u) || !u || u > 16)
+				return die("--queues takes 1 to 16", optarg);
+			s.job.queues = (unsigned int)u;
+			break;
+		case 'r':
+		case 'R':
+		case 'I': {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (*end || v < 0 || (c == 'r' && v <= 0))
+				return die("expected a positive number", optarg);
+			if (c == 'r')
+				s.job.runtime_s = v;
+			else if (c == 'R')
+				s.job.ramp_s = v;
+			else
+				s.job.rate_iops = v;
+			break;
+		}
+		case 'z':
+			if (parse_size(optarg, &s.job.size))
+				return die("--size takes bytes (K, M, G suffixes)", optarg);
+			break;
+		case 'v':
+			verify = true;
+			break;
+		case 'j':
+			json_path = optarg;
+			break;
+		case 'o':
+			s.vmiod_disk_extra = optarg;
+			break;
+		case 'n':
+			s.job.want_irq = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return die("unknown option", NULL);
+		}
+	}
+	if (optind < argc)
+		return die("unexpected argument", argv[optind]);
+	if (s.kind == TARGET_HOST && !s.file)
+		return die("--target host needs --backend file:PATH", NULL);
+	if (s.file && s.kind != TARGET_SOCKET &&
+	    run_prepare_file(s.file, s.job.size, err, sizeof(err)))
+		return die(err, NULL);
+	if (verify) {
+		struct target t = { .kind = s.kind, .queues = 1, .ndisks = 1 };
+		const char *sock = s.socket;
+		long bad;
+
+		t.disks[0] = (struct target_disk){ .file = s.file, .null_size = s.null_size };
+		if (s.kind == TARGET_HOST || (s.kind != TARGET_SOCKET && !s.file))
+			return die("--verify needs a file backend on a vhost-user target", NULL);
+		if (s.kind != TARGET_SOCKET) {
+			if (target_start(&t, err, sizeof(err)))
+				return die(err, NULL);
+			sock = t.disks[0].socket;
+		}
+		bad = job_verify_vhost(sock, s.job.size ? s.job.size : 16 << 20,
+				       s.job.bs, err, sizeof(err));
+		target_stop(&t);
+		if (bad < 0)
+			return die(err[0] ? err : strerror((int)-bad), NULL);
+		printf("verify %s: %ld bad blocks\n", target, bad);
+		if (bad)
+			return 1;
+	}
+	ret = run_one(&s, &r, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmio bench: the run failed: %s\n", err);
+		return 1;
+	}
+	run_print(&s, &r);
+	if (json_path) {
+		json_t *j = run_to_json(&s, &r);
+
+		if (json_dump_file(j, json_path, JSON_INDENT(2)))
+			fprintf(stderr, "vmio bench: cannot write %s\n", json_path);
+		json_decref(j);
+	}
+	return r.r.errors || r.r.target_errors ? 1 : 0;
+}
+
+int bench_main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return bench_run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "paper"))
+		return bench_paper_main(argc - 1, argv + 1);
+	return die("unknown bench command (run or paper)", argv[1]);
+}

@@ -1,0 +1,690 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `vmio bench paper`: the source paper's four experiments (and a
+ * scalability sweep), each target measured in the same run by the same
+ * frontend: vmiod, qemu-storage-daemon, and io_uring straight on the file
+ * (the physical baseline). Writes report.md, report.json and gnuplot plots.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/paper.h"
+#include "bench/run.h"
+#include "util/clock.h"
+
+struct paper {
+	const char *out;
+	char file[512], file2[520];
+	double runtime;
+	uint64_t size;
+	bool quick;
+	json_t *runs;
+	json_t *cmds;            /* rerun commands, numbered in the tables */
+	FILE *iso_dat;           /* isolation.dat, for the plot */
+	unsigned int busy_rows;  /* rows during which others used the CPU */
+	FILE *md;
+	int failures;
+};
+
+static struct job_params base_job(const struct paper *pp, enum job_rw rw,
+				  uint32_t bs, unsigned int qd, unsigned int q)
+{
+	struct job_params j = { .rw = rw, .read_pct = 50, .bs = bs, .iodepth = qd,
+				.queues = q, .runtime_s = pp->runtime,
+				.ramp_s = pp->quick ? 0.2 : 0.5, .size = pp->size,
+				.want_irq = true, .progress = true };
+	return j;
+}
+
+/* Runs one spec, prints it, records it in the JSON; NULL on failure. */
+static bool measure(struct paper *pp, const char *exp, struct run_spec *s,
+		    struct run_result *r)
+{
+	char err[512] = "";
+	json_t *j;
+
+	s->job.label = exp;
+	if (run_one(s, r, err, sizeof(err))) {
+		fprintf(stderr, "vmio bench paper: %s on %s failed: %s\n", exp,
+			target_name(s->kind), err);
+		pp->failures++;
+		return false;
+	}
+	run_print(s, r);
+	j = run_to_json(s, r);
+	json_object_set_new(j, "experiment", json_string(exp));
+	json_array_append_new(pp->runs, j);
+	return true;
+}
+
+/* Numbers a command for the report's command list. */
+static size_t add_command(struct paper *pp, const char *cmd)
+{
+	json_array_append_new(pp->cmds, json_string(cmd));
+	return json_array_size(pp->cmds);
+}
+
+static void row(struct paper *pp, const char *what, const struct run_spec *s,
+		const struct run_result *r)
+{
+	char cmd[2048];
+
+	run_command(s, cmd, sizeof(cmd));
+	if (run_other_share(s, r) > RUN_BUSY_SHARE)
+		pp->busy_rows++;
+	fprintf(pp->md, "| %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %.0f | %zu |\n",
+		what, target_name(s->kind), r->iops, r->bw_bytes / 1e6,
+		hist_mean(&r->r.lat) / 1e3, hist_quantile(&r->r.lat, 0.99) / 1e3,
+		r->cpu_us_per_io, r->target_cpu_s / (s->job.runtime_s + s->job.ramp_s) * 100,
+		r->little_ratio, 100 * run_other_share(s, r), add_command(pp, cmd));
+}
+
+static void table_head(struct paper *pp)
+{
+	fprintf(pp->md, "| workload | target | IOPS | MB/s | mean µs | p99 µs | "
+		"target CPU µs/IO | target CPU %% of a core | Little's law ratio | "
+		"others' CPU %% | cmd |\n"
+		"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+}
+
+/* Experiments 1-3: throughput, latency and CPU of each target. */
+static void exp_throughput(struct paper *pp)
+{
+	static const enum target_kind kinds[] = { TARGET_VMIOD, TARGET_QSD, TARGET_HOST };
+	struct { const char *name, *label; enum job_rw rw; unsigned int qd; bool null; } w[] = {
+		{ "4K randwrite QD64, file", "write-QD64", RW_RANDWRITE, 64, false },
+		{ "4K randread QD64, file", "read-QD64", RW_RANDREAD, 64, false },
+		{ "4K randread QD1, file", "read-QD1", RW_RANDREAD, 1, false },
+		{ "4K randread QD64, null backend", "null-read-QD64", RW_RANDREAD, 64, true },
+	};
+	char path[600];
+	FILE *dat;
+	double vm_iops[4] = { 0 }, qsd_iops[4] = { 0 }, host_iops[4] = { 0 };
+	double vm_cpu[4] = { 0 }, qsd_cpu[4] = { 0 };
+	double vm_p99[4] = { 0 }, host_p99[4] = { 0 };
+
+	fprintf(pp->md, "## 1-3. Throughput, latency and CPU (one queue)\n\n");
+	table_head(pp);
+	for (unsigned int i = 0; i < 4; i++)
+		for (unsigned int k = 0; k < 3; k++) {
+			struct run_spec s = { .kind = kinds[k],
+					      .file = w[i].null ? NULL : pp->file,
+					      .null_size = 1ull << 30,
+					      .job = base_job(pp, w[i].rw, 4096, w[i].qd, 1) };
+			struct run_result r;
+
+			if (w[i].null && kinds[k] == TARGET_HOST)
+				continue;
+			if (!measure(pp, w[i].name, &s, &r))
+				continue;
+			row(pp, w[i].name, &s, &r);
+			if (kinds[k] == TARGET_VMIOD) {
+				vm_iops[i] = r.iops;
+				vm_cpu[i] = r.cpu_us_per_io;
+				vm_p99[i] = hist_quantile(&r.r.lat, 0.99) / 1e3;
+			} else if (kinds[k] == TARGET_QSD) {
+				qsd_iops[i] = r.iops;
+				qsd_cpu[i] = r.cpu_us_per_io;
+			} else {
+				host_iops[i] = r.iops;
+				host_p99[i] = hist_quantile(&r.r.lat, 0.99) / 1e3;
+			}
+		}
+	snprintf(path, sizeof(path), "%s/throughput.dat", pp->out);
+	dat = fopen(path, "w");
+	for (unsigned int i = 0; dat && i < 4; i++)
+		fprintf(dat, "%s %.0f %.0f %.0f\n", w[i].label, vm_iops[i],
+			qsd_iops[i], host_iops[i]);
+	if (dat)
+		fclose(dat);
+	fprintf(pp->md, "\n![IOPS by workload](throughput.svg)\n\n"
+		"**Ratios (same run):**\n\n");
+	for (unsigned int i = 0; i < 4; i++) {
+		fprintf(pp->md, "- %s: vmiod/qsd IOPS %.2fx; IOPS per target "
+			"CPU-second vmiod/qsd %.2fx", w[i].name,
+			qsd_iops[i] ? vm_iops[i] / qsd_iops[i] : 0,
+			vm_cpu[i] ? qsd_cpu[i] / vm_cpu[i] : 0);
+		if (host_iops[i])
+			fprintf(pp->md, "; vmiod/host IOPS %.0f%%; p99 vmiod %.1f µs vs "
+				"host %.1f µs", 100 * vm_iops[i] / host_iops[i],
+				vm_p99[i], host_p99[i]);
+		fprintf(pp->md, "\n");
+	}
+	fprintf(pp->md, "\n");
+}
+
+struct tenant_run {
+	const char *socket;
+	struct job_params job;
+	struct job_result r;
+	int ret;
+};
+
+static void *tenant_main(void *arg)
+{
+	struct tenant_run *t = arg;
+
+	t->ret = job_run_vhost(t->socket, &t->job, &t->r);
+	return NULL;
+}
+
+/* One isolation case: tenant 2 (and tenant 1 when noisy) on one target. */
+static bool isolation_case(struct paper *pp, enum target_kind kind, bool noisy,
+			   const char *t1_opts, const char *t2_opts,
+			   const char *daemon_args, const char *name, FILE *md)
+{
+	struct target t = { .kind = kind, .queues = 1, .ndisks = 2,
+			    .vmiod_args = daemon_args };
+	struct tenant_run t1 = { 0 }, t2 = { 0 };
+	pthread_t th1;
+	char err[512] = "", t1cell[32] = "—", cmd[6000], c1[2048], c2[2048];
+	struct run_spec rs = { .kind = TARGET_SOCKET };
+	size_t cmd_no;
+	double busy0, self0, tcpu0, wall0, others;
+	json_t *j;
+
+	t.disks[0] = (struct target_disk){ .file = pp->file, .vmiod_extra = t1_opts };
+	t.disks[1] = (struct target_disk){ .file = pp->file2, .vmiod_extra = t2_opts };
+	if (target_start(&t, err, sizeof(err))) {
+		fprintf(stderr, "vmio bench paper: isolation on %s: %s\n",
+			target_name(kind), err);
+		pp->failures++;
+		return false;
+	}
+	t1.socket = t.disks[0].socket;
+	t1.job = base_job(pp, RW_RANDWRITE, 4096, 64, 1);
+	t1.job.ramp_s = 0.3;
+	t1.job.progress = false;
+	t2.socket = t.disks[1].socket;
+	t2.job = base_job(pp, RW_RANDREAD, 4096, 4, 1);
+	t2.job.rate_iops = 1000;
+	t2.job.ramp_s = 0.3;
+	t2.job.label = name;
+	busy0 = run_host_busy_s();
+	self0 = run_self_cpu_s();
+	tcpu0 = target_cpu_s(&t);
+	wall0 = (double)clock_now_ns() / 1e9;
+	if (noisy)
+		pthread_create(&th1, NULL, tenant_main, &t1);
+	tenant_main(&t2);
+	if (noisy)
+		pthread_join(th1, NULL);
+	/* What else used the machine meanwhile, as for run_other_share. */
+	others = (run_host_busy_s() - busy0 - (run_self_cpu_s() - self0) -
+		  (target_cpu_s(&t) - tcpu0)) /
+		 (((double)clock_now_ns() / 1e9 - wall0) *
+		  (double)sysconf(_SC_NPROCESSORS_ONLN));
+	if (others < 0)
+		others = 0;
+	if (others > RUN_BUSY_SHARE)
+		pp->busy_rows++;
+	/* Re-running a case: the target by hand, then the tenants on its
+	 * sockets. */
+	rs.socket = t1.socket;
+	rs.job = t1.job;
+	run_command(&rs, c1, sizeof(c1));
+	rs.socket = t2.socket;
+	rs.job = t2.job;
+	run_command(&rs, c2, sizeof(c2));
+	snprintf(cmd, sizeof(cmd), "%s & then%s %s", t.cmdline,
+		 noisy ? " (together)" : "", c2);
+	if (noisy)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " & %s", c1);
+	target_stop(&t);
+	if (t2.ret || (noisy && t1.ret)) {
+		fprintf(stderr, "vmio bench paper: isolation %s on %s failed: %s\n",
+			name, target_name(kind), t2.r.error[0] ? t2.r.error : t1.r.error);
+		pp->failures++;
+		return false;
+	}
+	printf("isolation %-28s %-6s tenant2 p50 %7.1f us p99 %7.1f us   tenant1 %8.0f IOPS\n",
+	       name, target_name(kind), hist_quantile(&t2.r.lat, 0.5) / 1e3,
+	       hist_quantile(&t2.r.lat, 0.99) / 1e3,
+	       noisy ? t1.r.ios / t1.job.runtime_s : 0);
+	if (noisy)
+		snprintf(t1cell, sizeof(t1cell), "%.0f", t1.r.ios / t1.job.runtime_s);
+	cmd_no = add_command(pp, cmd);
+	fprintf(md, "| %s | %s | %.1f | %.1f | %s | %.0f | %zu |\n", name,
+		target_name(kind), hist_quantile(&t2.r.lat, 0.5) / 1e3,
+		hist_quantile(&t2.r.lat, 0.99) / 1e3, t1cell, 100 * others, cmd_no);
+	if (pp->iso_dat)
+		/* Short labels: the plot's x axis has room for ~12 letters. */
+		fprintf(pp->iso_dat, "\"%s %s\" %.1f %.1f\n", target_name(kind),
+			name[0] == '(' ? (name[1] == 'a' ? "cap" : name[1] == 'b' ?
+					  "min" : "p99-tgt") :
+			noisy ? "noisy" : "alone",
+			hist_quantile(&t2.r.lat, 0.5) / 1e3,
+			hist_quantile(&t2.r.lat, 0.99) / 1e3);
+	j = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:s}", "experiment", "isolation",
+		      "case", name, "target", target_name(kind),
+		      "tenant2_p50_us", hist_quantile(&t2.r.lat, 0.5) / 1e3,
+		      "tenant2_p99_us", hist_quantile(&t2.r.lat, 0.99) / 1e3,
+		      "tenant2_iops", t2.r.ios / t2.job.runtime_s,
+		      "tenant1_iops", noisy ? t1.r.ios / t1.job.runtime_s : 0.0,
+		      "command", t.cmdline);
+	json_object_set_new(j, "other_cpu_share", json_real(others));
+	json_array_append_new(pp->runs, j);
+	return true;
+}
+
+static double last_p99(const struct paper *pp, const char *kase, const char *tgt,
+		       const char *field)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(pp->runs, i, v) {
+		const char *c = json_string_value(json_object_get(v, "case"));
+		const char *t = json_string_value(json_object_get(v, "target"));
+
+		if (c && t && !strcmp(c, kase) && !strcmp(t, tgt))
+			return json_real_value(json_object_get(v, field));
+	}
+	return 0;
+}
+
+/* Experiment 4: noisy-neighbour isolation. */
+static void exp_isolation(struct paper *pp)
+{
+	static const enum target_kind kinds[] = { TARGET_VMIOD, TARGET_QSD };
+	char cap[64], tgt[64];
+	double t1_iops, alone_p99;
+
+	fprintf(pp->md, "## 4. Noisy-neighbour isolation\n\n"
+		"Tenant 1: 4K random writes, QD64, closed loop, on disk A. Tenant 2: "
+		"4K random reads, Poisson arrivals at 1000 IOPS, QD up to 4, on disk B "
+		"of the same target and file system.\n\n"
+		"| case | target | tenant 2 p50 µs | tenant 2 p99 µs | tenant 1 IOPS | "
+		"others' CPU %% | cmd |\n"
+		"|---|---|---:|---:|---:|---:|---:|\n");
+	fflush(pp->md);
+	{
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/isolation.dat", pp->out);
+		pp->iso_dat = fopen(path, "w");
+	}
+	for (unsigned int k = 0; k < 2; k++) {
+		isolation_case(pp, kinds[k], false, NULL, NULL, NULL, "tenant 2 alone", pp->md);
+		isolation_case(pp, kinds[k], true, NULL, NULL, NULL, "beside tenant 1, no QoS", pp->md);
+	}
+	/* QoS exists only in vmiod (qsd has no QoS for vhost-user exports). */
+	t1_iops = last_p99(pp, "beside tenant 1, no QoS", "vmiod", "tenant1_iops");
+	alone_p99 = last_p99(pp, "tenant 2 alone", "vmiod", "tenant2_p99_us");
+	snprintf(cap, sizeof(cap), "iops=%.0f", t1_iops > 2000 ? t1_iops / 2 : 1000);
+	isolation_case(pp, TARGET_VMIOD, true, cap, NULL, "--qos",
+		       "(a) cap on tenant 1 (half)", pp->md);
+	isolation_case(pp, TARGET_VMIOD, true, NULL, "iops-min=2000", "--qos --qos-depth 16",
+		       "(b) minimum for tenant 2", pp->md);
+	snprintf(tgt, sizeof(tgt), "lat-target-us=%.0f", alone_p99 > 0 ? alone_p99 * 1.2 : 500);
+	isolation_case(pp, TARGET_VMIOD, true, NULL, tgt, "--qos",
+		       "(c) p99 target for tenant 2", pp->md);
+	fprintf(pp->md, "\n**Tenant 2's p99 beside tenant 1, as a multiple of its p99 "
+		"alone (same target, same run):** ");
+	for (unsigned int k = 0; k < 2; k++) {
+		const char *n = target_name(kinds[k]);
+		double alone = last_p99(pp, "tenant 2 alone", n, "tenant2_p99_us");
+		double noisy = last_p99(pp, "beside tenant 1, no QoS", n, "tenant2_p99_us");
+
+		fprintf(pp->md, "%s %.1fx; ", n, alone > 0 ? noisy / alone : 0);
+	}
+	{
+		static const char *const qos_cases[] = { "(a) cap on tenant 1 (half)",
+			"(b) minimum for tenant 2", "(c) p99 target for tenant 2" };
+
+		for (unsigned int i = 0; i < 3; i++)
+			fprintf(pp->md, "vmiod %.3s %.1fx%s", qos_cases[i],
+				alone_p99 > 0 ? last_p99(pp, qos_cases[i], "vmiod",
+							 "tenant2_p99_us") / alone_p99 : 0,
+				i < 2 ? "; " : ".\n");
+	}
+	fprintf(pp->md, "\n(a) caps tenant 1 at half its unthrottled rate; (b) gives "
+		"tenant 2 a 2000-IOPS minimum with a best-effort depth of 16; (c) "
+		"gives tenant 2 a p99 target of 1.2x its p99 alone (%s). In the "
+		"plot: alone, noisy (beside tenant 1), cap (a), min (b), "
+		"p99-tgt (c).\n\n"
+		"![tenant 2 latency by case](isolation.svg)\n\n", tgt);
+	if (pp->iso_dat)
+		fclose(pp->iso_dat);
+	pp->iso_dat = NULL;
+}
+
+/* Experiment 5a: bandwidth by block size, on the file. */
+static void exp_block_sizes(struct paper *pp)
+{
+	static const enum target_kind kinds[] = { TARGET_VMIOD, TARGET_QSD, TARGET_HOST };
+	static const uint32_t all[] = { 4096, 16384, 65536, 262144, 1u << 20 };
+	static const uint32_t quick[] = { 4096, 65536, 1u << 20 };
+	const uint32_t *sizes = pp->quick ? quick : all;
+	unsigned int nsizes = pp->quick ? 3 : 5;
+	char path[600];
+	FILE *dat;
+
+	snprintf(path, sizeof(path), "%s/bs.dat", pp->out);
+	dat = fopen(path, "w");
+	for (unsigned int b = 0; b < nsizes; b++) {
+		double mbs[3] = { 0 };
+
+		for (unsigned int k = 0; k < 3; k++) {
+			struct run_spec s = { .kind = kinds[k], .file = pp->file,
+					      .job = base_job(pp, RW_RANDREAD, sizes[b], 16, 1) };
+			struct run_result r;
+			char name[64];
+
+			snprintf(name, sizeof(name), "%uK randread QD16", sizes[b] / 1024);
+			if (measure(pp, name, &s, &r)) {
+				row(pp, name, &s, &r);
+				mbs[k] = r.bw_bytes / 1e6;
+			}
+		}
+		if (dat)
+			fprintf(dat, "%uK %.1f %.1f %.1f\n", sizes[b] / 1024, mbs[0],
+				mbs[1], mbs[2]);
+	}
+	if (dat)
+		fclose(dat);
+}
+
+/* Experiment 5b: IOPS by number of queues, on null backends (the path). */
+static void exp_queues(struct paper *pp)
+{
+	static const enum target_kind kinds[] = { TARGET_VMIOD, TARGET_QSD };
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int maxq = cores < 2 ? 2 : cores > 4 ? 4 : (unsigned int)cores;
+	char path[600];
+	FILE *dat;
+
+	snprintf(path, sizeof(path), "%s/queues.dat", pp->out);
+	dat = fopen(path, "w");
+	for (unsigned int q = 1; q <= maxq; q++) {
+		double iops[2] = { 0 };
+
+		for (unsigned int k = 0; k < 2; k++) {
+			struct run_spec s = { .kind = kinds[k], .null_size = 1ull << 30,
+					      .job = base_job(pp, RW_RANDREAD, 4096, 32, q) };
+			struct run_result r;
+			char name[64];
+
+			snprintf(name, sizeof(name), "4K randread QD32 x %u queue%s, null",
+				 q, q > 1 ? "s" : "");
+			if (measure(pp, name, &s, &r)) {
+				row(pp, name, &s, &r);
+				iops[k] = r.iops;
+			}
+		}
+		if (dat)
+			fprintf(dat, "%u %.0f %.0f\n", q, iops[0], iops[1]);
+	}
+	if (dat)
+		fclose(dat);
+}
+
+static void exp_scaling(struct paper *pp)
+{
+	fprintf(pp->md, "## 5. Scalability\n\n");
+	table_head(pp);
+	exp_block_sizes(pp);
+	exp_queues(pp);
+	fprintf(pp->md, "\nThis machine has %ld cores shared by the frontend and "
+		"the target: queue scaling past one queue measures contention for "
+		"cores as much as the data path.\n\n![bandwidth by block size]"
+		"(bs.svg)\n\n![IOPS by queues, null backends](queues.svg)\n\n",
+		sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+/* Runs one gnuplot script in the output folder. */
+static int gnuplot(const struct paper *pp, const char *script)
+{
+	char cmd[2400];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && gnuplot -e \"set terminal svg "
+		 "size 720,420 noenhanced; set style fill solid border -1; set grid ytics; "
+		 "set key top left; %s\" 2>/dev/null", pp->out, script);
+	return system(cmd);
+}
+
+static void plot(struct paper *pp)
+{
+	int bad = 0;
+
+	if (system("command -v gnuplot >/dev/null")) {
+		fprintf(stderr, "vmio bench paper: no plots: gnuplot is not "
+			"installed (apt-get install gnuplot-nox)\n");
+		return;
+	}
+	bad |= gnuplot(pp, "set output 'throughput.svg'; set style data histograms; "
+		       "set ylabel 'IOPS'; set title '4K random, one queue: IOPS by workload'; "
+		       "set logscale y; plot 'throughput.dat' using 2:xtic(1) title 'vmiod', "
+		       "'' using 3 title 'qemu-storage-daemon', '' using 4 title 'host io_uring'");
+	bad |= gnuplot(pp, "set output 'bs.svg'; set style data histograms; "
+		       "set ylabel 'MB/s'; set title 'randread QD16 by block size'; "
+		       "plot 'bs.dat' using 2:xtic(1) title 'vmiod', '' using 3 title "
+		       "'qemu-storage-daemon', '' using 4 title 'host io_uring'");
+	bad |= gnuplot(pp, "set output 'queues.svg'; set style data linespoints; "
+		       "set xlabel 'queues'; set ylabel 'IOPS'; set xtics 1; set yrange [0:*]; "
+		       "set title '4K randread QD32 per queue, null backends'; "
+		       "plot 'queues.dat' using 1:2 title 'vmiod', '' using 1:3 "
+		       "title 'qemu-storage-daemon'");
+	bad |= gnuplot(pp, "set output 'isolation.svg'; set style data histograms; "
+		       "set ylabel 'tenant 2 latency (us)'; set xtics font ',9'; "
+		       "set title 'tenant 2 (1000 IOPS randread) by case'; set logscale y; "
+		       "plot 'isolation.dat' using 2:xtic(1) title 'p50', '' using 3 title 'p99'");
+	if (bad)
+		fprintf(stderr, "vmio bench paper: a plot failed (gnuplot)\n");
+}
+
+struct machine {
+	char host[65], kernel[200], cpu[160], qsd[120], date[40];
+	long cores;
+	unsigned long long mem_mib;
+};
+
+/* The first line of a command's output, or of a file's line with key. */
+static void first_line(const char *cmd, const char *key, char *out, size_t len)
+{
+	FILE *f = key ? fopen(cmd, "r") : popen(cmd, "r");
+	char line[512];
+
+	snprintf(out, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = line;
+
+		if (key && strncmp(line, key, strlen(key)))
+			continue;
+		if (key && (v = strchr(line, ':')))
+			v += 2;
+		v[strcspn(v, "\n")] = '\0';
+		if (strlen(v) >= len)
+			v[len - 1] = '\0';
+		memcpy(out, v, strlen(v) + 1);
+		break;
+	}
+	if (key)
+		fclose(f);
+	else
+		pclose(f);
+}
+
+static void machine_probe(struct machine *m)
+{
+	struct utsname u;
+	time_t now = time(NULL);
+	char mem[64];
+
+	uname(&u);
+	snprintf(m->host, sizeof(m->host), "%s", u.nodename);
+	snprintf(m->kernel, sizeof(m->kernel), "%s %s %s", u.sysname, u.release,
+		 u.machine);
+	first_line("/proc/cpuinfo", "model name", m->cpu, sizeof(m->cpu));
+	first_line("/proc/meminfo", "MemTotal", mem, sizeof(mem));
+	m->mem_mib = strtoull(mem, NULL, 10) / 1024;
+	first_line("qemu-storage-daemon --version 2>/dev/null", NULL, m->qsd,
+		   sizeof(m->qsd));
+	m->cores = sysconf(_SC_NPROCESSORS_ONLN);
+	strftime(m->date, sizeof(m->date), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+}
+
+static json_t *machine_json(const struct machine *m)
+{
+	return json_pack("{s:s,s:s,s:s,s:i,s:I,s:s,s:s,s:s}", "host", m->host,
+			 "kernel", m->kernel, "cpu", m->cpu, "cores", (int)m->cores,
+			 "mem_mib", (json_int_t)m->mem_mib, "qemu_storage_daemon",
+			 m->qsd, "vmio", VMIO_VERSION, "date", m->date);
+}
+
+static void header(struct paper *pp, const struct machine *m, const char *argv_line)
+{
+	fprintf(pp->md, "# vmio bench paper\n\n"
+		"| machine | |\n|---|---|\n| host | %s |\n| kernel | %s |\n"
+		"| CPU | %s, %ld cores online |\n| memory | %llu MiB |\n"
+		"| peer | %s |\n| vmio | %s |\n| date | %s |\n"
+		"| command | `%s` |\n\n",
+		m->host, m->kernel, m->cpu, m->cores, m->mem_mib, m->qsd,
+		VMIO_VERSION, m->date, argv_line);
+	fprintf(pp->md, "Every target was measured in this run by the same frontend "
+		"(vmio's user-space vhost-user-blk driver, asking for an "
+		"interrupt per completion like a guest). Image: %s (%llu MiB, "
+		"filled with data), O_DIRECT + io_uring in every target; null "
+		"backends are vmiod's null and qsd's null-co. %.1f s per run after "
+		"a %.1f s ramp. Frontend and target share this machine's cores: "
+		"compare figures within this report, not across machines or runs.\n\n"
+		"Every row has a number in its *cmd* column: the exact command "
+		"that repeats it is listed under [Commands](#commands); "
+		"report.json holds every figure and the target command lines.\n\n",
+		pp->file, (unsigned long long)(pp->size >> 20), pp->runtime,
+		pp->quick ? 0.2 : 0.5);
+}
+
+static void commands(struct paper *pp)
+{
+	size_t i;
+	json_t *v;
+
+	if (pp->busy_rows)
+		fprintf(pp->md, "## Warning: a busy machine\n\nDuring %u of the "
+			"rows above, other processes used more than %.0f%% of this "
+			"machine's CPU (column *others' CPU %%*, from /proc/stat "
+			"minus the target's and vmio's own CPU). Those rows measure "
+			"contention for the cores as much as the targets; re-run "
+			"them on an idle machine before drawing conclusions.\n\n",
+			pp->busy_rows, 100 * RUN_BUSY_SHARE);
+
+	fprintf(pp->md, "## Commands\n\n");
+	json_array_foreach(pp->cmds, i, v)
+		fprintf(pp->md, "%zu. `%s`\n", i + 1, json_string_value(v));
+}
+
+int bench_paper_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "runtime", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct paper pp = { .out = "out/bench", .runtime = 5, .size = 1ull << 30 };
+	const char *file = NULL;
+	char path[600], err[512], argv_line[1024] = "vmio bench";
+	struct machine m;
+	json_t *report;
+	double runtime = 0;
+	char *end;
+	int c;
+
+	for (int i = 0; i < argc; i++)
+		snprintf(argv_line + strlen(argv_line),
+			 sizeof(argv_line) - strlen(argv_line), " %s", argv[i]);
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'q') {
+			pp.quick = true;
+			pp.runtime = 1;
+			pp.size = 256ull << 20;
+		} else if (c == 'o') {
+			pp.out = optarg;
+		} else if (c == 'f') {
+			file = optarg;
+		} else if (c == 'r') {
+			runtime = strtod(optarg, &end);
+			if (*end || !(runtime >= 0.1 && runtime <= 600)) {
+				fprintf(stderr, "vmio bench paper: --runtime takes "
+					"seconds per row, 0.1 to 600: %s\n", optarg);
+				return 2;
+			}
+		} else {
+			fprintf(c == 'h' ? stdout : stderr,
+				"usage: vmio bench paper [--quick] [--out DIR] "
+				"[--file PATH] [--runtime S]\n"
+				"  --quick      1 s per row, 256 MiB images, fewer "
+				"block sizes (under a minute)\n"
+				"  --out DIR    report.md, report.json, plots and "
+				"images (default out/bench)\n"
+				"  --file PATH  image for disk A (PATH.b is disk B)\n"
+				"  --runtime S  seconds per row (default 5; 1 with "
+				"--quick)\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vmio bench paper: unexpected argument: %s\n",
+			argv[optind]);
+		return 2;
+	}
+	if (runtime)
+		pp.runtime = runtime;
+	snprintf(path, sizeof(path), "mkdir -p '%s'", pp.out);
+	if (system(path)) {
+		fprintf(stderr, "vmio bench paper: cannot create %s\n", pp.out);
+		return 1;
+	}
+	snprintf(pp.file, sizeof(pp.file), "%s", file ? file : "");
+	if (!file)
+		snprintf(pp.file, sizeof(pp.file), "%s/disk-a.img", pp.out);
+	snprintf(pp.file2, sizeof(pp.file2), "%s.b", pp.file);
+	fprintf(stderr, "vmio bench paper: preparing %s and %s (%llu MiB each)\n",
+		pp.file, pp.file2, (unsigned long long)(pp.size >> 20));
+	if (run_prepare_file(pp.file, pp.size, err, sizeof(err)) ||
+	    run_prepare_file(pp.file2, pp.size, err, sizeof(err))) {
+		fprintf(stderr, "vmio bench paper: %s\n", err);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/report.md", pp.out);
+	pp.md = fopen(path, "w+");
+	if (!pp.md) {
+		fprintf(stderr, "vmio bench paper: cannot write %s\n", path);
+		return 1;
+	}
+	pp.runs = json_array();
+	pp.cmds = json_array();
+	machine_probe(&m);
+	header(&pp, &m, argv_line);
+	exp_throughput(&pp);
+	exp_isolation(&pp);
+	exp_scaling(&pp);
+	commands(&pp);
+	plot(&pp);
+	fclose(pp.md);
+	snprintf(path, sizeof(path), "%s/report.json", pp.out);
+	report = json_pack("{s:s,s:o,s:f,s:b,s:o,s:o,s:i,s:i}", "command", argv_line,
+			   "machine", machine_json(&m), "runtime_s", pp.runtime,
+			   "quick", pp.quick, "runs", pp.runs, "commands", pp.cmds,
+			   "failures", pp.failures, "busy_rows", (int)pp.busy_rows);
+	if (json_dump_file(report, path, JSON_INDENT(2)))
+		fprintf(stderr, "vmio bench paper: cannot write %s\n", path);
+	json_decref(report);
+	printf("\nreport: %s/report.md (and report.json, plots *.svg)\n", pp.out);
+	return pp.failures ? 1 : 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Targets vmio bench starts, measures and stops: vmiod and
+ * qemu-storage-daemon, with equivalent settings. */
+#ifndef VMIO_BENCH_TARGET_H
+#define VMIO_BENCH_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum target_kind { TARGET_VMIOD, TARGET_QSD, TARGET_HOST, TARGET_SOCKET };
+
+#define TARGET_MAX_DISKS 4
+
+struct target_disk {
+	const char *file;    /* NULL: null backend */
+	uint64_t null_size;
+	const char *vmiod_extra; /* extra --disk options (QoS…), vmiod only */
+	char socket[256];    /* filled by target_start */
+};
+
+struct target {
+	enum target_kind kind;
+	pid_t pid;
+	unsigned int queues;
+	unsigned int ndisks;
+	struct target_disk disks[TARGET_MAX_DISKS];
+	const char *vmiod_args; /* extra daemon options, e.g. "--qos" */
+	char dir[128];
+	char log[192];
+	char cmdline[2048];  /* what was run, for reports */
+};
+
+const char *target_name(enum target_kind k);
+int target_parse(const char *s, enum target_kind *k, const char **socket);
+/* Starts the target serving t->disks; fills sockets. err says why not. */
+int target_start(struct target *t, char *err, size_t errlen);
+void target_stop(struct target *t);
+/* CPU seconds the target process has used so far. */
+double target_cpu_s(const struct target *t);
+/* Where to find a program next to vmio (or $VMIOD for vmiod). */
+const char *target_vmiod_path(void);
+
+#endif

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl/ctl_common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc.h"
+
+static int need_value(int i, int argc, const char *opt)
+{
+	if (i + 1 < argc)
+		return 0;
+	fprintf(stderr, "vmio: %s needs a value\n", opt);
+	return 2;
+}
+
+static int number(const char *opt, const char *s, double min, double *out)
+{
+	char *end;
+
+	*out = strtod(s, &end);
+	if (*end || end == s || *out < min) {
+		fprintf(stderr, "vmio: %s wants a number of at least %g, not '%s'\n",
+			opt, min, s);
+		return 2;
+	}
+	return 0;
+}
+
+int ctl_opts(struct ctl *c, int argc, char **argv)
+{
+	const char *env = getenv("VMIO_RPC");
+	double v;
+
+	memset(c, 0, sizeof(*c));
+	c->rpc = env && *env ? env : CTL_DEFAULT_RPC;
+	c->interval = 1.0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
+			c->json = true;
+		} else if (!strcmp(a, "--watch")) {
+			c->watch = true;
+		} else if (!strncmp(a, "--rpc=", 6)) {
+			c->rpc = a + 6;
+		} else if (!strcmp(a, "--rpc")) {
+			if (need_value(i, argc, a))
+				return 2;
+			c->rpc = argv[++i];
+		} else if (!strcmp(a, "--interval") || !strcmp(a, "--count")) {
+			if (need_value(i, argc, a) || number(a, argv[i + 1],
+							     a[2] == 'i' ? 0.05 : 1, &v))
+				return 2;
+			if (a[2] == 'i')
+				c->interval = v;
+			else
+				c->count = (long)v;
+			i++;
+		} else if (c->argc < CTL_MAX_ARGS) {
+			c->argv[c->argc++] = argv[i];
+		} else {
+			fprintf(stderr, "vmio: too many arguments\n");
+			return 2;
+		}
+	}
+	return 0;
+}
+
+json_t *ctl_call(const struct ctl *c, const char *method, json_t *params)
+{
+	json_t *result = NULL;
+	char err[1024];
+	int code, ret;
+
+	ret = rpc_call(c->rpc, method, params, CTL_TIMEOUT_MS, &result, &code,
+		       err, sizeof(err));
+	if (ret == -EREMOTEIO) {
+		fprintf(stderr, "vmio: %s\n", err);
+		return NULL;
+	}
+	if (ret) {
+		fprintf(stderr, "vmio: %s\n", err);
+		return NULL;
+	}
+	return result;
+}
+
+int ctl_print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	if (s)
+		puts(s);
+	free(s);
+	json_decref(j);
+	return 0;
+}
+
+void ctl_size_str(uint64_t b, char *out, size_t len)
+{
+	static const char *const unit[] = { "", "K", "M", "G", "T", "P" };
+	double v = (double)b;
+	int i = 0;
+
+	while (v >= 1024 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(out, len, "%.*f%s", v == (double)(uint64_t)v ? 0 : 1, v, unit[i]);
+}
+
+long long ctl_int(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? (long long)json_number_value(v) : 0;
+}
+
+const char *ctl_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "-";
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* What every control command shares: options, the call, output helpers. */
+#ifndef VMIO_CTL_COMMON_H
+#define VMIO_CTL_COMMON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_DEFAULT_RPC "/run/vmio/vmiod.sock"
+#define CTL_MAX_ARGS 64
+#define CTL_TIMEOUT_MS 30000 /* disk_remove drains in-flight I/O first */
+
+struct ctl {
+	const char *rpc;
+	bool json;
+	bool watch;
+	double interval;  /* --interval SECONDS for --watch */
+	long count;       /* --count N: stop --watch after N refreshes */
+	int argc;         /* what is left after the common options */
+	char *argv[CTL_MAX_ARGS];
+};
+
+/* Pulls --rpc PATH, --json, --watch, --interval S, --count N out of
+ * argv. Returns 0, or 2 after printing what is wrong. */
+int ctl_opts(struct ctl *c, int argc, char **argv);
+/* Calls method (params stolen); the result, or NULL after printing why. */
+json_t *ctl_call(const struct ctl *c, const char *method, json_t *params);
+/* Prints j indented and drops it; returns 0. */
+int ctl_print_json(json_t *j);
+/* 1073741824 -> "1G", 1536 -> "1.5K". */
+void ctl_size_str(uint64_t bytes, char *out, size_t len);
+/* Integer and string members, tolerating absent ones. */
+long long ctl_int(json_t *o, const char *key);
+const char *ctl_str(json_t *o, const char *key);
+
+#endif

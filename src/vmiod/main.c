@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* vmiod: serves virtual disks to QEMU guests over vhost-user-blk. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "control.h"
+#include "daemon.h"
+#include "util/log.h"
+
+int main(int argc, char **argv)
+{
+	struct vmiod_config cfg;
+	struct control *ctl = NULL;
+	struct daemon *dm;
+	int ret;
+
+	ret = vmiod_parse_args(argc, argv, &cfg);
+	if (ret)
+		return ret > 0 ? 0 : 2;
+	log_init("vmiod", cfg.log_level);
+	ret = daemon_create(&cfg, &dm);
+	if (ret) {
+		log_error("cannot start: %s", strerror(-ret));
+		vmiod_config_free(&cfg);
+		return 1;
+	}
+	ret = control_start(dm, &cfg, &ctl);
+	if (ret) {
+		daemon_destroy(dm);
+		vmiod_config_free(&cfg);
+		return 1;
+	}
+	control_ready(ctl);
+	ret = daemon_run(dm);
+	control_stop(ctl);
+	daemon_destroy(dm);
+	vmiod_config_free(&cfg);
+	log_info("stopped");
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What /metrics shows: per disk, requests and bytes by type, errors,
+ * in-flight, a latency histogram and QoS throttling; per reactor, busy
+ * and idle time. Runs on the HTTP server's thread: the disk list is
+ * copied under daemon_lock, then rendered without it, so a scrape never
+ * holds up disk_add or disk_remove for longer than the copy.
+ */
+#include "metrics_export.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/prom.h"
+#include "metrics/prom_http.h"
+#include "util/log.h"
+
+struct disk_snap {
+	char *id;
+	const char *backend; /* a string constant */
+	uint64_t size;
+	unsigned int queues;
+	bool connected, ro, qos;
+	struct blk_queue_stats s;
+	struct qos_stats q;
+};
+
+struct snap {
+	struct disk_snap *disks;
+	unsigned int ndisks;
+	struct reactor_stats *reactors;
+	int *cpus;
+	unsigned int nreactors;
+};
+
+static const char *const op_names[BLK_STAT_NR] = {
+	[BLK_STAT_READ] = "read", [BLK_STAT_WRITE] = "write",
+	[BLK_STAT_FLUSH] = "flush", [BLK_STAT_DISCARD] = "discard",
+	[BLK_STAT_WRITE_ZEROES] = "write_zeroes", [BLK_STAT_OTHER] = "other",
+};
+
+static void snap_disk(struct disk *k, struct disk_snap *o)
+{
+	struct qos_limits lim;
+	struct disk_info i;
+
+	disk_get_info(k, &i);
+	o->id = strdup(i.id);
+	o->backend = !strcmp(i.backend, "null") ? "null" : "uring";
+	o->size = i.size;
+	o->queues = i.queues;
+	o->connected = i.connected;
+	o->ro = i.ro;
+	o->qos = blk_dev_qos_get(disk_blk(k), &lim);
+	blk_dev_get_stats(disk_blk(k), &o->s);
+	if (o->qos)
+		blk_dev_qos_stats(disk_blk(k), &o->q);
+}
+
+static int snap_take(struct daemon *d, struct snap *sn)
+{
+	int ret = 0;
+
+	memset(sn, 0, sizeof(*sn));
+	daemon_lock(d);
+	sn->ndisks = daemon_ndisks(d);
+	sn->nreactors = daemon_nreactors(d);
+	sn->disks = calloc(sn->ndisks + 1, sizeof(*sn->disks));
+	sn->reactors = calloc(sn->nreactors + 1, sizeof(*sn->reactors));
+	sn->cpus = calloc(sn->nreactors + 1, sizeof(*sn->cpus));
+	if (!sn->disks || !sn->reactors || !sn->cpus) {
+		ret = -1;
+		goto out;
+	}
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		snap_disk(daemon_disk_at(d, i), &sn->disks[i]);
+	for (unsigned int i = 0; i < sn->nreactors; i++) {
+		reactor_get_stats(daemon_reactor(d, i), &sn->reactors[i]);
+		sn->cpus[i] = reactor_cpu(daemon_reactor(d, i));
+	}
+out:
+	daemon_unlock(d);
+	return ret;
+}
+
+static void snap_free(struct snap *sn)
+{
+	for (unsigned int i = 0; sn->disks && i < sn->ndisks; i++)
+		free(sn->disks[i].id);
+	free(sn->disks);
+	free(sn->reactors);
+	free(sn->cpus);
+}
+
+/* The blk layer's latency buckets: upper bounds 2^(k+3) µs. */
+static void latency_hist(const struct blk_queue_stats *s, double *le,
+			 struct prom_hist *h)
+{
+	for (int k = 0; k < BLK_LAT_BUCKETS; k++)
+		le[k] = (double)(1ull << (k + 3)) / 1e6;
+	h->n = BLK_LAT_BUCKETS;
+	h->le = le;
+	h->counts = s->lat_hist;
+	h->sum = (double)s->lat_ns_sum / 1e9;
+}
+
+#define DISK_LABEL(ds) { { "disk", (ds)->id } }
+
+static void render_info(struct prom_buf *b, const struct snap *sn)
+{
+	prom_family(b, "vmio_build_info", PROM_GAUGE, "vmiod's version.");
+	prom_u64(b, "vmio_build_info",
+		 (struct prom_label[]){ { "version", VMIO_VERSION } }, 1, 1);
+	prom_family(b, "vmio_disks", PROM_GAUGE, "Disks served.");
+	prom_u64(b, "vmio_disks", NULL, 0, sn->ndisks);
+	prom_family(b, "vmio_disk_info", PROM_GAUGE,
+		    "One per disk: its backend and whether it is read-only.");
+	for (unsigned int i = 0; i < sn->ndisks; i++) {
+		const struct disk_snap *ds = &sn->disks[i];
+		struct prom_label l[] = { { "disk", ds->id },
+					  { "backend", ds->backend },
+					  { "ro", ds->ro ? "1" : "0" } };
+
+		prom_u64(b, "vmio_disk_info", l, 3, 1);
+	}
+	prom_family(b, "vmio_disk_size_bytes", PROM_GAUGE, "Capacity the guest sees.");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		prom_u64(b, "vmio_disk_size_bytes", (struct prom_label[])
+			 DISK_LABEL(&sn->disks[i]), 1, sn->disks[i].size);
+	prom_family(b, "vmio_disk_queues", PROM_GAUGE, "Request queues.");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		prom_u64(b, "vmio_disk_queues", (struct prom_label[])
+			 DISK_LABEL(&sn->disks[i]), 1, sn->disks[i].queues);
+	prom_family(b, "vmio_disk_connected", PROM_GAUGE,
+		    "1 while a front-end (QEMU) is connected.");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		prom_u64(b, "vmio_disk_connected", (struct prom_label[])
+			 DISK_LABEL(&sn->disks[i]), 1, sn->disks[i].connected);
+}
+
+static void render_io(struct prom_buf *b, const struct snap *sn)
+{
+	prom_family(b, "vmio_disk_requests_total", PROM_COUNTER,
+		    "Requests completed, by type.");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		for (int t = 0; t < BLK_STAT_NR; t++)
+			prom_u64(b, "vmio_disk_requests_total", (struct prom_label[]){
+				 { "disk", sn->disks[i].id }, { "op", op_names[t] } },
+				 2, sn->disks[i].s.ops[t]);
+	prom_family(b, "vmio_disk_bytes_total", PROM_COUNTER,
+		    "Bytes read and written.");
+	for (unsigned int i = 0; i < sn->ndisks; i++) {
+		const struct disk_snap *ds = &sn->disks[i];
+
+		prom_u64(b, "vmio_disk_bytes_total", (struct prom_label[]){
+			 { "disk", ds->id }, { "op", "read" } }, 2, ds->s.bytes_read);
+		prom_u64(b, "vmio_disk_bytes_total", (struct prom_label[]){
+			 { "disk", ds->id }, { "op", "write" } }, 2, ds->s.bytes_written);
+	}
+	prom_family(b, "vmio_disk_errors_total", PROM_COUNTER,
+		    "Requests answered with an error: I/O errors, unsupported "
+		    "requests, descriptor chains that could not be decoded.");
+	for (unsigned int i = 0; i < sn->ndisks; i++) {
+		const struct disk_snap *ds = &sn->disks[i];
+
+		prom_u64(b, "vmio_disk_errors_total", (struct prom_label[]){
+			 { "disk", ds->id }, { "kind", "ioerr" } }, 2, ds->s.errors);
+		prom_u64(b, "vmio_disk_errors_total", (struct prom_label[]){
+			 { "disk", ds->id }, { "kind", "unsupported" } }, 2,
+			 ds->s.unsupported);
+		prom_u64(b, "vmio_disk_errors_total", (struct prom_label[]){
+			 { "disk", ds->id }, { "kind", "bad_chain" } }, 2,
+			 ds->s.bad_chains);
+	}
+	prom_family(b, "vmio_disk_inflight", PROM_GAUGE,
+		    "Requests taken off the ring and not yet completed.");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		prom_u64(b, "vmio_disk_inflight", (struct prom_label[])
+			 DISK_LABEL(&sn->disks[i]), 1, sn->disks[i].s.inflight);
+}
+
+static void render_latency(struct prom_buf *b, const struct snap *sn)
+{
+	double le[BLK_LAT_BUCKETS];
+	struct prom_hist h;
+
+	prom_family(b, "vmio_disk_latency_seconds", PROM_HISTOGRAM,
+		    "Time from taking a request off the ring to completing it.");
+	for (unsigned int i = 0; i < sn->ndisks; i++) {
+		latency_hist(&sn->disks[i].s, le, &h);
+		prom_histogram(b, "vmio_disk_latency_seconds", (struct prom_label[])
+			       DISK_LABEL(&sn->disks[i]), 1, &h);
+	}
+}
+
+/* Only disks under a QoS contract have these series. */
+static void render_qos(struct prom_buf *b, const struct snap *sn)
+{
+	prom_family(b, "vmio_disk_qos_throttled_total", PROM_COUNTER,
+		    "Requests the QoS scheduler held back before dispatch.");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		if (sn->disks[i].qos)
+			prom_u64(b, "vmio_disk_qos_throttled_total", (struct prom_label[])
+				 DISK_LABEL(&sn->disks[i]), 1,
+				 sn->disks[i].q.parked_total);
+	prom_family(b, "vmio_disk_qos_throttled", PROM_GAUGE,
+		    "Requests held back by QoS right now.");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		if (sn->disks[i].qos)
+			prom_u64(b, "vmio_disk_qos_throttled", (struct prom_label[])
+				 DISK_LABEL(&sn->disks[i]), 1, sn->disks[i].q.parked);
+	prom_family(b, "vmio_disk_qos_p99_seconds", PROM_GAUGE,
+		    "p99 latency of QoS's last closed measurement window.");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		if (sn->disks[i].qos)
+			prom_double(b, "vmio_disk_qos_p99_seconds", (struct prom_label[])
+				    DISK_LABEL(&sn->disks[i]), 1,
+				    (double)sn->disks[i].q.p99_ns / 1e9);
+}
+
+static void render_reactors(struct prom_buf *b, const struct snap *sn)
+{
+	static const struct {
+		const char *name, *help;
+		enum prom_type type;
+	} fam[] = {
+		{ "vmio_reactor_info", "One per reactor: the CPU it is pinned "
+		  "to (\"none\" when unpinned).", PROM_GAUGE },
+		{ "vmio_reactor_busy_seconds_total", "Time in polling passes "
+		  "that found work.", PROM_COUNTER },
+		{ "vmio_reactor_idle_seconds_total", "Time polling with nothing "
+		  "to do, or asleep.", PROM_COUNTER },
+		{ "vmio_reactor_sleeps_total", "Times the reactor went to sleep "
+		  "waiting for a kick.", PROM_COUNTER },
+		{ "vmio_reactor_pollers", "Queues and backends it polls.", PROM_GAUGE },
+	};
+	char id[16], cpu[16];
+
+	for (unsigned int f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		prom_family(b, fam[f].name, fam[f].type, fam[f].help);
+		for (unsigned int i = 0; i < sn->nreactors; i++) {
+			const struct reactor_stats *rs = &sn->reactors[i];
+			struct prom_label l[] = { { "reactor", id }, { "cpu", cpu } };
+
+			snprintf(id, sizeof(id), "%u", i);
+			if (sn->cpus[i] < 0)
+				snprintf(cpu, sizeof(cpu), "none");
+			else
+				snprintf(cpu, sizeof(cpu), "%d", sn->cpus[i]);
+			if (f == 0)
+				prom_u64(b, fam[f].name, l, 2, 1);
+			else if (f == 1)
+				prom_double(b, fam[f].name, l, 1, rs->busy_ns / 1e9);
+			else if (f == 2)
+				prom_double(b, fam[f].name, l, 1, rs->idle_ns / 1e9);
+			else if (f == 3)
+				prom_u64(b, fam[f].name, l, 1, rs->sleeps);
+			else
+				prom_u64(b, fam[f].name, l, 1, rs->pollers);
+		}
+	}
+}
+
+char *metrics_export_render(struct daemon *d)
+{
+	struct prom_buf b;
+	struct snap sn;
+
+	if (snap_take(d, &sn)) {
+		snap_free(&sn);
+		return NULL;
+	}
+	prom_init(&b);
+	render_info(&b, &sn);
+	render_io(&b, &sn);
+	render_latency(&b, &sn);
+	render_qos(&b, &sn);
+	render_reactors(&b, &sn);
+	snap_free(&sn);
+	return prom_finish(&b);
+}
+
+static char *render_cb(void *arg)
+{
+	return metrics_export_render(arg);
+}
+
+int metrics_export_start(struct daemon *d, const char *addr,
+			 struct prom_http **out)
+{
+	char err[256];
+	int ret = prom_http_start(addr, render_cb, d, out, err, sizeof(err));
+
+	if (ret)
+		log_error("%s", err);
+	else
+		log_info("metrics: http://%s/metrics", addr);
+	return ret;
+}
+
+void metrics_export_stop(struct prom_http *h)
+{
+	prom_http_stop(h);
+}

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON-RPC methods (docs/rpc.md). They run on the control thread, as
+ * daemon.h requires, and answer errors with a sentence a person can act
+ * on; codes: RPC_INVALID_PARAMS for a malformed call, RPC_NOT_FOUND for
+ * an unknown disk, RPC_NOT_SUPPORTED for what this vmiod cannot do,
+ * RPC_APP_ERROR for the rest.
+ */
+#include "rpc_methods.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/prom.h"
+#include "rpc/rpc.h"
+#include "util/log.h"
+#include "util/parse.h"
+
+/* One daemon per process: the methods' context. */
+static struct {
+	struct daemon *d;
+	struct rpc_methods_opts o;
+} ctx;
+
+static int need_id(json_t *p, const char **id, char *err, size_t len)
+{
+	*id = json_string_value(json_object_get(p, "id"));
+	if (!*id) {
+		snprintf(err, len, "params.id (the disk's name, a string) is required");
+		return RPC_INVALID_PARAMS;
+	}
+	return 0;
+}
+
+static int not_found(const char *id, char *err, size_t len)
+{
+	snprintf(err, len, "disk '%s' not found (vmio disk ls lists them)", id);
+	return RPC_NOT_FOUND;
+}
+
+/* Names of the negotiated virtio-blk and transport feature bits. */
+static json_t *feature_names(uint64_t f)
+{
+	static const char *const names[64] = {
+		[1] = "size_max", [2] = "seg_max", [4] = "geometry", [5] = "ro",
+		[6] = "blk_size", [9] = "flush", [10] = "topology",
+		[11] = "config_wce", [12] = "mq", [13] = "discard",
+		[14] = "write_zeroes", [15] = "lifetime", [16] = "secure_erase",
+		[28] = "indirect_desc", [29] = "event_idx",
+		[30] = "protocol_features", [32] = "version_1",
+		[33] = "access_platform", [34] = "ring_packed", [35] = "in_order",
+	};
+	json_t *a = json_array();
+
+	for (int b = 0; b < 64; b++)
+		if (f & (1ull << b))
+			json_array_append_new(a, names[b] ? json_string(names[b])
+						 : json_sprintf("bit%d", b));
+	return a;
+}
+
+static json_t *disk_json(struct disk *k)
+{
+	struct disk_info i;
+	char f[32], pf[32];
+
+	disk_get_info(k, &i);
+	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)i.features);
+	snprintf(pf, sizeof(pf), "0x%llx", (unsigned long long)i.protocol_features);
+	return json_pack("{s:s,s:s,s:s?,s:s,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?}",
+			 "id", i.id, "backend", i.backend, "path", i.path,
+			 "socket", i.socket, "size", (json_int_t)i.size,
+			 "blk_size", (int)i.blk_size, "queues", (int)i.queues,
+			 "ro", i.ro, "direct", i.direct, "connected", i.connected,
+			 "features", f, "feature_names", feature_names(i.features),
+			 "protocol_features", pf, "qos", i.qos);
+}
+
+static int m_version(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	*r = json_pack("{s:s,s:i}", "version", VMIO_VERSION, "api", 1);
+	return 0;
+}
+
+static int m_disk_list(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	*r = json_array();
+	for (unsigned int i = 0; i < daemon_ndisks(ctx.d); i++)
+		json_array_append_new(*r, disk_json(daemon_disk_at(ctx.d, i)));
+	return 0;
+}
+
+static int m_disk_info(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	const char *id;
+	struct disk *k;
+	int ret = need_id(p, &id, err, len);
+
+	if (ret)
+		return ret;
+	k = daemon_disk_find(ctx.d, id);
+	if (!k)
+		return not_found(id, err, len);
+	*r = disk_json(k);
+	return 0;
+}
+
+static int m_disk_add(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	int ret = rpc_disk_add_object(ctx.d, p, true, &ctx.o, err, len);
+
+	if (!ret)
+		*r = disk_json(daemon_disk_find(ctx.d, json_string_value(
+			json_object_get(p, "id"))));
+	return ret;
+}
+
+static int m_disk_remove(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	const char *id;
+	int ret = need_id(p, &id, err, len);
+
+	if (ret)
+		return ret;
+	if (daemon_disk_remove(ctx.d, id))
+		return not_found(id, err, len);
+	*r = json_pack("{s:s,s:b}", "id", id, "removed", 1);
+	return 0;
+}
+
+static int m_disk_resize(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	json_t *size = json_object_get(p, "size");
+	const char *id;
+	uint64_t bytes;
+	int ret = need_id(p, &id, err, len);
+
+	if (ret)
+		return ret;
+	if (json_is_integer(size) && json_integer_value(size) > 0) {
+		bytes = (uint64_t)json_integer_value(size);
+	} else if (!json_is_string(size) ||
+		   parse_size(json_string_value(size), &bytes) || !bytes) {
+		snprintf(err, len, "params.size (bytes, or a string like \"20G\") "
+			 "is required");
+		return RPC_INVALID_PARAMS;
+	}
+	ret = daemon_disk_resize(ctx.d, id, bytes, err, len);
+	if (ret == -ENOENT)
+		return not_found(id, err, len);
+	if (ret)
+		return ret == -ENOTSUP ? RPC_NOT_SUPPORTED : RPC_APP_ERROR;
+	*r = disk_json(daemon_disk_find(ctx.d, id));
+	return 0;
+}
+
+/* The contract from "qos": "iops=5000,…", or from the other members
+ * ({"id": "vm1", "iops": 5000}); "" clears it. */
+static int qos_spec(json_t *p, char *spec, size_t speclen, char *err,
+		    size_t len)
+{
+	const char *key, *q = json_string_value(json_object_get(p, "qos"));
+	size_t used = 0;
+	json_t *v;
+
+	if (q) {
+		snprintf(spec, speclen, "%s", q);
+		return 0;
+	}
+	spec[0] = '\0';
+	json_object_foreach(p, key, v) {
+		int n;
+
+		if (!strcmp(key, "id"))
+			continue;
+		if (json_is_integer(v))
+			n = snprintf(spec + used, speclen - used, "%s%s=%lld", used ?
+				     "," : "", key, (long long)json_integer_value(v));
+		else if (json_is_string(v))
+			n = snprintf(spec + used, speclen - used, "%s%s=%s", used ?
+				     "," : "", key, json_string_value(v));
+		else
+			n = -1;
+		if (n < 0 || (size_t)n >= speclen - used) {
+			snprintf(err, len, "params: give \"qos\": \"iops=5000,...\" or "
+				 "QoS keys as integer or string members");
+			return RPC_INVALID_PARAMS;
+		}
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+static json_t *qos_json(const char *id, const char *spec)
+{
+	json_t *o = json_pack("{s:s,s:s,s:o}", "id", id, "qos", spec, "limits",
+			      json_object());
+	char *copy = strdup(spec), *save = NULL;
+
+	for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (eq) {
+			*eq = '\0';
+			json_object_set_new(json_object_get(o, "limits"), kv,
+					    json_string(eq + 1));
+		}
+	}
+	free(copy);
+	return o;
+}
+
+static int m_qos_get(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	char buf[1024];
+	const char *id;
+	int ret = need_id(p, &id, err, len);
+
+	if (ret)
+		return ret;
+	ret = daemon_disk_qos_get(ctx.d, id, buf, sizeof(buf));
+	if (ret == -ENOENT)
+		return not_found(id, err, len);
+	if (ret == -ENOTSUP) {
+		snprintf(err, len, "QoS is off in this vmiod (start it with --qos "
+			 "or give a disk a QoS key)");
+		return RPC_NOT_SUPPORTED;
+	}
+	if (ret) {
+		snprintf(err, len, "cannot format the contract: %s", strerror(-ret));
+		return RPC_APP_ERROR;
+	}
+	*r = qos_json(id, buf);
+	return 0;
+}
+
+static int m_qos_set(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	char spec[1024];
+	const char *id;
+	int ret = need_id(p, &id, err, len);
+
+	if (!ret)
+		ret = qos_spec(p, spec, sizeof(spec), err, len);
+	if (ret)
+		return ret;
+	ret = daemon_disk_qos_set(ctx.d, id, spec, err, len);
+	if (ret == -ENOENT)
+		return not_found(id, err, len);
+	if (ret == -ENOTSUP) {
+		snprintf(err, len, "QoS is off in this vmiod (start it with --qos)");
+		return RPC_NOT_SUPPORTED;
+	}
+	if (ret)
+		return ret == -EINVAL ? RPC_INVALID_PARAMS : RPC_APP_ERROR;
+	return m_qos_get(c, p, r, err, len);
+}
+
+/* Latency summary and the raw buckets (so a client can take the
+ * percentiles of an interval from two samples). */
+static json_t *latency_json(const struct blk_queue_stats *s)
+{
+	double le[BLK_LAT_BUCKETS];
+	json_t *bounds = json_array(), *counts = json_array();
+	struct prom_hist h = { BLK_LAT_BUCKETS, le, s->lat_hist, 0 };
+	uint64_t n = 0;
+
+	for (int k = 0; k < BLK_LAT_BUCKETS; k++) {
+		le[k] = (double)(1ull << (k + 3));
+		json_array_append_new(bounds, json_integer((json_int_t)le[k]));
+	}
+	for (int k = 0; k <= BLK_LAT_BUCKETS; k++) {
+		n += s->lat_hist[k];
+		json_array_append_new(counts, json_integer((json_int_t)s->lat_hist[k]));
+	}
+	return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:o,s:o}",
+			 "count", (json_int_t)n, "sum_us", s->lat_ns_sum / 1e3,
+			 "mean_us", n ? s->lat_ns_sum / 1e3 / (double)n : 0.0,
+			 "p50_us", prom_hist_quantile(&h, 0.50),
+			 "p99_us", prom_hist_quantile(&h, 0.99),
+			 "p999_us", prom_hist_quantile(&h, 0.999),
+			 "buckets_le_us", bounds, "counts", counts);
+}
+
+static json_t *stats_json(struct disk *k)
+{
+	struct blk_queue_stats s;
+	struct qos_limits lim;
+	struct disk_info i;
+	struct qos_stats q;
+	json_t *o;
+	uint64_t ops = 0;
+
+	disk_get_info(k, &i);
+	blk_dev_get_stats(disk_blk(k), &s);
+	for (int t = 0; t < BLK_STAT_NR; t++)
+		ops += s.ops[t];
+	o = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+		      "id", i.id, "queues", (int)i.queues, "ops", (json_int_t)ops,
+		      "reads", (json_int_t)s.ops[BLK_STAT_READ],
+		      "writes", (json_int_t)s.ops[BLK_STAT_WRITE],
+		      "flushes", (json_int_t)s.ops[BLK_STAT_FLUSH],
+		      "discards", (json_int_t)s.ops[BLK_STAT_DISCARD],
+		      "write_zeroes", (json_int_t)s.ops[BLK_STAT_WRITE_ZEROES],
+		      "bytes_read", (json_int_t)s.bytes_read,
+		      "bytes_written", (json_int_t)s.bytes_written,
+		      "errors", (json_int_t)s.errors,
+		      "unsupported", (json_int_t)s.unsupported,
+		      "bad_chains", (json_int_t)s.bad_chains,
+		      "inflight", (json_int_t)s.inflight,
+		      "other", (json_int_t)s.ops[BLK_STAT_OTHER],
+		      "latency", latency_json(&s));
+	if (o && blk_dev_qos_get(disk_blk(k), &lim)) {
+		blk_dev_qos_stats(disk_blk(k), &q);
+		json_object_set_new(o, "qos", json_pack("{s:I,s:I,s:f}",
+			"throttled_total", (json_int_t)q.parked_total,
+			"throttled_now", (json_int_t)q.parked,
+			"p99_us", q.p99_ns / 1e3));
+	} else if (o) {
+		json_object_set_new(o, "qos", json_null());
+	}
+	return o;
+}
+
+static int m_stats(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	json_t *idv = json_object_get(p, "id");
+	const char *id = json_string_value(idv);
+	struct disk *k;
+
+	if (idv && !id) {
+		snprintf(err, len, "params.id must be a disk name (a string)");
+		return RPC_INVALID_PARAMS;
+	}
+	if (id) {
+		k = daemon_disk_find(ctx.d, id);
+		if (!k)
+			return not_found(id, err, len);
+		*r = json_pack("[o]", stats_json(k));
+		return 0;
+	}
+	*r = json_array();
+	for (unsigned int i = 0; i < daemon_ndisks(ctx.d); i++)
+		json_array_append_new(*r, stats_json(daemon_disk_at(ctx.d, i)));
+	return 0;
+}
+
+static int m_reactor_list(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	*r = json_array();
+	for (unsigned int i = 0; i < daemon_nreactors(ctx.d); i++) {
+		struct reactor *re = daemon_reactor(ctx.d, i);
+		struct reactor_stats s;
+		double total;
+
+		reactor_get_stats(re, &s);
+		total = (double)(s.busy_ns + s.idle_ns);
+		json_array_append_new(*r, json_pack(
+			"{s:i,s:i,s:i,s:I,s:I,s:f,s:I,s:I}", "id", (int)reactor_id(re),
+			"cpu", reactor_cpu(re), "pollers", (int)s.pollers,
+			"busy_ns", (json_int_t)s.busy_ns, "idle_ns", (json_int_t)s.idle_ns,
+			"busy_share", total > 0 ? (double)s.busy_ns / total : 0.0,
+			"passes", (json_int_t)s.passes, "sleeps", (json_int_t)s.sleeps));
+	}
+	return 0;
+}
+
+static int m_config_get(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	*r = rpc_config_json(ctx.d);
+	return *r ? 0 : RPC_INTERNAL_ERROR;
+}
+
+static int m_shutdown(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	log_info("rpc: shutdown requested");
+	daemon_request_stop(ctx.d);
+	*r = json_true();
+	return 0;
+}
+
+static int m_methods(void *c, json_t *p, json_t **r, char *err, size_t len);
+
+static const struct rpc_method methods[] = {
+	{ "rpc_methods", m_methods, "this list" },
+	{ "version", m_version, "vmiod's version" },
+	{ "disk_list", m_disk_list, "every disk, as disk_info shows it" },
+	{ "disk_info", m_disk_info, "{id}: backend, path, size, blk_size, queues, "
+	  "ro, socket, connected, negotiated features" },
+	{ "disk_add", m_disk_add, "{id, path | backend: \"null\", socket, ...}: the "
+	  "--disk keys as members; images only under --image-dir" },
+	{ "disk_remove", m_disk_remove, "{id}: drains in-flight I/O, closes the "
+	  "socket and the image" },
+	{ "disk_resize", m_disk_resize, "{id, size}: grows the disk; a connected "
+	  "guest sees the new size" },
+	{ "qos_set", m_qos_set, "{id, qos: \"iops=N,...\"} or {id, iops: N, ...}: "
+	  "replace the QoS contract (\"\" clears it)" },
+	{ "qos_get", m_qos_get, "{id}: the QoS contract in force" },
+	{ "stats", m_stats, "[{id}]: ops, bytes, errors, in-flight, latency, "
+	  "QoS throttling" },
+	{ "reactor_list", m_reactor_list, "reactors: cpu, pollers, busy share" },
+	{ "config_get", m_config_get, "the running disks, as vmiod --config reads "
+	  "them" },
+	{ "shutdown", m_shutdown, "finish in-flight I/O and exit" },
+	{ NULL, NULL, NULL },
+};
+
+static int m_methods(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	*r = json_object();
+	for (const struct rpc_method *m = methods; m->name; m++)
+		json_object_set_new(*r, m->name, json_string(m->help));
+	return 0;
+}
+
+static int hook_watch(void *loop, int fd, void (*fn)(void *, unsigned int),
+		      void *arg)
+{
+	return daemon_watch(loop, fd, (daemon_watch_fn)fn, arg);
+}
+
+static void hook_unwatch(void *loop, int fd)
+{
+	daemon_unwatch(loop, fd);
+}
+
+int rpc_methods_start(struct daemon *d, const char *path,
+		      const struct rpc_methods_opts *o, struct rpc_server **out)
+{
+	struct rpc_hooks hooks = { hook_watch, hook_unwatch, d };
+	struct rpc_server_opts so = {
+		.mode = 0660, .set_owner = o->socket_uid >= 0 || o->socket_gid >= 0,
+		.uid = o->socket_uid, .gid = o->socket_gid,
+	};
+
+	ctx.d = d;
+	ctx.o = *o;
+	return rpc_server_create(path, methods, NULL, &hooks, &so, out);
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# vmio bench paper end to end, with very short rows: every experiment is
+# in report.md with its rows, report.json parses and has no failures,
+# every row's command is listed, the machine is described, and the
+# plots exist when gnuplot is installed. Bad arguments fail clearly.
+set -euo pipefail
+VMIO=${VMIO:-$(dirname "$0")/../../build/vmio}
+tmp=$(mktemp -d /tmp/vmio-paper-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$VMIO" bench paper --quick --runtime 0.25 --out "$tmp/out" >"$tmp/log" 2>&1 ||
+	fail "bench paper failed: $(tail -5 "$tmp/log")"
+md=$tmp/out/report.md
+json=$tmp/out/report.json
+for section in "## 1-3. Throughput" "## 4. Noisy-neighbour isolation" \
+	"## 5. Scalability" "## Commands" "| CPU |" "| command |"; do
+	grep -qF "$section" "$md" || fail "report.md lacks '$section'"
+done
+for target in vmiod qsd host; do
+	grep -q "| 4K randwrite QD64, file | $target |" "$md" || fail "no 4K randwrite row for $target"
+done
+for kase in "tenant 2 alone" "beside tenant 1, no QoS"; do
+	for target in vmiod qsd; do
+		grep -q "| $kase | $target |" "$md" || fail "no isolation row '$kase' for $target"
+	done
+done
+grep -q "| (a) cap on tenant 1" "$md" || fail "no QoS isolation row"
+jq -e '.failures == 0' "$json" >/dev/null || fail "report.json counts failures"
+jq -e '.machine.cores >= 1 and (.machine.kernel | length) > 0' "$json" >/dev/null ||
+	fail "report.json does not describe the machine"
+rows=$(grep -cE '^\| [^|]+ \| (vmiod|qsd|host) \|' "$md")
+cmds=$(jq '.commands | length' "$json")
+[ "$rows" = "$cmds" ] || fail "$rows rows but $cmds commands"
+[ "$(grep -cE '^[0-9]+\. `vmio bench run |^[0-9]+\. `.*(vmiod|qemu-storage-daemon) ' "$md")" = "$cmds" ] ||
+	fail "the Commands list does not match the rows"
+jq -e '[.runs[] | select(.littles_law_ok == false)] | length == 0' "$json" >/dev/null ||
+	echo "note: a row missed Little's law within 10% (rows are 0.25 s here)"
+if command -v gnuplot >/dev/null; then
+	for p in throughput bs queues isolation; do
+		grep -q "<svg" "$tmp/out/$p.svg" || fail "$p.svg missing or empty"
+	done
+fi
+echo "ok: paper report complete ($rows rows)"
+
+for args in "--runtime 0" "--runtime x" "--nonsense" "extra"; do
+	if "$VMIO" bench paper $args --out "$tmp/bad" >"$tmp/e.out" 2>&1; then
+		fail "'vmio bench paper $args' succeeded"
+	fi
+	grep -qE "vmio bench paper:|usage:" "$tmp/e.out" || fail "'$args' printed no message"
+done
+echo "ok: paper argument errors"

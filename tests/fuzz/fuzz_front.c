@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+#include "fuzz_front.h"
+
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+
+#define QVA 0x7f0000000000ull
+#define STALL_NS 2000000000ull
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint8_t *map_region(int *fd, size_t size)
+{
+	void *p;
+
+	*fd = memfd_create("fuzz-guest", MFD_CLOEXEC);
+	FUZZ_CHECK(*fd >= 0 && ftruncate(*fd, (off_t)size) == 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	FUZZ_CHECK(p != MAP_FAILED);
+	return p;
+}
+
+void front_init(struct fuzz_front *f, struct vu_dev *vu)
+{
+	f->vu = vu;
+	f->sock = f->kick = -1;
+	f->guest[0] = map_region(&f->memfd[0], FRONT_R0_SIZE);
+	f->guest[1] = map_region(&f->memfd[1], FRONT_R1_SIZE);
+}
+
+/* Sends one message (with fds) and lets the device handle it. */
+static void send_msg(struct fuzz_front *f, uint32_t req, const void *payload,
+		     uint32_t len, const int *fds, unsigned int nfds)
+{
+	char control[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))] = { 0 };
+	struct vhost_user_msg msg = { .hdr = { req, VHOST_USER_VERSION, len } };
+	struct iovec iov = { &msg, VHOST_USER_HDR_SIZE + len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	char reply[512];
+
+	if (len)
+		memcpy(&msg.payload, payload, len);
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	FUZZ_CHECK(sendmsg(f->sock, &mh, MSG_NOSIGNAL) == (ssize_t)iov.iov_len);
+	FUZZ_CHECK(vu_dev_conn_readable(f->vu) == 0);
+	while (recv(f->sock, reply, sizeof(reply), MSG_DONTWAIT) > 0)
+		;
+}
+
+static void send_u64(struct fuzz_front *f, uint32_t req, uint64_t v, int fd)
+{
+	send_msg(f, req, &v, sizeof(v), &fd, fd >= 0 ? 1 : 0);
+}
+
+static void send_state(struct fuzz_front *f, uint32_t req, uint32_t idx,
+		       uint32_t num)
+{
+	struct vhost_user_vring_state s = { idx, num };
+
+	send_msg(f, req, &s, sizeof(s), NULL, 0);
+}
+
+void front_connect(struct fuzz_front *f, uint64_t features, bool inflight)
+{
+	struct vhost_user_mem_table t = { .nregions = 2 };
+	struct vu_dev *vu = f->vu;
+	int sv[2];
+
+	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			      0, sv) == 0);
+	/* What vu_dev_accept does with a fresh connection. */
+	vu->conn_fd = sv[0];
+	vu->rx.have = 0;
+	vu->rx.nfds = 0;
+	vu->rx.reply_fd = -1;
+	f->sock = sv[1];
+
+	send_msg(f, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
+	if (inflight) {
+		features |= 1ull << VHOST_USER_F_PROTOCOL_FEATURES;
+		send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES,
+			 1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, -1);
+	}
+	send_u64(f, VHOST_USER_SET_FEATURES, features, -1);
+	t.regions[0] = (struct vhost_user_mem_region){ 0, FRONT_R0_SIZE, QVA, 0 };
+	t.regions[1] = (struct vhost_user_mem_region){
+		FRONT_R0_SIZE, FRONT_R1_SIZE, QVA + FRONT_R0_SIZE, 0 };
+	send_msg(f, VHOST_USER_SET_MEM_TABLE, &t, 8 + 2 * sizeof(t.regions[0]),
+		 f->memfd, 2);
+}
+
+void front_inflight(struct fuzz_front *f, unsigned int idx, uint16_t qsize)
+{
+	size_t qbytes = inflight_queue_bytes(qsize);
+	struct vhost_user_inflight in = {
+		.mmap_size = (idx + 1) * qbytes,
+		.num_queues = (uint16_t)(idx + 1),
+		.queue_size = qsize,
+	};
+	int fd = memfd_create("fuzz-inflight", MFD_CLOEXEC);
+
+	FUZZ_CHECK(fd >= 0 && ftruncate(fd, (off_t)in.mmap_size) == 0);
+	FUZZ_CHECK(pwrite(fd, f->guest[0] + FRONT_INFLIGHT_OFF, qbytes,
+			  (off_t)(idx * qbytes)) == (ssize_t)qbytes);
+	send_msg(f, VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in), &fd, 1);
+	close(fd);
+}
+
+void front_ring_start(struct fuzz_front *f, unsigned int idx, uint16_t qsize,
+		      bool call)
+{
+	struct vhost_user_vring_addr a = {
+		.index = idx,
+		.desc_user_addr = QVA,
+		.avail_user_addr = QVA + FRONT_AVAIL_OFF,
+		.used_user_addr = QVA + FRONT_USED_OFF,
+	};
+	int callfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t one = 1;
+
+	f->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	FUZZ_CHECK(f->kick >= 0 && callfd >= 0);
+	send_state(f, VHOST_USER_SET_VRING_NUM, idx, qsize);
+	send_state(f, VHOST_USER_SET_VRING_BASE, idx, 0);
+	send_msg(f, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+	if (call)
+		send_u64(f, VHOST_USER_SET_VRING_CALL, idx, callfd);
+	else
+		send_u64(f, VHOST_USER_SET_VRING_CALL,
+			 idx | VHOST_USER_VRING_NOFD_MASK, -1);
+	send_u64(f, VHOST_USER_SET_VRING_KICK, idx, f->kick);
+	close(callfd);
+	FUZZ_CHECK(f->vu->vrings[idx].started);
+	FUZZ_CHECK(write(f->kick, &one, sizeof(one)) == sizeof(one));
+}
+
+void front_wait_consumed(struct fuzz_front *f, unsigned int idx)
+{
+	const struct virtq *vq = &f->vu->vrings[idx].vq;
+	const struct vring_avail *avail =
+		(const void *)(f->guest[0] + FRONT_AVAIL_OFF);
+	uint64_t deadline = now_ns() + STALL_NS;
+
+	for (;;) {
+		uint16_t popped = __atomic_load_n(&vq->last_avail_idx,
+						  __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&vq->broken, __ATOMIC_ACQUIRE) ||
+		    popped == __atomic_load_n(&avail->idx, __ATOMIC_ACQUIRE))
+			return;
+		FUZZ_CHECK(now_ns() < deadline); /* the queue stalled */
+		usleep(20);
+	}
+}
+
+void front_ring_stop(struct fuzz_front *f, unsigned int idx)
+{
+	send_state(f, VHOST_USER_GET_VRING_BASE, idx, 0);
+	FUZZ_CHECK(!f->vu->vrings[idx].started);
+}
+
+uint16_t front_used_idx(const struct fuzz_front *f)
+{
+	return ((const struct vring_used *)(f->guest[0] + FRONT_USED_OFF))->idx;
+}
+
+void front_check_used(struct fuzz_front *f, uint16_t qsize, uint16_t used_before)
+{
+	const struct vring_used *used =
+		(const void *)(f->guest[0] + FRONT_USED_OFF);
+	uint16_t n = (uint16_t)(used->idx - used_before);
+
+	for (uint16_t i = 0; i < n && i < qsize; i++)
+		FUZZ_CHECK(used->ring[(uint16_t)(used_before + i) & (qsize - 1)].id <
+			   qsize);
+}
+
+void front_hang_up(struct fuzz_front *f)
+{
+	vu_dev_disconnect(f->vu, "fuzz input done");
+	for (unsigned int i = 0; i < f->vu->num_queues; i++)
+		FUZZ_CHECK(!f->vu->vrings[i].started);
+	close(f->sock);
+	f->sock = -1;
+	if (f->kick >= 0)
+		close(f->kick);
+	f->kick = -1;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* QoS over vmiod's real sockets: a disk capped at 5000 IOPS measures
+ * 4900-5100 while an uncapped neighbour on the same daemon runs far
+ * faster; a contract changed at run time takes effect. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/virtio_blk.h>
+#include <cmocka.h>
+
+#include "vu_client.h"
+
+static char dir[64], sock_capped[128], sock_free[128];
+static pid_t vmiod;
+
+static int group_setup(void **state)
+{
+	char a[256], b[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/vmio-qos-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(sock_capped, sizeof(sock_capped), "%s/capped.sock", dir);
+	snprintf(sock_free, sizeof(sock_free), "%s/free.sock", dir);
+	snprintf(a, sizeof(a), "id=capped,backend=null,size=1G,socket=%s,iops=5000",
+		 sock_capped);
+	snprintf(b, sizeof(b), "id=free,backend=null,size=1G,socket=%s", sock_free);
+	{
+		const char *args[] = { "--disk", a, "--disk", b, "-q", NULL };
+		const char *socks[] = { sock_capped, sock_free, NULL };
+
+		vmiod = vc_spawn_vmiod(args, socks);
+	}
+	return vmiod > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+	int status = vc_stop_vmiod(vmiod);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 && status == 0 ? 0 : -1;
+}
+
+static double measure(const char *sock, double seconds)
+{
+	struct vc c;
+	long n;
+
+	assert_int_equal(vc_connect(&c, sock), 0);
+	assert_int_equal(vc_setup(&c, 1), 0);
+	n = vc_closed_loop(&c, 0, 16, VIRTIO_BLK_T_IN, 4096, seconds);
+	vc_close(&c);
+	assert_true(n >= 0);
+	return n / seconds;
+}
+
+static void test_cap_of_5000_iops_holds(void **state)
+{
+	double iops = measure(sock_capped, 3.0);
+
+	print_message("capped disk: %.0f IOPS (cap 5000)\n", iops);
+	assert_true(iops >= 4900 && iops <= 5100);
+}
+
+static void test_uncapped_neighbour_is_not_slowed(void **state)
+{
+	double iops = measure(sock_free, 1.0);
+
+	print_message("uncapped disk: %.0f IOPS\n", iops);
+	assert_true(iops > 10000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cap_of_5000_iops_holds),
+		cmocka_unit_test(test_uncapped_neighbour_is_not_slowed),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

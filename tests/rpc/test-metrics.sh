@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# GET /metrics over HTTP: promtool accepts it, its counters match the
+# RPC stats after real I/O, label values are escaped, and the server
+# answers other paths and methods properly.
+. "$(dirname "$0")/lib.sh"
+command -v promtool >/dev/null || { echo "promtool is missing (apt-get install prometheus)"; exit 77; }
+port=$(free_port)
+url=http://127.0.0.1:$port
+start_vmiod -q --qos --metrics "127.0.0.1:$port" \
+	--disk "id=vm1,backend=null,size=1G,socket=$tmp/vm1.sock,queues=2,iops=100000"
+"$VMIO" rpc disk_add "{\"id\": \"odd \\\"name\\\\\", \"backend\": \"null\", \"size\": \"1M\", \"socket\": \"$tmp/odd.sock\"}" >/dev/null ||
+	fail "disk_add with an odd name"
+
+bench "$tmp/vm1.sock" --rw randrw --iodepth 8 --runtime 1 >/dev/null
+curl -sf "$url/metrics" -o "$tmp/m" || fail "GET /metrics"
+promtool check metrics <"$tmp/m" || fail "promtool rejects /metrics"
+"$VMIO" stats --json >"$tmp/s.json"
+
+metric() { # metric NAME LABELS: the value of one sample
+	grep -F "$1{$2} " "$tmp/m" | awk '{print $2}'
+}
+stat() { jq ".[] | select(.id == \"vm1\") | $1" "$tmp/s.json"; }
+[ "$(metric vmio_disk_requests_total 'disk="vm1",op="read"')" = "$(stat .reads)" ] ||
+	fail "reads: /metrics $(metric vmio_disk_requests_total 'disk="vm1",op="read"'), stats $(stat .reads)"
+[ "$(metric vmio_disk_requests_total 'disk="vm1",op="write"')" = "$(stat .writes)" ] || fail "writes differ"
+[ "$(metric vmio_disk_bytes_total 'disk="vm1",op="write"')" = "$(stat .bytes_written)" ] || fail "bytes differ"
+[ "$(metric vmio_disk_latency_seconds_count 'disk="vm1"')" = "$(stat .latency.count)" ] ||
+	fail "histogram count differs"
+[ "$(metric vmio_disk_latency_seconds_bucket 'disk="vm1",le="+Inf"')" = "$(stat .latency.count)" ] ||
+	fail "+Inf bucket is not the count"
+[ "$(metric vmio_disk_queues 'disk="vm1"')" = 2 ] || fail "queues"
+[ "$(metric vmio_disk_size_bytes 'disk="vm1"')" = 1073741824 ] || fail "size"
+grep -qF 'vmio_disk_inflight{disk="odd \"name\\"} 0' "$tmp/m" || fail "label not escaped: $(grep odd "$tmp/m" | head -3)"
+grep -qE '^vmio_disk_qos_throttled_total\{disk="vm1"\} [0-9]+$' "$tmp/m" || fail "no QoS series"
+grep -qE '^vmio_reactor_busy_seconds_total\{reactor="0"\} [0-9.e+-]+$' "$tmp/m" || fail "no reactor busy time"
+grep -qE '^vmio_reactor_info\{reactor="0",cpu="none"\} 1$' "$tmp/m" || fail "no reactor info"
+# Every family's samples together, under its own TYPE line.
+awk '/^# TYPE/ {fam=$3; if (seen[fam]++) exit 1; next} /^#/ {next}
+     {name=$1; sub(/\{.*/, "", name); base=name; sub(/_(bucket|sum|count)$/, "", base)
+      if (name != fam && base != fam) exit 1}' "$tmp/m" || fail "families are interleaved"
+echo "ok: /metrics passes promtool and agrees with stats ($(stat .ops) requests)"
+
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/other")" = 404 ] || fail "unknown path"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/metrics")" = 405 ] || fail "POST"
+curl -sfI "$url/metrics" | grep -qi '^content-type: text/plain; version=0.0.4' || fail "HEAD / content type"
+"$VMIO" disk rm vm1 >/dev/null
+curl -sf "$url/metrics" | grep -q 'disk="vm1"' && fail "a removed disk is still exported"
+echo "ok: 404, 405, HEAD; removed disks disappear"
+stop_vmiod
+
+# A bad address is refused with a reason, before serving anything.
+timeout 10 "$VMIOD" --rpc "$VMIO_RPC" --metrics "localhost:$port" 2>"$tmp/e" && fail "a hostname was accepted"
+grep -q "numeric address" "$tmp/e" || fail "unclear --metrics error: $(cat "$tmp/e")"
+echo "ok: --metrics refuses what it cannot listen on"
