@@ -56,11 +56,17 @@ if command -v qemu-system-x86_64 >/dev/null; then
 	extra_pids+=($qemu)
 	ok=
 	for _ in $(seq 100); do
-		if "$VMIO" disk info vm1 --json | jq -e '.connected' >/dev/null; then ok=1; break; fi
+		# Connected comes first; negotiation follows over a few messages,
+		# so wait for the protocol features rather than the accept.
+		if "$VMIO" disk info vm1 --json |
+			jq -e '.connected and .protocol_features != "0x0"' >/dev/null; then
+			ok=1
+			break
+		fi
 		kill -0 $qemu 2>/dev/null || break
 		sleep 0.1
 	done
-	[ -n "$ok" ] || fail "QEMU did not connect: $(cat "$tmp/qemu.log")"
+	[ -n "$ok" ] || fail "QEMU did not connect and negotiate: $("$VMIO" disk info vm1 --json) $(cat "$tmp/qemu.log")"
 	pf=$("$VMIO" disk info vm1 --json | jq -r .protocol_features)
 	[ "$pf" != 0x0 ] || fail "no vhost-user protocol features negotiated"
 	kill $qemu
