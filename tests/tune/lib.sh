@@ -3,10 +3,12 @@ set -uo pipefail
 : "${VMIO:?VMIO must point at the vmio binary (meson test sets it)}"
 : "${VMIO_SRC:?VMIO_SRC must point at the source tree}"
 T=$VMIO_SRC/tests/tune
-HOSTS=$T/hosts
 DOMS=$T/domains
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# The fixture hosts are generated for each test, never read from the tree.
+HOSTS=$WORK/hosts
+"$T/mkhosts.sh" "$HOSTS" > /dev/null || { echo "FAIL: mkhosts.sh could not write $HOSTS"; exit 1; }
 failures=0
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }

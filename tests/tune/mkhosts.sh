@@ -1,13 +1,16 @@
 #!/bin/bash
-# Regenerates the fixture host trees in tests/tune/hosts/ (committed; run
-# this after changing it). Each tree mimics the sysfs/procfs a KVM host
+# Writes the fixture host trees into OUTDIR (mkhosts.sh OUTDIR): the tune
+# tests run it into a temp dir at test time, so nothing depends on
+# symlinks surviving in a checkout. Each tree mimics the sysfs/procfs a KVM host
 # shows: two NUMA nodes of 8 CPUs, NVMe on each node, a SATA HDD, two
 # SATA SSDs in md0, LVM (dm-0) on the node-1 NVMe, a NIC behind br0.
 #   good  - tuned as vmio tune recommends: no rule fires
 #   bad   - every host rule that a host alone can trip is tripped
 #   nokvm - no VT-x flag, no /dev/kvm
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+[[ $# -eq 1 ]] || { echo "usage: $0 OUTDIR (the good, bad and nokvm trees go there)" >&2; exit 2; }
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
 
 f() { mkdir -p "$(dirname "$R/$1")"; printf '%s\n' "$2" > "$R/$1"; }
 l() { mkdir -p "$(dirname "$R/$1")"; ln -sfn "$2" "$R/$1"; }
@@ -134,7 +137,7 @@ kvm_params() { # HALT_POLL PLE_GAP NX SYNC ZCOPY KSM
 }
 
 good() {
-	R=$here/hosts/good
+	R=$out/good
 	common "[none] mq-deadline" "[mq-deadline] none" "[mq-deadline] none" performance 1
 	f proc/cpuinfo "$(printf 'processor\t: 0\nflags\t\t: fpu vme msr vmx ept\n')"
 	f dev/kvm ""
@@ -155,7 +158,7 @@ good() {
 }
 
 bad() {
-	R=$here/hosts/bad
+	R=$out/bad
 	common "none [mq-deadline] kyber" "[none] mq-deadline" "mq-deadline [bfq] none" powersave 0
 	f proc/cpuinfo "$(printf 'processor\t: 0\nflags\t\t: fpu vme msr vmx ept\n')"
 	f dev/kvm ""
@@ -173,14 +176,14 @@ bad() {
 }
 
 nokvm() {
-	R=$here/hosts/nokvm
+	R=$out/nokvm
 	f proc/cpuinfo "$(printf 'processor\t: 0\nflags\t\t: fpu vme msr hypervisor\n')"
 	f sys/devices/system/cpu/online "0-1"
 	f sys/devices/system/node/node0/cpulist "0-1"
 }
 
-rm -rf "$here/hosts"
+rm -rf "$out/good" "$out/bad" "$out/nokvm"
 good
 bad
 nokvm
-echo "fixture trees written to $here/hosts"
+echo "fixture trees written to $out"

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "tune/cpuset.h"
+#include "topo/cpuset.h"
 
 static void fmt_eq(const char *in, const char *want)
 {

@@ -14,21 +14,39 @@
 #include "tune/host.h"
 #include "tune/image.h"
 #include "tune/report.h"
-#include "tune/sysfs.h"
+#include "topo/sysfs.h"
 #include "tune/xml_edit.h"
 
-static char good[4096], bad[4096];
+static char tmp[64], good[4096], bad[4096];
 
+/* The fixture trees are generated into a temp dir for this run. */
 static int setup(void **state)
 {
 	const char *src = getenv("VMIO_SRC");
+	char cmd[8192];
 
 	(void)state;
 	if (!src)
 		return -1;
-	snprintf(good, sizeof(good), "%s/tests/tune/hosts/good", src);
-	snprintf(bad, sizeof(bad), "%s/tests/tune/hosts/bad", src);
+	snprintf(tmp, sizeof(tmp), "/tmp/vmio-tune-hosts-XXXXXX");
+	if (!mkdtemp(tmp))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "'%s/tests/tune/mkhosts.sh' '%s' > /dev/null",
+		 src, tmp);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(good, sizeof(good), "%s/good", tmp);
+	snprintf(bad, sizeof(bad), "%s/bad", tmp);
 	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_bracketed(void **state)
@@ -36,35 +54,35 @@ static void test_bracketed(void **state)
 	char out[32];
 
 	(void)state;
-	assert_string_equal(sysfs_bracketed("none [mq-deadline] kyber", out,
+	assert_string_equal(topo_sysfs_bracketed("none [mq-deadline] kyber", out,
 					    sizeof(out)), "mq-deadline");
-	assert_string_equal(sysfs_bracketed("[none] bfq", out, sizeof(out)),
+	assert_string_equal(topo_sysfs_bracketed("[none] bfq", out, sizeof(out)),
 			    "none");
-	assert_string_equal(sysfs_bracketed("none", out, sizeof(out)), "none");
-	assert_string_equal(sysfs_bracketed("[broken", out, sizeof(out)),
+	assert_string_equal(topo_sysfs_bracketed("none", out, sizeof(out)), "none");
+	assert_string_equal(topo_sysfs_bracketed("[broken", out, sizeof(out)),
 			    "broken");
 }
 
 static void test_topology(void **state)
 {
-	struct host_topo t;
+	struct topo t;
 	struct cpuset pins, nodes;
 
 	(void)state;
-	assert_int_equal(host_topo_probe(good, &t), 0);
+	assert_int_equal(topo_probe(good, &t), 0);
 	assert_int_equal(t.nnodes, 2);
 	assert_int_equal(t.ncpus, 16);
 	cpuset_parse(&pins, "6-9");
-	host_nodes_of(&t, &pins, &nodes);
+	topo_nodes_of(&t, &pins, &nodes);
 	assert_int_equal(cpuset_count(&nodes), 2);
-	assert_int_equal(host_topo_probe("/nonexistent", &t), -ENOENT);
+	assert_int_equal(topo_probe("/nonexistent", &t), -ENOENT);
 	assert_false(t.known);
 }
 
 static int leaves(const char *root, const char *path, char *joined)
 {
 	char names[8][64], why[256];
-	int n = host_bdev_leaves(root, path, names, 8, why, sizeof(why));
+	int n = topo_bdev_leaves(root, path, names, 8, why, sizeof(why));
 
 	joined[0] = '\0';
 	for (int i = 0; i < n; i++)
@@ -94,18 +112,18 @@ static void test_leaves(void **state)
 
 static void test_bdev_info(void **state)
 {
-	struct host_bdev b;
+	struct topo_bdev b;
 
 	(void)state;
-	assert_int_equal(host_bdev_info(bad, "nvme1n1", &b), 0);
+	assert_int_equal(topo_bdev_info(bad, "nvme1n1", &b), 0);
 	assert_true(b.nvme);
 	assert_int_equal(b.numa, 1);
 	assert_int_equal(b.nr_hwq, 4);
-	assert_int_equal(host_bdev_info(bad, "sda", &b), 0);
+	assert_int_equal(topo_bdev_info(bad, "sda", &b), 0);
 	assert_int_equal(b.rotational, 1);
 	assert_string_equal(b.sched, "none");
 	assert_int_equal(b.numa, 0);
-	assert_true(host_bdev_info(bad, "nosuch", &b) < 0);
+	assert_true(topo_bdev_info(bad, "nosuch", &b) < 0);
 }
 
 static void test_nic(void **state)
@@ -221,5 +239,5 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,7 +9,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "tune/cpuset.h"
+#include "topo/cpuset.h"
 
 #define DOM_MAX_NODES 512
 

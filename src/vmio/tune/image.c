@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "tune/image.h"
-#include "tune/sysfs.h"
+#include "topo/sysfs.h"
 
 #define QCOW2_MAGIC 0x514649fbu
 #define CHAIN_MAX 64
@@ -43,12 +43,12 @@ static int read_backing(int fd, const struct qcow2_head *h,
 
 int image_probe(const char *root, const char *path, struct image_info *ii)
 {
-	char full[SYSFS_PATH_MAX];
+	char full[TOPO_PATH_MAX];
 	struct qcow2_head h;
 	int fd, ret = 0;
 
 	memset(ii, 0, sizeof(*ii));
-	ret = sysfs_join(full, sizeof(full), root, path);
+	ret = topo_sysfs_join(full, sizeof(full), root, path);
 	if (ret)
 		return ret;
 	fd = open(full, O_RDONLY | O_CLOEXEC);

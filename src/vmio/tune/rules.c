@@ -108,7 +108,7 @@ bool tune_dom_nodes(struct tune_ctx *ctx, struct tune_dom *d,
 	cpuset_zero(nodes);
 	if (!ctx->topo.known || !cpuset_count(&d->pins))
 		return false;
-	host_nodes_of(&ctx->topo, &d->pins, nodes);
+	topo_nodes_of(&ctx->topo, &d->pins, nodes);
 	return cpuset_count(nodes) > 0;
 }
 
@@ -121,7 +121,7 @@ void tune_housekeeping(struct tune_ctx *ctx, struct tune_dom *d,
 
 	cpuset_zero(out);
 	if (tune_dom_nodes(ctx, d, &nodes)) {
-		for (int n = 0; n < HOST_MAX_NODES; n++)
+		for (int n = 0; n < TOPO_MAX_NODES; n++)
 			if (cpuset_has(&nodes, n))
 				cpuset_or(out, &ctx->topo.node_cpus[n]);
 	} else {

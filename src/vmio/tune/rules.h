@@ -17,7 +17,7 @@ struct tune_rule;
 
 struct tune_ctx {
 	const char *root;
-	struct host_topo topo;
+	struct topo topo;
 	struct tune_dom *doms;
 	struct tune_report *rep;
 	const struct tune_rule *rule;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tune/rules.h"
-#include "tune/sysfs.h"
+#include "topo/sysfs.h"
 
 #define MAX_LEAVES 16
 
@@ -26,7 +26,7 @@ static void users_of(struct tune_ctx *ctx, const char *disk, char *out,
 
 			if (!dom_disk_source(disks[i], src, sizeof(src)))
 				continue;
-			nl = host_bdev_leaves(ctx->root, src, leaves,
+			nl = topo_bdev_leaves(ctx->root, src, leaves,
 					      MAX_LEAVES, why, sizeof(why));
 			for (int k = 0; k < nl; k++)
 				if (!strcmp(leaves[k], disk))
@@ -42,7 +42,7 @@ static void users_of(struct tune_ctx *ctx, const char *disk, char *out,
 		snprintf(out + strlen(out), len - strlen(out), ")");
 }
 
-typedef bool (*sched_bad_fn)(const struct host_bdev *b);
+typedef bool (*sched_bad_fn)(const struct topo_bdev *b);
 
 struct sched_rule {
 	sched_bad_fn bad;
@@ -55,13 +55,13 @@ struct sched_rule {
 
 static void check_scheds(struct tune_ctx *ctx, const struct sched_rule *r)
 {
-	char names[HOST_MAX_DEVS][64], users[512];
-	int n = host_bdev_list(ctx->root, names, HOST_MAX_DEVS);
+	char names[TOPO_MAX_DEVS][64], users[512];
+	int n = topo_bdev_list(ctx->root, names, TOPO_MAX_DEVS);
 	struct tune_finding *f;
-	struct host_bdev b;
+	struct topo_bdev b;
 
 	for (int i = 0; i < n; i++) {
-		if (host_bdev_info(ctx->root, names[i], &b) || !r->bad(&b))
+		if (topo_bdev_info(ctx->root, names[i], &b) || !r->bad(&b))
 			continue;
 		users_of(ctx, b.name, users, sizeof(users));
 		f = tune_find(ctx, r->sev, "host disk %s%s", b.name, users);
@@ -75,17 +75,17 @@ static void check_scheds(struct tune_ctx *ctx, const struct sched_rule *r)
 	}
 }
 
-static bool nvme_bad(const struct host_bdev *b)
+static bool nvme_bad(const struct topo_bdev *b)
 {
 	return b->nvme && strcmp(b->sched, "none");
 }
 
-static bool hdd_bad(const struct host_bdev *b)
+static bool hdd_bad(const struct topo_bdev *b)
 {
 	return b->rotational == 1 && !strcmp(b->sched, "none");
 }
 
-static bool ssd_bad(const struct host_bdev *b)
+static bool ssd_bad(const struct topo_bdev *b)
 {
 	return !b->nvme && b->rotational == 0 && b->nr_hwq == 1 &&
 	       strcmp(b->sched, "none") && strcmp(b->sched, "mq-deadline");
@@ -100,7 +100,7 @@ static void h05_nvme_sched(struct tune_ctx *ctx)
 	};
 	char names[1][64];
 
-	if (host_bdev_list(ctx->root, names, 1) <= 0) {
+	if (topo_bdev_list(ctx->root, names, 1) <= 0) {
 		tune_skip(ctx, "host disks",
 			  "no physical disk under /sys/block (a container, or sysfs not mounted)");
 		return;
@@ -132,7 +132,7 @@ static void h07_ssd_sched(struct tune_ctx *ctx)
 
 static void numa_mismatch(struct tune_ctx *ctx, struct tune_dom *d,
 			  xmlNodePtr disk, const char *src,
-			  const struct host_bdev *b, const struct cpuset *nodes)
+			  const struct topo_bdev *b, const struct cpuset *nodes)
 {
 	char obj[256], nl[64], path[256], cpus[256];
 	struct tune_finding *f;
@@ -164,12 +164,12 @@ static void h16_disk_numa(struct tune_ctx *ctx, struct tune_dom *d)
 	n = tune_disks(d, disks, DOM_MAX_NODES);
 	for (int i = 0; i < n; i++) {
 		char src[4096], leaves[MAX_LEAVES][64], why[512], obj[256];
-		struct host_bdev b;
+		struct topo_bdev b;
 		int nl;
 
 		if (!dom_disk_source(disks[i], src, sizeof(src)))
 			continue;
-		nl = host_bdev_leaves(ctx->root, src, leaves, MAX_LEAVES, why,
+		nl = topo_bdev_leaves(ctx->root, src, leaves, MAX_LEAVES, why,
 				      sizeof(why));
 		if (nl <= 0) {
 			tune_skip(ctx, dom_object(d, disks[i], obj, sizeof(obj)),
@@ -178,7 +178,7 @@ static void h16_disk_numa(struct tune_ctx *ctx, struct tune_dom *d)
 			continue;
 		}
 		for (int k = 0; k < nl; k++)
-			if (!host_bdev_info(ctx->root, leaves[k], &b) &&
+			if (!topo_bdev_info(ctx->root, leaves[k], &b) &&
 			    b.numa >= 0 && !cpuset_has(&nodes, b.numa))
 				numa_mismatch(ctx, d, disks[i], src, &b,
 					      &nodes);

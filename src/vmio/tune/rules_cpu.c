@@ -53,7 +53,7 @@ static void d14_span(struct tune_ctx *ctx, struct tune_dom *d)
 	if (!d->pinned || !need_topo(ctx, d) || !tune_dom_nodes(ctx, d, &nodes) ||
 	    cpuset_count(&nodes) < 2 || dom_node(d, NULL, "/domain/cpu/numa"))
 		return;
-	for (int n = 0; n < HOST_MAX_NODES; n++) {
+	for (int n = 0; n < TOPO_MAX_NODES; n++) {
 		struct cpuset s = ctx->topo.node_cpus[n];
 
 		cpuset_and(&s, &d->pins);

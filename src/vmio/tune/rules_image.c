@@ -6,7 +6,7 @@
 
 #include "tune/image.h"
 #include "tune/rules.h"
-#include "tune/sysfs.h"
+#include "topo/sysfs.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 
@@ -24,7 +24,7 @@ static bool is_qcow2(xmlNodePtr disk)
 /* Thin storage: qcow2, RBD, or a block source on device-mapper (LVM). */
 static const char *thin_kind(struct tune_ctx *ctx, xmlNodePtr disk)
 {
-	char src[4096], real[SYSFS_PATH_MAX];
+	char src[4096], real[TOPO_PATH_MAX];
 	xmlNodePtr s = dom_child(disk, "source");
 
 	if (is_qcow2(disk))
@@ -35,7 +35,7 @@ static const char *thin_kind(struct tune_ctx *ctx, xmlNodePtr disk)
 	    !dom_attr(s, "dev", src, sizeof(src)))
 		return NULL;
 	if (!strncmp(src, "/dev/mapper/", 12) ||
-	    (!sysfs_resolve(ctx->root, real, sizeof(real), "%s", src) &&
+	    (!topo_sysfs_resolve(ctx->root, real, sizeof(real), "%s", src) &&
 	     strstr(real, "/dm-")))
 		return "device-mapper (LVM) volume";
 	return NULL;

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "tune/rules.h"
-#include "tune/sysfs.h"
+#include "topo/sysfs.h"
 
 static bool has_flag(const char *cpuinfo, const char *flag)
 {
@@ -26,10 +26,10 @@ static bool has_flag(const char *cpuinfo, const char *flag)
 static void h01_kvm(struct tune_ctx *ctx)
 {
 	static char buf[1 << 16];
-	char dev[SYSFS_PATH_MAX];
+	char dev[TOPO_PATH_MAX];
 	struct tune_finding *f;
 
-	if (sysfs_read(ctx->root, buf, sizeof(buf), "/proc/cpuinfo")) {
+	if (topo_sysfs_read(ctx->root, buf, sizeof(buf), "/proc/cpuinfo")) {
 		tune_skip(ctx, "host", "cannot read /proc/cpuinfo");
 	} else if (strstr(buf, "flags") && !has_flag(buf, "vmx") &&
 		   !has_flag(buf, "svm")) {
@@ -39,7 +39,7 @@ static void h01_kvm(struct tune_ctx *ctx)
 		finding_recommend(f, "enable VT-x/AMD-V: without it QEMU falls back to TCG, 10-50x slower");
 		finding_fix(f, "enable Intel VT-x / AMD-V (SVM) in the firmware setup, then reboot");
 	}
-	sysfs_join(dev, sizeof(dev), ctx->root, "/dev/kvm");
+	topo_sysfs_join(dev, sizeof(dev), ctx->root, "/dev/kvm");
 	if (access(dev, F_OK)) {
 		f = tune_find(ctx, TUNE_ERROR, "host /dev/kvm");
 		finding_observed(f, "/dev/kvm does not exist");
@@ -59,8 +59,8 @@ static void h02_vhost_net(struct tune_ctx *ctx)
 {
 	struct tune_finding *f;
 
-	if (sysfs_exists(ctx->root, "/dev/vhost-net") ||
-	    sysfs_exists(ctx->root, "/sys/module/vhost_net"))
+	if (topo_sysfs_exists(ctx->root, "/dev/vhost-net") ||
+	    topo_sysfs_exists(ctx->root, "/sys/module/vhost_net"))
 		return;
 	f = tune_find(ctx, TUNE_WARN, "host vhost-net");
 	finding_observed(f, "neither /dev/vhost-net nor /sys/module/vhost_net exists");
@@ -71,8 +71,8 @@ static void h02_vhost_net(struct tune_ctx *ctx)
 
 static bool has_sriov_nic(struct tune_ctx *ctx)
 {
-	char nics[HOST_MAX_DEVS][64];
-	int n = host_nic_list(ctx->root, nics, HOST_MAX_DEVS);
+	char nics[TOPO_MAX_DEVS][64];
+	int n = host_nic_list(ctx->root, nics, TOPO_MAX_DEVS);
 
 	for (int i = 0; i < n; i++) {
 		struct host_nic nic;
@@ -100,7 +100,7 @@ static void h03_iommu_fw(struct tune_ctx *ctx)
 	struct tune_finding *f;
 
 	for (size_t i = 0; i < 3; i++)
-		if (sysfs_exists(ctx->root, "/sys/firmware/acpi/tables/%s",
+		if (topo_sysfs_exists(ctx->root, "/sys/firmware/acpi/tables/%s",
 				 tables[i]))
 			return;
 	sev = iommu_need(ctx);
@@ -121,8 +121,8 @@ static void h04_iommu_kernel(struct tune_ctx *ctx)
 	enum tune_sev sev;
 	int n;
 
-	sysfs_read(ctx->root, cmdline, sizeof(cmdline), "/proc/cmdline");
-	n = sysfs_list(ctx->root, "/sys/kernel/iommu_groups", NULL, groups, 4);
+	topo_sysfs_read(ctx->root, cmdline, sizeof(cmdline), "/proc/cmdline");
+	n = topo_sysfs_list(ctx->root, "/sys/kernel/iommu_groups", NULL, groups, 4);
 	if (n > 0) {
 		if (strstr(cmdline, "iommu=pt"))
 			return;
@@ -149,9 +149,9 @@ static void h09_gigantic_runtime(struct tune_ctx *ctx)
 	struct tune_finding *f;
 	long nr;
 
-	if (host_hp_get(ctx->root, -1, 1048576, "nr_hugepages", &nr) || !nr)
+	if (topo_hp_get(ctx->root, -1, 1048576, "nr_hugepages", &nr) || !nr)
 		return;
-	sysfs_read(ctx->root, cmdline, sizeof(cmdline), "/proc/cmdline");
+	topo_sysfs_read(ctx->root, cmdline, sizeof(cmdline), "/proc/cmdline");
 	if (strstr(cmdline, "hugepagesz=1G") ||
 	    strstr(cmdline, "hugepagesz=1g"))
 		return;
@@ -173,7 +173,7 @@ static void h11_governor(struct tune_ctx *ctx)
 	for (int c = 0; c < CPUSET_MAX; c++) {
 		if (!cpuset_has(&ctx->topo.online, c))
 			continue;
-		if (sysfs_read(ctx->root, buf, sizeof(buf),
+		if (topo_sysfs_read(ctx->root, buf, sizeof(buf),
 			       "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor",
 			       c))
 			continue;
@@ -207,13 +207,13 @@ static void h12_tuned(struct tune_ctx *ctx)
 	char buf[256];
 	struct tune_finding *f;
 
-	if (!sysfs_read(ctx->root, buf, sizeof(buf),
+	if (!topo_sysfs_read(ctx->root, buf, sizeof(buf),
 			"/etc/tuned/active_profile"))
 		for (size_t i = 0; i < 3; i++)
 			if (strstr(buf, good[i]))
 				return;
 	f = tune_find(ctx, TUNE_INFO, "host tuned");
-	if (sysfs_exists(ctx->root, "/etc/tuned/active_profile"))
+	if (topo_sysfs_exists(ctx->root, "/etc/tuned/active_profile"))
 		finding_observed(f, "active tuned profile is '%s'", buf);
 	else
 		finding_observed(f, "no tuned profile is active");
@@ -229,7 +229,7 @@ static void h13_cstates(struct tune_ctx *ctx)
 	long lat, dis;
 	int n, ndeep = 0;
 
-	n = sysfs_list(ctx->root, "/sys/devices/system/cpu/cpu0/cpuidle",
+	n = topo_sysfs_list(ctx->root, "/sys/devices/system/cpu/cpu0/cpuidle",
 		       "state", names, 32);
 	if (n <= 0) {
 		tune_skip(ctx, "host cpuidle",
@@ -239,12 +239,12 @@ static void h13_cstates(struct tune_ctx *ctx)
 	for (int i = 0; i < n; i++) {
 		const char *d = "/sys/devices/system/cpu/cpu0/cpuidle";
 
-		if (sysfs_read_long(ctx->root, &lat, "%s/%s/latency", d,
+		if (topo_sysfs_read_long(ctx->root, &lat, "%s/%s/latency", d,
 				    names[i]) ||
-		    sysfs_read_long(ctx->root, &dis, "%s/%s/disable", d,
+		    topo_sysfs_read_long(ctx->root, &dis, "%s/%s/disable", d,
 				    names[i]))
 			continue;
-		if (sysfs_read(ctx->root, name, sizeof(name), "%s/%s/name", d,
+		if (topo_sysfs_read(ctx->root, name, sizeof(name), "%s/%s/name", d,
 			       names[i]))
 			snprintf(name, sizeof(name), "%.63s", names[i]);
 		if (dis || lat <= 100)
@@ -266,7 +266,7 @@ static void h14_halt_poll(struct tune_ctx *ctx)
 	struct tune_finding *f;
 	long ns;
 
-	if (sysfs_read_long(ctx->root, &ns,
+	if (topo_sysfs_read_long(ctx->root, &ns,
 			    "/sys/module/kvm/parameters/halt_poll_ns")) {
 		tune_skip(ctx, "host kvm",
 			  "no /sys/module/kvm/parameters/halt_poll_ns (kvm module not loaded)");
@@ -297,7 +297,7 @@ static void h15_ksm(struct tune_ctx *ctx)
 	char names[512] = "";
 	long run;
 
-	if (sysfs_read_long(ctx->root, &run, "/sys/kernel/mm/ksm/run") ||
+	if (topo_sysfs_read_long(ctx->root, &run, "/sys/kernel/mm/ksm/run") ||
 	    run != 1)
 		return;
 	for (struct tune_dom *d = ctx->doms; d; d = d->next)
@@ -319,7 +319,7 @@ static void h22_zcopy(struct tune_ctx *ctx)
 	struct tune_finding *f;
 	long v;
 
-	if (sysfs_read_long(ctx->root, &v,
+	if (topo_sysfs_read_long(ctx->root, &v,
 			    "/sys/module/vhost_net/parameters/experimental_zcopytx") ||
 	    v != 1)
 		return;
@@ -345,7 +345,7 @@ static void rt_param(struct tune_ctx *ctx, const char *path, const char *want,
 	struct tune_finding *f;
 	char buf[64];
 
-	if (sysfs_read(ctx->root, buf, sizeof(buf), "%s", path) ||
+	if (topo_sysfs_read(ctx->root, buf, sizeof(buf), "%s", path) ||
 	    !strcmp(buf, want))
 		return;
 	f = tune_find(ctx, TUNE_INFO, "host kvm");

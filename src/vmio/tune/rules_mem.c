@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "tune/rules.h"
-#include "tune/sysfs.h"
+#include "topo/sysfs.h"
 
 #define GIB_KIB (1024ULL * 1024)
 
@@ -20,7 +20,7 @@ static long dom_page_kib(struct tune_ctx *ctx, struct tune_dom *d)
 	if (!hp)
 		return 0;
 	if (!dom_attr(pg, "size", size, sizeof(size)))
-		return host_hp_default_kib(ctx->root);
+		return topo_hp_default_kib(ctx->root);
 	return dom_scaled_kib(size, dom_attr(pg, "unit", unit, sizeof(unit)));
 }
 
@@ -110,9 +110,9 @@ static void h08_hugepage_pool(struct tune_ctx *ctx)
 	for (int i = 0; i < n; i++) {
 		long free = 0, nr = 0;
 
-		host_hp_get(ctx->root, dm[i].node, dm[i].size,
+		topo_hp_get(ctx->root, dm[i].node, dm[i].size,
 			    "free_hugepages", &free);
-		host_hp_get(ctx->root, dm[i].node, dm[i].size, "nr_hugepages",
+		topo_hp_get(ctx->root, dm[i].node, dm[i].size, "nr_hugepages",
 			    &nr);
 		if (free < dm[i].pages)
 			pool_short(ctx, &dm[i], free, nr);
@@ -124,13 +124,13 @@ static void h10_thp(struct tune_ctx *ctx)
 	char buf[128], mode[32], names[512] = "";
 	struct tune_finding *f;
 
-	if (sysfs_read(ctx->root, buf, sizeof(buf),
+	if (topo_sysfs_read(ctx->root, buf, sizeof(buf),
 		       "/sys/kernel/mm/transparent_hugepage/enabled")) {
 		tune_skip(ctx, "host THP",
 			  "no /sys/kernel/mm/transparent_hugepage/enabled (kernel without THP)");
 		return;
 	}
-	if (strcmp(sysfs_bracketed(buf, mode, sizeof(mode)), "never"))
+	if (strcmp(topo_sysfs_bracketed(buf, mode, sizeof(mode)), "never"))
 		return;
 	for (struct tune_dom *d = ctx->doms; d; d = d->next)
 		if (!dom_page_kib(ctx, d))
@@ -152,13 +152,13 @@ static bool pool_fits(struct tune_ctx *ctx, struct tune_dom *d, long size)
 {
 	long free = 0;
 
-	host_hp_get(ctx->root, dom_mem_node(d), size, "free_hugepages", &free);
+	topo_hp_get(ctx->root, dom_mem_node(d), size, "free_hugepages", &free);
 	return free > 0 && (unsigned long long)free * size >= d->mem_kib;
 }
 
 static void d18_no_hugepages(struct tune_ctx *ctx, struct tune_dom *d)
 {
-	long size = host_hp_default_kib(ctx->root);
+	long size = topo_hp_default_kib(ctx->root);
 	struct tune_finding *f;
 	char obj[128];
 
@@ -202,7 +202,7 @@ static void d19_page_size(struct tune_ctx *ctx, struct tune_dom *d)
 		edit_set_attr(f, d->root, "memory", "unit", "KiB");
 		return;
 	}
-	host_hp_get(ctx->root, -1, 1048576, "nr_hugepages", &nr1g);
+	topo_hp_get(ctx->root, -1, 1048576, "nr_hugepages", &nr1g);
 	if (size >= 1048576 || d->mem_kib < 64 * GIB_KIB || nr1g <= 0)
 		return;
 	f = tune_find(ctx, TUNE_INFO, "%s", obj);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "tune/rules.h"
-#include "tune/sysfs.h"
+#include "topo/sysfs.h"
 
 #define XP_EMULATED_IF "/domain/devices/interface[not(@type='hostdev')]"
 
@@ -130,9 +130,9 @@ static void d32_hostdev_iommu(struct tune_ctx *ctx, struct tune_dom *d)
 	if (!tune_uses_hostdev(d))
 		return;
 	for (size_t i = 0; i < 3; i++)
-		fw |= sysfs_exists(ctx->root, "/sys/firmware/acpi/tables/%s",
+		fw |= topo_sysfs_exists(ctx->root, "/sys/firmware/acpi/tables/%s",
 				   tables[i]);
-	if (fw && sysfs_list(ctx->root, "/sys/kernel/iommu_groups", NULL,
+	if (fw && topo_sysfs_list(ctx->root, "/sys/kernel/iommu_groups", NULL,
 			     groups, 1) > 0)
 		return;
 	f = tune_find(ctx, TUNE_ERROR, "%s",

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tune/rules.h"
-#include "tune/sysfs.h"
+#include "topo/sysfs.h"
 
 #define MAX_PORTS 16
 
@@ -37,7 +37,7 @@ static int iface_ports(struct tune_ctx *ctx, xmlNodePtr ifc,
 		snprintf(bdf, sizeof(bdf), "%04lx:%02lx:%02lx.%lx",
 			 strtol(dm, NULL, 0), strtol(b, NULL, 0),
 			 strtol(s, NULL, 0), strtol(f, NULL, 0));
-		if (!sysfs_read_long(ctx->root, &node,
+		if (!topo_sysfs_read_long(ctx->root, &node,
 				     "/sys/bus/pci/devices/%s/numa_node", bdf))
 			*pci_node = node;
 		snprintf(ports[0], 64, "%s", bdf);
@@ -99,8 +99,8 @@ static void h17_nic_numa(struct tune_ctx *ctx, struct tune_dom *d)
 
 static void h18_sriov(struct tune_ctx *ctx)
 {
-	char nics[HOST_MAX_DEVS][64];
-	int n = host_nic_list(ctx->root, nics, HOST_MAX_DEVS);
+	char nics[TOPO_MAX_DEVS][64];
+	int n = host_nic_list(ctx->root, nics, TOPO_MAX_DEVS);
 	struct tune_finding *f;
 	struct host_nic nic;
 
@@ -121,8 +121,8 @@ static void h18_sriov(struct tune_ctx *ctx)
 
 static void h19_channels(struct tune_ctx *ctx)
 {
-	char nics[HOST_MAX_DEVS][64];
-	int n = host_nic_list(ctx->root, nics, HOST_MAX_DEVS);
+	char nics[TOPO_MAX_DEVS][64];
+	int n = host_nic_list(ctx->root, nics, TOPO_MAX_DEVS);
 	struct tune_finding *f;
 	struct host_nic nic;
 
@@ -149,20 +149,20 @@ static void h19_channels(struct tune_ctx *ctx)
 static void nic_irqs(struct tune_ctx *ctx, const char *nic,
 		     struct cpuset *aff, char *first, size_t len)
 {
-	char irqs[256][64], dir[SYSFS_PATH_MAX], buf[1024];
+	char irqs[256][64], dir[TOPO_PATH_MAX], buf[1024];
 	int n;
 
 	cpuset_zero(aff);
 	first[0] = '\0';
 	snprintf(dir, sizeof(dir), "/sys/class/net/%.64s/device/msi_irqs", nic);
-	n = sysfs_list(ctx->root, dir, NULL, irqs, 256);
+	n = topo_sysfs_list(ctx->root, dir, NULL, irqs, 256);
 	for (int i = 0; i < n; i++) {
 		struct cpuset s;
 
-		if (sysfs_read(ctx->root, buf, sizeof(buf),
+		if (topo_sysfs_read(ctx->root, buf, sizeof(buf),
 			       "/proc/irq/%s/effective_affinity_list",
 			       irqs[i]) &&
-		    sysfs_read(ctx->root, buf, sizeof(buf),
+		    topo_sysfs_read(ctx->root, buf, sizeof(buf),
 			       "/proc/irq/%s/smp_affinity_list", irqs[i]))
 			continue;
 		if (cpuset_parse(&s, buf))
@@ -175,9 +175,9 @@ static void nic_irqs(struct tune_ctx *ctx, const char *nic,
 
 static void h20_irqs(struct tune_ctx *ctx)
 {
-	char nics[HOST_MAX_DEVS][64], first[64], l1[256], l2[256];
+	char nics[TOPO_MAX_DEVS][64], first[64], l1[256], l2[256];
 	struct cpuset pinned, aff, hk;
-	int n = host_nic_list(ctx->root, nics, HOST_MAX_DEVS);
+	int n = host_nic_list(ctx->root, nics, TOPO_MAX_DEVS);
 	struct tune_finding *f;
 
 	cpuset_zero(&pinned);

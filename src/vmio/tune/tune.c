@@ -131,7 +131,7 @@ int tune_main(int argc, char **argv)
 	ctx.rep = &rep;
 	tune_load_files(&a, &tail, &rep);
 	tune_load_libvirt(&a, &tail, &rep);
-	host_topo_probe(a.root, &ctx.topo);
+	topo_probe(a.root, &ctx.topo);
 	tune_run(&ctx, a.only);
 	ret = a.write_xml ? write_domains(&a, &ctx, written, &nw) : 0;
 	code = report_exit_code(&rep);
