@@ -17,7 +17,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vmiod --disk id=NAME,path=FILE,socket=SOCK[,OPTIONS] [--disk ...]\n"
-		"             [--cpus LIST] [--poll-us N] [-v|-q]\n"
+		"             [--cpus LIST] [--poll-us N] [--poll-mode M] [-v|-q]\n"
 		"\n"
 		"Serves each disk to a QEMU guest over vhost-user-blk on SOCK.\n"
 		"\n"
@@ -57,8 +57,11 @@ static void usage(FILE *out)
 		"--socket-owner USER  ... and to USER\n"
 		"--cpus LIST          cores for reactor threads, e.g. 2,3 or 4-7\n"
 		"                     (default: one unpinned reactor)\n"
-		"--poll-us N          keep polling this long after the last work\n"
-		"                     before sleeping (default %d)\n"
+		"--poll-us N          keep polling at most this long after the last\n"
+		"                     work before sleeping (default %d)\n"
+		"--poll-mode adaptive|fixed  adaptive (default): poll the whole window\n"
+		"                     only while the next work mostly comes within it,\n"
+		"                     else sleep at once; fixed: always the whole window\n"
 		"-v, --verbose        debug logging;  -q, --quiet  errors only\n",
 		DEFAULT_POLL_US);
 }
@@ -253,6 +256,7 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "poll-us", required_argument, NULL, 'p' },
+		{ "poll-mode", required_argument, NULL, 'm' },
 		{ "scsi", required_argument, NULL, 'S' },
 		{ "rpc", required_argument, NULL, 'P' },
 		{ "metrics", required_argument, NULL, 'X' },
@@ -313,6 +317,14 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 			}
 			cfg->poll_us = (unsigned int)u;
 			break;
+		case 'm':
+			if (!strcmp(optarg, "adaptive") || !strcmp(optarg, "fixed")) {
+				cfg->poll_fixed = !strcmp(optarg, "fixed");
+				break;
+			}
+			fprintf(stderr, "vmiod: --poll-mode %s: expected adaptive "
+				"or fixed\n", optarg);
+			goto err;
 		case 'S':
 			if (cfg->nscsi >= VMIOD_MAX_DISKS) {
 				fprintf(stderr, "vmiod: at most %d --scsi\n",

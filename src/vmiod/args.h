@@ -35,6 +35,7 @@ struct vmiod_config {
 	int cpus[VMIOD_MAX_CPUS];
 	unsigned int ncpus;  /* 0: one unpinned reactor */
 	unsigned int poll_us;
+	bool poll_fixed; /* --poll-mode fixed: no adaptive polling */
 	int log_level;
 	/* QoS: on when asked (--qos) or when any contract is given. */
 	bool qos;

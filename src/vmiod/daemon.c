@@ -439,8 +439,10 @@ static int create_reactors(struct daemon *dm, const struct vmiod_config *cfg)
 		int cpu = cfg->ncpus ? cfg->cpus[i] : -1;
 		int ret = reactor_create(i, cpu, cfg->poll_us, &dm->reactors[i]);
 
-		if (!ret)
+		if (!ret) {
+			reactor_set_adaptive(dm->reactors[i], !cfg->poll_fixed);
 			ret = reactor_start(dm->reactors[i]);
+		}
 		if (ret)
 			return ret;
 		dm->nreactors++;

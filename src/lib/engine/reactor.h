@@ -51,13 +51,18 @@ struct reactor_stats {
 	uint64_t passes;
 	uint64_t sleeps;
 	unsigned int pollers;
+	uint64_t poll_window_ns; /* how long it polls before sleeping now */
 };
 
-/* cpu < 0: no pinning. poll_us: how long to keep polling with no work
- * before sleeping. */
+/* cpu < 0: no pinning. poll_us: how long at most to keep polling with no
+ * work before sleeping (adaptive by default: see reactor_set_adaptive). */
 int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 		   struct reactor **out);
 int reactor_start(struct reactor *r);
+/* Adaptive (default): the reactor polls the full window only while idle
+ * gaps mostly end within it, else it sleeps after a few microseconds.
+ * Off: it always polls the full window. Call before reactor_start. */
+void reactor_set_adaptive(struct reactor *r, bool on);
 /* Asks the thread to exit once it has no pollers, joins and frees it. */
 void reactor_destroy(struct reactor *r);
 
@@ -65,6 +70,12 @@ void reactor_destroy(struct reactor *r);
  * until fn has returned. Never call reactor_call from a reactor thread. */
 int reactor_post(struct reactor *r, void (*fn)(void *arg), void *arg);
 int reactor_call(struct reactor *r, void (*fn)(void *arg), void *arg);
+
+/* Runs one pass (every poller, submit, reap, flush) on the caller's
+ * thread, for a reactor that was never started: deterministic drivers
+ * (tests/perf/hotpath.c under callgrind) step the data path this way.
+ * Returns the work done, or -EBUSY when the reactor has its own thread. */
+int reactor_poll_once(struct reactor *r);
 
 /* On the reactor thread only. */
 void reactor_add_poller(struct reactor *r, struct reactor_poller *p);
