@@ -21,8 +21,8 @@ struct outcome {
 	uint32_t depth;
 };
 
-static void run(const char *c1, const char *c2, uint32_t depth,
-		bool with_t1, struct outcome *o)
+static void run_from(const char *c1, const char *c2, uint32_t depth,
+		     bool with_t1, uint64_t lat_from_ns, struct outcome *o)
 {
 	struct qos_sched_config cfg = { .depth_max = 1024, .depth = depth };
 	struct sim_worker w1, w2;
@@ -39,7 +39,7 @@ static void run(const char *c1, const char *c2, uint32_t depth,
 	st_worker(&w1, &e1, SIM_CLOSED, 64, 4096, QOS_WRITE);
 	st_worker(&w2, &e2, SIM_OPEN, 4, 4096, QOS_READ);
 	w2.rate = 2000;
-	w2.lat_from_ns = 2 * SEC;
+	w2.lat_from_ns = lat_from_ns;
 	if (with_t1)
 		sim_add_worker(&s, &w1);
 	sim_add_worker(&s, &w2);
@@ -52,6 +52,12 @@ static void run(const char *c1, const char *c2, uint32_t depth,
 	sim_fini(&s);
 }
 
+static void run(const char *c1, const char *c2, uint32_t depth,
+		bool with_t1, struct outcome *o)
+{
+	run_from(c1, c2, depth, with_t1, 2 * SEC, o);
+}
+
 static void row(const char *what, const struct outcome *o)
 {
 	printf("  %-34s %8.0f %8.0f %10.0f %8.0f %6u\n", what, o->p50_us,
@@ -60,7 +66,7 @@ static void row(const char *what, const struct outcome *o)
 
 static void test_isolation(void **state)
 {
-	struct outcome alone, none, cap, min, lat, tight;
+	struct outcome alone, none, cap, min, lat, tight, early;
 
 	run("", "", 1024, false, &alone);
 	run("", "", 1024, true, &none);
@@ -68,6 +74,8 @@ static void test_isolation(void **state)
 	run("", "iops-min=2000", 7, true, &min);
 	run("", "lat-target-us=150", 1024, true, &lat);
 	run("", "lat-target-us=130", 1024, true, &tight);
+	/* as the bench measures it: from 0.3 s, the settling included */
+	run_from("", "lat-target-us=150", 1024, true, SEC * 3 / 10, &early);
 	printf("  %-34s %8s %8s %10s %8s %6s\n", "case (simulated)",
 	       "t2 p50", "t2 p99", "t1 IOPS", "t2 IOPS", "depth");
 	row("tenant 2 alone", &alone);
@@ -76,6 +84,7 @@ static void test_isolation(void **state)
 	row("(b) tenant 2 iops-min=2000, depth 7", &min);
 	row("(c) tenant 2 lat-target-us=150", &lat);
 	row("(c') tenant 2 lat-target-us=130", &tight);
+	row("(c) measured from 0.3 s", &early);
 
 	/* the experiment means something: the neighbour hurts */
 	assert_true(none.p99_us > 4 * alone.p99_us);
@@ -87,6 +96,8 @@ static void test_isolation(void **state)
 	assert_true(min.t1_iops >= 0.8 * (80000 - 2000));
 	/* (c) the p99 target mode meets its target and keeps tenant 1 busy */
 	assert_true(lat.p99_us <= 150);
+	/* ... within a few windows: its settling is not its p99 */
+	assert_true(early.p99_us <= 1.2 * 150);
 	/* a tighter target costs tenant 1 more, and is still met */
 	assert_true(tight.p99_us <= 130);
 	assert_true(tight.t1_iops < lat.t1_iops);

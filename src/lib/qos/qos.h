@@ -211,6 +211,7 @@ struct qos_sched {
 	uint64_t vtime;     /* virtual time of the weight phase */
 	uint64_t wake_ns;   /* earliest time a parked request may go */
 	bool slot_freed;    /* a completion since the last poll */
+	bool lat_hold;      /* p99 mode: skip judging the next window */
 	uint64_t rr;        /* tie breaker */
 };
 

@@ -154,6 +154,9 @@ uint64_t qos_cap_units(enum qos_cap_id id, uint64_t iops_size,
 bool qos_cap_applies(enum qos_cap_id id, const struct qos_req *r);
 
 void qos_group_activate(struct qos_group *g, uint32_t weight, bool on);
+/* The p99 mode's starting depth, when a disk with a target joins. */
+#define QOS_LAT_START_DEPTH 16
+void qos_lat_start(struct qos_sched *s);
 void qos_lat_record(struct qos_entity *e, uint64_t lat_ns, uint64_t now);
 
 #endif

@@ -5,9 +5,18 @@
  * window that closes after lat_window_ns and at least 100 samples (or at
  * 10000 samples). More than 1% of a window above the target is a miss:
  *
- *   miss:   depth = max(depth_min, depth * 3/4)  (multiplicative decrease)
+ *   miss:   depth = max(depth_min, depth * min(3/4, target / p99)), and
+ *           the next window is not judged (it holds requests queued under
+ *           the old depth)
+ *           (multiplicative decrease, deeper the worse the miss, but at
+ *           most to a quarter per window; a depth above what is in flight
+ *           limits nothing, so the decrease starts from what is in flight)
  *   easy:   depth = min(depth_max, depth + 1)    (additive increase), when
- *           at most 1% of the window is above 7/8 of the target
+ *           at most 1% of the window is above 7/8 of the target; + 1/8
+ *           when the p99 is under half the target (far from it)
+ *   start:  when a disk with a target joins, a depth above
+ *           QOS_LAT_START_DEPTH drops to it: a target is better met from
+ *           below than after a second of misses at the full depth
  *   else:   depth stays (the band keeps it from probing past the target
  *           every other window)
  *
@@ -58,14 +67,29 @@ static uint64_t lat_p99(const struct qos_latwin *w)
 	return 0;
 }
 
-static void lat_adjust(struct qos_sched *s, bool miss)
+static void lat_adjust(struct qos_sched *s, bool miss, uint64_t p99,
+		       uint64_t target)
 {
 	uint32_t d = s->depth;
 
-	if (miss)
-		d = d * 3 / 4 < d - 1 ? d * 3 / 4 : d - 1;
-	else
+	if (miss) {
+		uint64_t scaled;
+
+		/* Converge in a few windows, not a few dozen: a run that
+		 * spends seconds shrinking from 128 has its p99 made there. */
+		if (!s->nparked && d > s->inflight && s->inflight)
+			d = s->inflight; /* the cap binds nobody yet */
+		scaled = p99 > target ? (uint64_t)d * target / p99 : d;
+		if (scaled > (uint64_t)d * 3 / 4)
+			scaled = (uint64_t)d * 3 / 4;
+		if (scaled < d / 4)
+			scaled = d / 4;
+		d = scaled < d - 1 ? (uint32_t)scaled : d - 1;
+	} else if (p99 <= target / 2) {
+		d += d / 8 ? d / 8 : 1; /* far from the target: climb faster */
+	} else {
 		d++;
+	}
 	if (d < s->cfg.depth_min)
 		d = s->cfg.depth_min;
 	if (d > s->cfg.depth_max)
@@ -85,9 +109,27 @@ static void lat_close(struct qos_entity *e)
 	e->st.windows++;
 	if (miss)
 		e->st.windows_missed++;
+	/* The window right after a decrease still holds requests queued
+	 * under the old depth: judging it would cut twice for one miss. */
+	if (e->sched->lat_hold) {
+		e->sched->lat_hold = false;
+		if (miss)
+			miss = easy = false;
+	}
+	if (miss)
+		e->sched->lat_hold = true;
 	if (miss || easy)
-		lat_adjust(e->sched, miss);
+		lat_adjust(e->sched, miss, e->st.p99_ns,
+			   (uint64_t)e->lim.lat_target_us * 1000);
 	memset(w, 0, sizeof(*w));
+}
+
+void qos_lat_start(struct qos_sched *s)
+{
+	if (s->depth > QOS_LAT_START_DEPTH) {
+		s->depth = QOS_LAT_START_DEPTH < s->cfg.depth_min ?
+				   s->cfg.depth_min : QOS_LAT_START_DEPTH;
+	}
 }
 
 void qos_lat_record(struct qos_entity *e, uint64_t lat, uint64_t now)

@@ -147,6 +147,8 @@ int qos_entity_init(struct qos_entity *e, struct qos_sched *s,
 	qos_list_init(&e->queue[1]);
 	load_caps(e);
 	e->p_next = s->vtime;
+	if (lim->lat_target_us)
+		qos_lat_start(s);
 	if (g)
 		atomic_fetch_add(&g->members, 1);
 	qos_list_add_tail(&s->entities, &e->link);
@@ -182,6 +184,8 @@ int qos_entity_set(struct qos_entity *e, const struct qos_limits *lim,
 		return ret;
 	if (e->active && e->group)
 		qos_group_activate(e->group, e->lim.weight, false);
+	if (lim->lat_target_us && !e->lim.lat_target_us)
+		qos_lat_start(e->sched);
 	e->lim = *lim;
 	if (!e->lim.group[0] && e->group)
 		strcpy(e->lim.group, e->group->name);
