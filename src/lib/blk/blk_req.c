@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "blk/blk_req.h"
+#include "util/compiler.h"
 #include "util/iov.h"
 
 #include <errno.h>
@@ -47,10 +48,13 @@ int blk_req_decode(struct virtq_chain *c, struct blk_req_info *info)
 	struct iovec *out = c->iov, *in = c->iov + c->n_out;
 	unsigned int n_out = c->n_out, n_in = c->n_in;
 
-	memset(info, 0, sizeof(*info));
+	*info = (struct blk_req_info){ 0 };
 	info->status = iov_take_last_byte(in, &n_in);
-	/* Read the header once: the guest may rewrite it behind us. */
-	if (iov_gather(out, n_out, &hdr, sizeof(hdr)) != sizeof(hdr))
+	/* Read the header once: the guest may rewrite it behind us. Linux
+	 * gives it a descriptor of its own: one fixed-size copy, then. */
+	if (likely(n_out && out[0].iov_len >= sizeof(hdr)))
+		memcpy(&hdr, out[0].iov_base, sizeof(hdr));
+	else if (iov_gather(out, n_out, &hdr, sizeof(hdr)) != sizeof(hdr))
 		return -EINVAL;
 	if (!info->status)
 		return -EINVAL;
@@ -67,6 +71,7 @@ int blk_req_decode(struct virtq_chain *c, struct blk_req_info *info)
 	}
 	info->data = n_in ? in : out;
 	info->ndata = n_in ? n_in : n_out;
-	info->data_len = iov_total(info->data, info->ndata);
+	info->data_len = info->ndata == 1 ? info->data[0].iov_len
+					  : iov_total(info->data, info->ndata);
 	return 0;
 }
