@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A deliberately wrong vhost-user-blk target, for checking that the
- * frontend (vufront, vmio bench) notices a target's wrong answers.
+ * A deliberately wrong vhost-user-blk (or, with --scsi, vhost-user-scsi)
+ * target, for checking that the frontend (vufront, vmio bench) notices a
+ * target's wrong answers.
  *
- *   bad_target SOCKET MODE [AFTER]
+ *   bad_target [--scsi] SOCKET MODE [AFTER]
  *
  * It serves one connection: negotiates like a plain target (VERSION_1,
  * CONFIG, REPLY_ACK; no EVENT_IDX, no indirect), completes reads and
@@ -15,6 +16,12 @@
  *   dup     the same request completed twice
  *   status  completes without writing the status byte
  *   idx     moves used->idx far past what it wrote
+ * and, with --scsi (one request queue, vring 2; a 64 MiB disk of 512-byte
+ * blocks at LUN 0 that answers TEST UNIT READY, INQUIRY, READ CAPACITY(16),
+ * READ(16) and WRITE(16)), where "status" leaves the response unwritten:
+ *   response  a response code virtio-scsi does not define
+ *   sense     a sense length beyond sense_size
+ *   resid     a residual larger than the transfer
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,28 +36,63 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
+#include <linux/virtio_scsi.h>
 
 #include "vhost/vhost_user_proto.h"
 
 #define CAPACITY_SECTORS (64ull << 11) /* 64 MiB */
+#define MAX_VRINGS 3
 
 struct region {
 	uint64_t gpa, size, uva;
 	uint8_t *map;
 };
 
-static struct {
-	const char *mode;
-	unsigned long after, served;
-	struct region r[VHOST_USER_MEM_TABLE_MAX_REGIONS];
-	unsigned int nr;
-	uint16_t num, last_avail, used_idx;
-	uint64_t desc_uva, avail_uva, used_uva;
+/* One vring as set up by the frontend. */
+struct vring_state {
+	uint16_t num;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
 	int kick, call;
-} t = { .kick = -1, .call = -1 };
+};
+
+static struct {
+	const char *mode;
+	bool scsi;
+	unsigned long after, served;
+	struct region r[VHOST_USER_MEM_TABLE_MAX_REGIONS];
+	unsigned int nr;
+	struct vring_state v[MAX_VRINGS];
+	unsigned int req_vring; /* the one request queue served */
+	/* The request vring's state, for short. */
+	uint16_t num, last_avail, used_idx;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	int kick, call;
+} t = { .kick = -1, .call = -1,
+	.v = { { .kick = -1, .call = -1 }, { .kick = -1, .call = -1 },
+	       { .kick = -1, .call = -1 } } };
+
+/* A vring index from a message, kept in range. */
+static struct vring_state *vring(uint64_t index)
+{
+	return &t.v[(index & 0xff) % MAX_VRINGS];
+}
+
+/* Points the short names at the request vring once it is complete. */
+static void sync_req_vring(void)
+{
+	struct vring_state *v = &t.v[t.req_vring];
+
+	t.num = v->num;
+	t.desc = v->desc;
+	t.avail = v->avail;
+	t.used = v->used;
+	t.kick = v->kick;
+	t.call = v->call;
+}
 
 static void *gpa_ptr(uint64_t gpa, uint64_t len)
 {
@@ -126,11 +168,16 @@ static void get_config(int s, struct vhost_user_msg *m)
 {
 	struct virtio_blk_config c = { .capacity = CAPACITY_SECTORS,
 				       .blk_size = 512 };
-	uint32_t n = m->payload.config.size;
+	struct virtio_scsi_config sc = { .num_queues = 1, .seg_max = 126,
+					 .max_sectors = 0xffff,
+					 .cmd_per_lun = 128,
+					 .sense_size = VIRTIO_SCSI_SENSE_SIZE,
+					 .cdb_size = VIRTIO_SCSI_CDB_SIZE };
+	uint32_t n = m->payload.config.size, have = t.scsi ? sizeof(sc) : sizeof(c);
 
-	if (n > sizeof(c))
-		n = sizeof(c);
-	memcpy(m->payload.config.payload, &c, n);
+	if (n > have)
+		n = have;
+	memcpy(m->payload.config.payload, t.scsi ? (void *)&sc : (void *)&c, n);
 	m->payload.config.size = n;
 	reply(s, m, VHOST_USER_CONFIG_HDR_SIZE + n);
 }
@@ -142,8 +189,12 @@ static int handle(int s)
 				  (1ull << VHOST_USER_F_PROTOCOL_FEATURES) |
 				  (1ull << VIRTIO_BLK_F_BLK_SIZE) |
 				  (1ull << VIRTIO_BLK_F_FLUSH);
+	const uint64_t scsi_features = (1ull << VIRTIO_F_VERSION_1) |
+				       (1ull << VHOST_USER_F_PROTOCOL_FEATURES) |
+				       (1ull << VIRTIO_SCSI_F_HOTPLUG);
 	const uint64_t proto = (1ull << VHOST_USER_PROTOCOL_F_CONFIG) |
-			       (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+			       (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+			       (t.scsi ? 1ull << VHOST_USER_PROTOCOL_F_MQ : 0);
 	struct vhost_user_msg m;
 	int fds[VHOST_USER_MAX_FDS], nfds;
 
@@ -151,7 +202,10 @@ static int handle(int s)
 		return -1;
 	switch (m.hdr.request) {
 	case VHOST_USER_GET_FEATURES:
-		reply_u64(s, &m, features);
+		reply_u64(s, &m, t.scsi ? scsi_features : features);
+		return 0;
+	case VHOST_USER_GET_QUEUE_NUM:
+		reply_u64(s, &m, MAX_VRINGS);
 		return 0;
 	case VHOST_USER_GET_PROTOCOL_FEATURES:
 		reply_u64(s, &m, proto);
@@ -164,24 +218,28 @@ static int handle(int s)
 			add_region(&m.payload.mem.regions[i], fds[i]);
 		break;
 	case VHOST_USER_SET_VRING_NUM:
-		t.num = (uint16_t)m.payload.state.num;
+		vring(m.payload.state.index)->num = (uint16_t)m.payload.state.num;
 		break;
-	case VHOST_USER_SET_VRING_ADDR:
-		t.desc = uva_ptr(m.payload.addr.desc_user_addr);
-		t.avail = uva_ptr(m.payload.addr.avail_user_addr);
-		t.used = uva_ptr(m.payload.addr.used_user_addr);
+	case VHOST_USER_SET_VRING_ADDR: {
+		struct vring_state *v = vring(m.payload.addr.index);
+
+		v->desc = uva_ptr(m.payload.addr.desc_user_addr);
+		v->avail = uva_ptr(m.payload.addr.avail_user_addr);
+		v->used = uva_ptr(m.payload.addr.used_user_addr);
 		break;
+	}
 	case VHOST_USER_SET_VRING_KICK:
-		t.kick = nfds ? fds[0] : -1;
+		vring(m.payload.u64)->kick = nfds ? fds[0] : -1;
 		break;
 	case VHOST_USER_SET_VRING_CALL:
-		t.call = nfds ? fds[0] : -1;
+		vring(m.payload.u64)->call = nfds ? fds[0] : -1;
 		break;
 	default:
 		break;
 	}
 	if (m.hdr.flags & VHOST_USER_NEED_REPLY_MASK)
 		reply_u64(s, &m, 0);
+	sync_req_vring();
 	return 0;
 }
 
@@ -229,13 +287,130 @@ static void serve(uint16_t head)
 	t.served++;
 }
 
+static void put_be(uint8_t *p, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+}
+
+static uint64_t get_be(const uint8_t *p, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Answers one CDB: fills data-in (up to din_len) and the response. */
+static uint32_t scsi_answer(const uint8_t *cdb, uint8_t *din, uint32_t din_len,
+			    struct virtio_scsi_cmd_resp *r)
+{
+	uint8_t data[36] = { 0 };
+	uint32_t n = 0;
+
+	r->response = VIRTIO_SCSI_S_OK;
+	r->status = 0;
+	switch (cdb[0]) {
+	case 0x00: /* TEST UNIT READY */
+	case 0x8a: /* WRITE(16): into nothing */
+		break;
+	case 0x12: /* INQUIRY: a disk */
+		data[2] = 6;
+		data[4] = 31;
+		memcpy(data + 8, "BAD     TARGET          ", 24);
+		n = sizeof(data);
+		break;
+	case 0x9e: /* READ CAPACITY(16) */
+		put_be(data, CAPACITY_SECTORS - 1, 8);
+		put_be(data + 8, 512, 4);
+		n = 32;
+		break;
+	case 0x88: /* READ(16): zeros, inside the disk only */
+		if (get_be(cdb + 2, 8) + get_be(cdb + 10, 4) > CAPACITY_SECTORS) {
+			r->status = 2;
+			r->sense_len = 18;
+			r->sense[0] = 0x70;
+			r->sense[2] = 0x5;
+			r->sense[7] = 10;
+			r->sense[12] = 0x21;
+			return 0;
+		}
+		n = din_len;
+		break;
+	default: /* INVALID COMMAND OPERATION CODE */
+		r->status = 2;
+		r->sense_len = 18;
+		r->sense[0] = 0x70;
+		r->sense[2] = 0x5;
+		r->sense[7] = 10;
+		r->sense[12] = 0x20;
+		return 0;
+	}
+	if (n > din_len)
+		n = din_len;
+	if (din && cdb[0] != 0x88)
+		memcpy(din, data, n < sizeof(data) ? n : sizeof(data));
+	return n;
+}
+
+/* Serves one virtio-scsi chain (direct descriptors): request header,
+ * data-out, response header, data-in. */
+static void serve_scsi(uint16_t head)
+{
+	struct vring_desc *d = &t.desc[head % t.num];
+	struct virtio_scsi_cmd_req *h = gpa_ptr(d->addr, sizeof(*h));
+	struct virtio_scsi_cmd_resp *resp = NULL, r = { 0 };
+	uint8_t *din = NULL;
+	uint32_t din_len = 0, n;
+
+	while (d->flags & VRING_DESC_F_NEXT) {
+		d = &t.desc[d->next % t.num];
+		if (!(d->flags & VRING_DESC_F_WRITE))
+			continue;
+		if (!resp) {
+			resp = gpa_ptr(d->addr, sizeof(*resp));
+		} else {
+			din = gpa_ptr(d->addr, d->len);
+			din_len = d->len;
+		}
+	}
+	if (!h || !resp)
+		exit(4);
+	if (din)
+		memset(din, 0, din_len);
+	n = scsi_answer(h->cdb, din, din_len, &r);
+	r.resid = din_len - n;
+	if (misbehave("response"))
+		r.response = 0x42;
+	if (misbehave("sense"))
+		r.sense_len = 200;
+	if (misbehave("resid"))
+		r.resid = din_len + (1u << 20);
+	if (!misbehave("status"))
+		memcpy(resp, &r, sizeof(r));
+	n += sizeof(r);
+	if (misbehave("len"))
+		n += 4096;
+	push_used(misbehave("id") ? (uint32_t)(head + 1) % t.num : head, n);
+	if (misbehave("dup"))
+		push_used(head, n);
+	t.served++;
+}
+
 static void process(void)
 {
 	uint16_t avail = __atomic_load_n(&t.avail->idx, __ATOMIC_ACQUIRE);
 	uint64_t one = 1;
 
-	while (t.last_avail != avail)
-		serve(t.avail->ring[t.last_avail++ % t.num]);
+	while (t.last_avail != avail) {
+		uint16_t head = t.avail->ring[t.last_avail++ % t.num];
+
+		if (t.scsi)
+			serve_scsi(head);
+		else
+			serve(head);
+	}
 	if (misbehave("idx"))
 		t.used_idx = (uint16_t)(t.used_idx + 1000);
 	__atomic_store_n(&t.used->idx, t.used_idx, __ATOMIC_RELEASE);
@@ -248,8 +423,15 @@ int main(int argc, char **argv)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int l, s;
 
+	if (argc > 1 && !strcmp(argv[1], "--scsi")) {
+		t.scsi = true;
+		t.req_vring = 2;
+		argc--;
+		argv++;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: bad_target SOCKET ok|len|id|dup|status|idx [AFTER]\n");
+		fprintf(stderr, "usage: bad_target [--scsi] SOCKET ok|len|id|dup|"
+			"status|idx|response|sense|resid [AFTER]\n");
 		return 2;
 	}
 	t.mode = argv[2];

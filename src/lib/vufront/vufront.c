@@ -102,7 +102,8 @@ static int negotiate(struct vufront *f, char *err, size_t errlen)
 	ret = vufront_send_msg(f, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0);
 	if (ret)
 		return ret;
-	ack = f->info.offered_features & understood;
+	ack = f->info.offered_features &
+	      (f->dev == VUF_DEV_SCSI ? vuf_scsi_features : understood);
 	if (f->o.no_event_idx)
 		ack &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
 	if (!f->o.indirect)
@@ -324,7 +325,7 @@ static int check_opts(struct vufront *f, const struct vufront_opts *o,
 		f->o.max_inflight = f->o.queue_size / 3;
 	if (!f->o.max_io)
 		f->o.max_io = 1u << 20;
-	f->nq = o->queues ? o->queues : 1;
+	f->nq = (o->queues ? o->queues : 1) + f->first_req_q;
 	f->nregions = o->mem_regions ? o->mem_regions : 1;
 	if (f->o.queue_size > 32768 || (f->o.queue_size & (f->o.queue_size - 1)) ||
 	    f->o.max_inflight * 3 > f->o.queue_size) {
@@ -356,6 +357,9 @@ int vufront_attach(const char *path, struct vufront **out, char *err,
 		return -ENOMEM;
 	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)
 		f->memfd[i] = -1;
+	f->dev = VUF_DEV_BLK;
+	f->status_off = VUF_META_STATUS;
+	f->table_off = VUF_META_TABLE;
 	f->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	strcpy(sa.sun_path, path);
 	if (f->sock < 0 || connect(f->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -378,12 +382,17 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 	ret = check_opts(f, o, err, errlen);
 	ret = ret ?: alloc_queues(f);
 	ret = ret ?: negotiate(f, err, errlen);
-	if (!ret && !vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIG)) {
+	if (!ret && f->dev == VUF_DEV_SCSI) {
+		/* QEMU's vhost-user-scsi builds the config space itself when
+		 * the target does not serve it; so does vuf_scsi_read_config. */
+		ret = vuf_scsi_read_config(f, err, errlen);
+	} else if (!ret && !vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIG)) {
 		snprintf(err, errlen, "the target does not offer the CONFIG "
 			 "protocol feature, needed to learn the disk's size");
 		ret = -ENOTSUP;
 	}
-	ret = ret ?: read_config(f);
+	else if (!ret)
+		ret = read_config(f);
 	ret = ret ?: map_memory(f);
 	for (unsigned int i = 0; i < f->nq && !ret; i++)
 		ret = start_queue(f, &f->q[i]);
@@ -400,8 +409,27 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 #define CONNECT_RETRIES 100
 #define CONNECT_RETRY_US 20000
 
+/* The slot layout of a virtio-scsi request (see vufront_scsi.c). */
+static void set_device(struct vufront *f, enum vuf_device dev)
+{
+	f->dev = dev;
+	if (dev == VUF_DEV_SCSI) {
+		f->status_off = VUF_SCSI_RESP_OFF +
+				offsetof(struct virtio_scsi_cmd_resp, response);
+		f->table_off = VUF_SCSI_TABLE_OFF;
+		f->first_req_q = VUF_SCSI_FIRST_REQ_Q;
+	}
+}
+
 int vufront_connect(const char *path, const struct vufront_opts *o,
 		    struct vufront **out, char *err, size_t errlen)
+{
+	return vuf_connect(path, o, VUF_DEV_BLK, out, err, errlen);
+}
+
+int vuf_connect(const char *path, const struct vufront_opts *o,
+		enum vuf_device dev, struct vufront **out, char *err,
+		size_t errlen)
 {
 	struct vufront *f;
 	bool fresh;
@@ -411,6 +439,7 @@ int vufront_connect(const char *path, const struct vufront_opts *o,
 		ret = vufront_attach(path, &f, err, errlen);
 		if (ret)
 			return ret;
+		set_device(f, dev);
 		ret = vufront_setup(f, o, err, errlen);
 		if (!ret) {
 			*out = f;
@@ -450,6 +479,7 @@ void vufront_close(struct vufront *f)
 		free(q->raw_done);
 	}
 	free(f->q);
+	free(f->scsi_config);
 	if (f->mem)
 		munmap(f->mem, f->mem_size);
 	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)

@@ -39,6 +39,10 @@
  *
  * Threads: one thread per queue; a queue is not shared. The raw message
  * calls must not run while another thread sets the device up.
+ *
+ * The same frontend speaks virtio-scsi to a vhost-user-scsi target: see
+ * vufront_scsi.h (connect, requests and completions differ; memory,
+ * rings, kicks, waiting and the raw calls are these).
  */
 #ifndef VMIO_VUFRONT_VUFRONT_H
 #define VMIO_VUFRONT_VUFRONT_H

@@ -3,13 +3,24 @@
 #ifndef VMIO_VUFRONT_INT_H
 #define VMIO_VUFRONT_INT_H
 
+#include <linux/virtio_scsi.h>
+
 #include "vufront/vufront.h"
 
 #define VUF_PAGE 4096u
-/* Per slot: header at 0, status byte at 16, indirect table at 32. */
-#define VUF_META 128u
+/* Per slot: header at 0, status byte at 16, indirect table at 32 for
+ * virtio-blk; virtio-scsi lays out its bigger headers in the same 256
+ * bytes (vufront_scsi.c), so the offsets live in struct vufront. */
+#define VUF_META 256u
 #define VUF_META_STATUS 16u
 #define VUF_META_TABLE 32u
+/* virtio-scsi: request header at 0 (51 bytes), response at 64 (108),
+ * indirect table at 176 (3 descriptors). */
+#define VUF_SCSI_REQ_OFF 0u
+#define VUF_SCSI_RESP_OFF 64u
+#define VUF_SCSI_TABLE_OFF 176u
+/* vrings 0 and 1 are the control and event queues. */
+#define VUF_SCSI_FIRST_REQ_Q 2u
 #define VUF_STATUS_UNSET 0xff
 #define VUF_MAX_REGIONS 8
 
@@ -36,7 +47,15 @@ struct vufront_queue {
 	char err[200];
 };
 
+enum vuf_device { VUF_DEV_BLK, VUF_DEV_SCSI };
+
 struct vufront {
+	enum vuf_device dev;
+	/* Where in a slot's meta the byte the target must write (blk status,
+	 * scsi response) and the indirect table are; 0xff until written. */
+	uint32_t status_off, table_off;
+	unsigned int first_req_q; /* scsi: vrings 0 and 1 are control, event */
+	struct virtio_scsi_config *scsi_config; /* scsi only */
 	int sock;
 	bool answered;         /* the target has replied to something */
 	int memfd[VUF_MAX_REGIONS];
@@ -54,6 +73,29 @@ int vuf_get_u64(struct vufront *f, uint32_t req, uint64_t *out);
 int vuf_send_acked(struct vufront *f, uint32_t req, const void *payload,
 		   uint32_t len, const int *fds, unsigned int nfds);
 int vuf_recv_reply(struct vufront *f, uint32_t req, struct vhost_user_msg *m);
+
+/* Connects and sets up a device of either kind (vufront.c). */
+int vuf_connect(const char *path, const struct vufront_opts *o,
+		enum vuf_device dev, struct vufront **out, char *err,
+		size_t errlen);
+/* virtio-scsi's part of set-up (vufront_scsi.c): features understood,
+ * config space read or defaulted and checked. */
+extern const uint64_t vuf_scsi_features;
+int vuf_scsi_read_config(struct vufront *f, char *err, size_t errlen);
+
+/* Data path helpers (vufront_ring.c). */
+static inline uint8_t *vuf_meta(struct vufront_queue *q, unsigned int slot)
+{
+	return q->meta + (size_t)slot * VUF_META;
+}
+/* Puts the chain d[0..n) of slot on the ring (through the slot's
+ * indirect table when negotiated) and makes it available; writable is
+ * what the target may report as written. */
+void vuf_publish(struct vufront_queue *q, unsigned int slot,
+		 const struct vring_desc *d, uint16_t n, uint32_t writable);
+/* Counts a wrong answer, breaks the queue and returns -EPROTO. */
+__attribute__((format(printf, 2, 3)))
+int vuf_target_error(struct vufront_queue *q, const char *fmt, ...);
 
 /* Keeps a raw head's completion for vufront_raw_reap (vufront_ring.c). */
 void vuf_stash_raw(struct vufront_queue *q, struct vring_used_elem e);

@@ -28,11 +28,6 @@ void *vufront_buf(struct vufront_queue *q, unsigned int slot)
 	return q->data + (size_t)slot * stride;
 }
 
-static uint8_t *meta_of(struct vufront_queue *q, unsigned int slot)
-{
-	return q->meta + (size_t)slot * VUF_META;
-}
-
 /* Publishes head in the avail ring; the target may see it at once. */
 static void make_avail(struct vufront_queue *q, uint16_t head)
 {
@@ -41,31 +36,16 @@ static void make_avail(struct vufront_queue *q, uint16_t head)
 	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
 }
 
-void vufront_submit(struct vufront_queue *q, unsigned int slot, uint32_t type,
-		    uint64_t sector, uint32_t len)
+void vuf_publish(struct vufront_queue *q, unsigned int slot,
+		 const struct vring_desc *d, uint16_t n, uint32_t writable)
 {
 	struct vufront *f = q->f;
-	uint8_t *meta = meta_of(q, slot);
-	struct virtio_blk_outhdr *h = (struct virtio_blk_outhdr *)meta;
-	bool in = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
-	uint16_t head = (uint16_t)(3 * slot), n = 0;
-	struct vring_desc d[3];
+	uint16_t head = (uint16_t)(3 * slot);
 
-	h->type = type;
-	h->ioprio = 0;
-	h->sector = sector;
-	meta[VUF_META_STATUS] = VUF_STATUS_UNSET;
-	d[n++] = (struct vring_desc){ vufront_gpa(f, h), sizeof(*h),
-				      VRING_DESC_F_NEXT, 0 };
-	if (len)
-		d[n++] = (struct vring_desc){ vufront_gpa(f, vufront_buf(q, slot)),
-					      len, VRING_DESC_F_NEXT |
-					      (in ? VRING_DESC_F_WRITE : 0), 0 };
-	d[n++] = (struct vring_desc){ vufront_gpa(f, meta + VUF_META_STATUS), 1,
-				      VRING_DESC_F_WRITE, 0 };
 	if (vuf_has(f, VIRTIO_RING_F_INDIRECT_DESC)) {
 		/* The chain lives in the slot's table; next is table-relative. */
-		struct vring_desc *t = (struct vring_desc *)(meta + VUF_META_TABLE);
+		struct vring_desc *t =
+			(struct vring_desc *)(vuf_meta(q, slot) + f->table_off);
 
 		for (uint16_t i = 0; i < n; i++) {
 			t[i] = d[i];
@@ -80,9 +60,34 @@ void vufront_submit(struct vufront_queue *q, unsigned int slot, uint32_t type,
 			q->desc[head + i].next = (uint16_t)(head + i + 1);
 		}
 	}
-	q->writable[slot] = (in ? len : 0) + 1;
+	q->writable[slot] = writable;
 	q->busy[slot] = true;
 	make_avail(q, head);
+}
+
+void vufront_submit(struct vufront_queue *q, unsigned int slot, uint32_t type,
+		    uint64_t sector, uint32_t len)
+{
+	struct vufront *f = q->f;
+	uint8_t *meta = vuf_meta(q, slot);
+	struct virtio_blk_outhdr *h = (struct virtio_blk_outhdr *)meta;
+	bool in = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
+	uint16_t n = 0;
+	struct vring_desc d[3];
+
+	h->type = type;
+	h->ioprio = 0;
+	h->sector = sector;
+	meta[VUF_META_STATUS] = VUF_STATUS_UNSET;
+	d[n++] = (struct vring_desc){ vufront_gpa(f, h), sizeof(*h),
+				      VRING_DESC_F_NEXT, 0 };
+	if (len)
+		d[n++] = (struct vring_desc){ vufront_gpa(f, vufront_buf(q, slot)),
+					      len, VRING_DESC_F_NEXT |
+					      (in ? VRING_DESC_F_WRITE : 0), 0 };
+	d[n++] = (struct vring_desc){ vufront_gpa(f, meta + VUF_META_STATUS), 1,
+				      VRING_DESC_F_WRITE, 0 };
+	vuf_publish(q, slot, d, n, (in ? len : 0) + 1);
 }
 
 void vufront_submit_range(struct vufront_queue *q, unsigned int slot,
@@ -134,8 +139,7 @@ void vufront_kick_force(struct vufront_queue *q)
 	write_kick(q);
 }
 
-__attribute__((format(printf, 2, 3)))
-static int target_error(struct vufront_queue *q, const char *fmt, ...)
+int vuf_target_error(struct vufront_queue *q, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -171,20 +175,23 @@ static int check_used(struct vufront_queue *q, struct vring_used_elem e,
 		return 0;
 	}
 	if (e.id % 3 || slot >= q->nslots || !q->busy[slot])
-		return target_error(q, "the target completed descriptor %u, "
+		return vuf_target_error(q, "the target completed descriptor %u, "
 				    "which is not the head of a request in "
 				    "flight (unknown or duplicate id)", e.id);
 	q->busy[slot] = false;
 	if (e.len > q->writable[slot])
-		return target_error(q, "the target reported %u bytes written "
+		return vuf_target_error(q, "the target reported %u bytes written "
 				    "into request %u, which has %u writable "
 				    "bytes (bad used length)", e.len, slot,
 				    q->writable[slot]);
-	status = __atomic_load_n(meta_of(q, slot) + VUF_META_STATUS,
+	status = __atomic_load_n(vuf_meta(q, slot) + q->f->status_off,
 				 __ATOMIC_RELAXED);
 	if (status == VUF_STATUS_UNSET)
-		return target_error(q, "the target completed request %u "
-				    "without writing its status byte", slot);
+		return vuf_target_error(q, "the target completed request %u "
+				    "without writing its %s", slot,
+				    q->f->dev == VUF_DEV_SCSI ?
+				    "response (virtio_scsi_cmd_resp.response)" :
+				    "status byte");
 	*c = (struct vufront_completion){ slot, status, e.len };
 	return 1;
 }
@@ -198,7 +205,7 @@ int vufront_reap(struct vufront_queue *q, struct vufront_completion *out,
 	if (q->broken)
 		return -EPROTO;
 	if ((uint16_t)(idx - q->used_seen) > q->size)
-		return target_error(q, "the target moved used->idx by %u in a "
+		return vuf_target_error(q, "the target moved used->idx by %u in a "
 				    "ring of %u", (uint16_t)(idx - q->used_seen),
 				    q->size);
 	while (q->used_seen != idx && n < max) {

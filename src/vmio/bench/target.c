@@ -82,7 +82,14 @@ static int build_cmdline(struct target *t)
 		for (unsigned int i = 0; i < t->ndisks; i++) {
 			struct target_disk *d = &t->disks[i];
 
-			if (d->file)
+			if (t->scsi && d->file)
+				snprintf(w, sizeof(w), "--scsi id=s%u,socket=%s,queues=%u,lun%u=%s",
+					 i, d->socket, t->queues, t->lun, d->file);
+			else if (t->scsi)
+				snprintf(w, sizeof(w), "--scsi id=s%u,socket=%s,queues=%u,lun%u=null:%llu",
+					 i, d->socket, t->queues, t->lun,
+					 (unsigned long long)d->null_size);
+			else if (d->file)
 				snprintf(w, sizeof(w), "--disk id=b%u,path=%s,socket=%s,queues=%u",
 					 i, d->file, d->socket, t->queues);
 			else
@@ -149,6 +156,13 @@ int target_start(struct target *t, char *err, size_t errlen)
 	char *argv[64], *save = NULL, *words;
 	int argc = 0;
 
+	if (t->scsi && t->kind != TARGET_VMIOD) {
+		snprintf(err, errlen, "%s cannot serve virtio-scsi: "
+			 "qemu-storage-daemon has no vhost-user-scsi export; use "
+			 "--target vmiod, or socket:PATH to a running "
+			 "vhost-user-scsi target", target_name(t->kind));
+		return -ENOTSUP;
+	}
 	snprintf(t->dir, sizeof(t->dir), "/tmp/vmio-bench-XXXXXX");
 	if (!mkdtemp(t->dir))
 		return -errno;

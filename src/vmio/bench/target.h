@@ -27,6 +27,10 @@ struct target {
 	unsigned int ndisks;
 	struct target_disk disks[TARGET_MAX_DISKS];
 	const char *vmiod_args; /* extra daemon options, e.g. "--qos" */
+	/* Serve each disk as a virtio-scsi target (vmiod --scsi) with one
+	 * LUN numbered lun, instead of virtio-blk. qsd cannot. */
+	bool scsi;
+	uint16_t lun;
 	char dir[128];
 	char log[192];
 	char cmdline[2048];  /* what was run, for reports */
