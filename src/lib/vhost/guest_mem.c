@@ -5,15 +5,21 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
 #include "util/log.h"
 
+/* Pages of a region sampled for their node: enough to see a region
+ * split over nodes, few enough that the query costs microseconds. */
+#define LOCATE_SAMPLES 64
+
 void guest_mem_init(struct guest_mem *mem)
 {
 	mem->nregions = 0;
+	mem->gen = 0;
 }
 
 static void region_unmap(struct guest_mem_region *r)
@@ -31,6 +37,7 @@ void guest_mem_clear(struct guest_mem *mem)
 	for (unsigned int i = 0; i < mem->nregions; i++)
 		region_unmap(&mem->regions[i]);
 	mem->nregions = 0;
+	mem->gen++;
 }
 
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
@@ -55,11 +62,94 @@ static unsigned int insert_pos(const struct guest_mem *mem, uint64_t gpa)
 	return lo;
 }
 
-static bool fd_is_hugetlbfs(int fd)
+/* hugetlbfs reports its page size as the block size. */
+static void region_page_size(struct guest_mem_region *r)
 {
 	struct statfs sfs;
 
-	return fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC;
+	r->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	r->hugepages = fstatfs(r->fd, &sfs) == 0 &&
+		       sfs.f_type == HUGETLBFS_MAGIC && sfs.f_bsize > 0;
+	if (r->hugepages)
+		r->page_size = (uint64_t)sfs.f_bsize;
+	r->huge_aligned = r->hugepages && r->gpa % r->page_size == 0 &&
+			  r->size % r->page_size == 0 &&
+			  r->mmap_offset % r->page_size == 0;
+}
+
+/* The node of up to LOCATE_SAMPLES pages spread over the region, asked
+ * with move_pages(nodes = NULL), which moves nothing. The kernel knows a
+ * page's node only once our mapping has it: for ordinary shared memory
+ * (memfd, /dev/shm) pages the guest has touched are mapped in by reading
+ * one byte, after mincore says the page exists, so nothing is allocated.
+ * hugetlbfs pages are never touched here: a read of one the guest has
+ * not used would allocate it, on our node rather than the guest's. */
+static void region_locate(struct guest_mem_region *r)
+{
+	void *pages[LOCATE_SAMPLES];
+	int status[LOCATE_SAMPLES];
+	uint64_t npages = r->size / r->page_size, step;
+	size_t base_page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned int n = 0;
+
+	if (!npages)
+		return;
+	step = npages > LOCATE_SAMPLES ? npages / LOCATE_SAMPLES : 1;
+	for (uint64_t i = 0; i < npages && n < LOCATE_SAMPLES; i += step) {
+		uint8_t *p = r->hva + i * r->page_size;
+		uintptr_t aligned = (uintptr_t)p & ~(uintptr_t)(base_page - 1);
+		unsigned char vec;
+
+		if (!r->hugepages &&
+		    mincore((void *)aligned, base_page, &vec) == 0 && (vec & 1))
+			(void)*(volatile uint8_t *)p;
+		pages[n++] = p;
+	}
+	r->sampled = n;
+	r->located = 0;
+	r->nodes = 0;
+	/* The raw call: it needs no libnuma, and nodes = NULL only asks. */
+	if (syscall(SYS_move_pages, 0, (unsigned long)n, pages, NULL, status,
+		    0) < 0)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		if (status[i] < 0 || status[i] >= 64)
+			continue;
+		r->nodes |= 1ull << status[i];
+		r->located++;
+	}
+}
+
+void guest_mem_locate(struct guest_mem *mem)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++)
+		if (!mem->regions[i].located)
+			region_locate(&mem->regions[i]);
+}
+
+void guest_mem_summary(const struct guest_mem *mem,
+		       struct guest_mem_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->nregions = mem->nregions;
+	out->nodes_known = mem->nregions > 0;
+	out->huge_aligned = mem->nregions > 0;
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+
+		out->bytes += r->size;
+		out->nodes |= r->nodes;
+		if (!r->located)
+			out->nodes_known = false;
+		if (!r->huge_aligned)
+			out->huge_aligned = false;
+		if (i == 0 && r->hugepages)
+			out->huge_page_size = r->page_size;
+		if (!r->hugepages || r->page_size != out->huge_page_size)
+			out->huge_page_size = 0;
+	}
+	if (!out->huge_page_size)
+		out->huge_aligned = false;
 }
 
 int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size,
@@ -105,8 +195,12 @@ int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size,
 	r->map_len = map_len;
 	r->hva = (uint8_t *)base + mmap_offset;
 	r->fd = fd;
-	r->hugepages = fd_is_hugetlbfs(fd);
+	r->nodes = 0;
+	r->sampled = r->located = 0;
+	region_page_size(r);
+	region_locate(r);
 	mem->nregions++;
+	mem->gen++;
 	return 0;
 }
 
@@ -120,6 +214,7 @@ int guest_mem_remove(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 		region_unmap(r);
 		memmove(r, r + 1, (mem->nregions - i - 1) * sizeof(*r));
 		mem->nregions--;
+		mem->gen++;
 		return 0;
 	}
 	return -ENOENT;

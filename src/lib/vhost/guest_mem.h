@@ -28,12 +28,35 @@ struct guest_mem_region {
 	size_t map_len;
 	int fd;
 	bool hugepages; /* backed by hugetlbfs */
+	/* Where the region lives, learnt once when it is added (and again
+	 * by guest_mem_locate while nothing was known): page_size is the
+	 * hugetlbfs page size, or the base page size; huge_aligned says gpa,
+	 * size and offset are whole hugepages (what the guest's MMU needs to
+	 * map it with large pages too); nodes has bit n when a sampled page
+	 * is on NUMA node n; sampled/located count the sample and how many
+	 * of its pages had a node (a page not yet touched has none). */
+	uint64_t page_size;
+	bool huge_aligned;
+	uint64_t nodes;
+	unsigned int sampled, located;
 };
 
 struct guest_mem {
 	/* Sorted by gpa, non-overlapping: lookups are a binary search. */
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned int nregions;
+	unsigned int gen; /* bumped by every add, remove and clear */
+};
+
+/* The whole table at a glance, for placement checks and the RPC. */
+struct guest_mem_summary {
+	unsigned int nregions;
+	uint64_t bytes;
+	uint64_t nodes;          /* bit n: some sampled page on node n */
+	bool nodes_known;        /* every region had a located page */
+	uint64_t huge_page_size; /* all regions on hugetlbfs with this page
+				  * size; 0 when any region is not */
+	bool huge_aligned;       /* ... and all whole hugepages */
 };
 
 void guest_mem_init(struct guest_mem *mem);
@@ -82,6 +105,13 @@ int guest_mem_gpa_to_iov(const struct guest_mem *mem, uint64_t gpa,
  * NULL unless it lies inside one region. */
 void *guest_mem_qva_to_hva(const struct guest_mem *mem, uint64_t qva,
 			   uint64_t len);
+
+/* Where the guest's memory is: control thread only, off the hot path.
+ * locate re-samples regions where no page had a node yet (pages touched
+ * since, by I/O or the rings, now have one); summary only reads. */
+void guest_mem_locate(struct guest_mem *mem);
+void guest_mem_summary(const struct guest_mem *mem,
+		       struct guest_mem_summary *out);
 
 /* The region containing gpa, or NULL. */
 const struct guest_mem_region *guest_mem_find(const struct guest_mem *mem,
