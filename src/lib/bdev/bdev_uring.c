@@ -51,6 +51,13 @@ static void iov_advance(struct iovec **iov, unsigned int *cnt, uint64_t n)
 	}
 }
 
+/* A channel: the file as a slot of its reactor ring's fixed-file table,
+ * when it has one (-1: the plain fd). */
+struct uring_channel {
+	struct bdev_channel base;
+	int slot;
+};
+
 static void uring_queue(struct bdev_channel *ch, struct bdev_io *io);
 
 static void uring_done(struct uring_op *op, int res)
@@ -91,7 +98,8 @@ static void uring_done(struct uring_op *op, int res)
 static void uring_queue(struct bdev_channel *ch, struct bdev_io *io)
 {
 	struct io_uring_sqe *sqe = reactor_get_sqe(ch->reactor);
-	int fd = ch->bdev->fd;
+	int slot = ((struct uring_channel *)ch)->slot;
+	int fd = slot >= 0 ? slot : ch->bdev->fd;
 	uint64_t off = io->offset + io->done;
 
 	if (!sqe) {
@@ -123,6 +131,8 @@ static void uring_queue(struct bdev_channel *ch, struct bdev_io *io)
 					io->offset, io->len);
 		break;
 	}
+	if (slot >= 0)
+		sqe->flags |= IOSQE_FIXED_FILE; /* after prep, which clears it */
 	io->uop.done = uring_done;
 	io_uring_sqe_set_data(sqe, &io->uop);
 }
@@ -135,19 +145,31 @@ static void uring_submit(struct bdev_channel *ch, struct bdev_io *io)
 static int uring_channel_open(struct bdev *b, struct reactor *r,
 			      struct bdev_channel **out)
 {
-	struct bdev_channel *ch = calloc(1, sizeof(*ch));
+	struct uring_channel *ch = calloc(1, sizeof(*ch));
 
 	if (!ch)
 		return -ENOMEM;
-	ch->bdev = b;
-	ch->reactor = r;
-	*out = ch;
+	ch->base.bdev = b;
+	ch->base.reactor = r;
+	ch->slot = reactor_fixed_file_add(r, b->fd);
+	if (ch->slot < 0 && ch->slot != -ENOSPC)
+		ch->slot = -1; /* no table on this ring: plain fds */
+	else if (ch->slot < 0) {
+		log_warn("%s: the reactor's fixed-file table is full; this "
+			 "channel uses a plain fd (a little more kernel work "
+			 "per I/O)", b->path);
+		ch->slot = -1;
+	}
+	*out = &ch->base;
 	return 0;
 }
 
 static void uring_channel_close(struct bdev_channel *ch)
 {
-	free(ch);
+	struct uring_channel *uc = (struct uring_channel *)ch;
+
+	reactor_fixed_file_remove(ch->reactor, uc->slot);
+	free(uc);
 }
 
 static int uring_resize(struct bdev *b, uint64_t size)

@@ -55,13 +55,13 @@ struct reactor_stats {
 };
 
 /* cpu < 0: no pinning. poll_us: how long at most to keep polling with no
- * work before sleeping (adaptive by default: see reactor_set_adaptive). */
+ * work before sleeping (see reactor_set_adaptive). */
 int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 		   struct reactor **out);
 int reactor_start(struct reactor *r);
-/* Adaptive (default): the reactor polls the full window only while idle
- * gaps mostly end within it, else it sleeps after a few microseconds.
- * Off: it always polls the full window. Call before reactor_start. */
+/* Adaptive: the reactor polls the full window only while idle gaps mostly
+ * end within it, else it sleeps after a few microseconds. Off (default):
+ * it always polls the full window. Call before reactor_start. */
 void reactor_set_adaptive(struct reactor *r, bool on);
 /* Asks the thread to exit once it has no pollers, joins and frees it. */
 void reactor_destroy(struct reactor *r);
@@ -83,6 +83,15 @@ void reactor_remove_poller(struct reactor *r, struct reactor_poller *p);
 struct io_uring *reactor_uring(struct reactor *r);
 /* An SQE, submitting queued ones first if the ring is full. */
 struct io_uring_sqe *reactor_get_sqe(struct reactor *r);
+
+/* Fixed files (on the reactor thread, or before it starts): registers fd
+ * in the ring's table and returns its slot (use it with IOSQE_FIXED_FILE),
+ * or -errno (-ENOSPC: table full; -ENXIO: no table, turned off or an old
+ * kernel): the caller then uses the plain fd. */
+int reactor_fixed_file_add(struct reactor *r, int fd);
+void reactor_fixed_file_remove(struct reactor *r, int slot);
+/* Off: no fixed-file table (for comparisons). Call before reactor_start. */
+void reactor_set_fixed_files(struct reactor *r, bool on);
 
 unsigned int reactor_id(const struct reactor *r);
 int reactor_cpu(const struct reactor *r);
