@@ -90,6 +90,8 @@ void vmiod_config_free(struct vmiod_config *cfg)
 	cfg->nimage_dirs = 0;
 	free(cfg->rpc_path);
 	cfg->rpc_path = NULL;
+	free(cfg->sysfs_root);
+	cfg->sysfs_root = NULL;
 	free(cfg->metrics_addr);
 	cfg->metrics_addr = NULL;
 	free(cfg->config_path);
@@ -272,6 +274,8 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		/* Not in --help: for tests, see docs/numa.md. */
+		{ "sysfs-root", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	const char *why = NULL;
@@ -384,6 +388,10 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 				fprintf(stderr, "vmiod: --qos-capacity-iops takes a number\n");
 				goto err;
 			}
+			break;
+		case 'R':
+			free(cfg->sysfs_root);
+			cfg->sysfs_root = strdup(optarg);
 			break;
 		case 'v':
 			cfg->log_level = LOG_DEBUG;

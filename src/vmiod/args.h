@@ -50,6 +50,9 @@ struct vmiod_config {
 	unsigned int nimage_dirs;
 	char *socket_owner;            /* --socket-owner: owner of our sockets */
 	char *socket_group;            /* --socket-group: their group */
+	char *sysfs_root;              /* --sysfs-root: topology from a fake
+					* tree (tests); NULL: "/" or
+					* $VMIO_SYSFS_ROOT */
 };
 
 /* Parses argv into cfg. Returns 0, 1 when --help/--version was handled

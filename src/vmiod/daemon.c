@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "placement.h"
 #include "scsi/scsi_opts.h"
 #include "util/log.h"
 
@@ -27,6 +28,7 @@ struct endpoint {
 	struct daemon *dm;
 	struct vu_dev *vu;
 	int conn_fd_watched;
+	struct disk *disk; /* NULL for a scsi target */
 };
 
 struct disk {
@@ -35,6 +37,7 @@ struct disk {
 	struct disk_config cfg;
 	struct blk_dev *blk;
 	struct vu_dev *vu;
+	struct disk_place place; /* its queues' reactors, NUMA nodes */
 };
 
 struct scsi_target {
@@ -59,6 +62,7 @@ struct daemon {
 
 	struct blk_qos_domain *qos; /* NULL: QoS off */
 	struct scsi_target *scsi;
+	struct placement *placement; /* NUMA topology (docs/numa.md) */
 };
 
 static int disk_config_copy(struct disk_config *dst, const struct disk_config *src)
@@ -120,6 +124,16 @@ static int disk_open(struct daemon *dm, struct disk *k)
 	char err[256];
 	int ret;
 
+	/* Each queue's reactor, chosen by NUMA node (placement.h): blk_dev
+	 * maps queue q to reactors[(first_reactor + q) % nreactors]. */
+	ret = placement_disk(dm->placement, c->id,
+			     c->backend == DISK_BACKEND_NULL ? NULL : c->path,
+			     c->queues, dm->next_reactor, &k->place);
+	if (ret)
+		return ret;
+	o.reactors = k->place.queue_reactor;
+	o.nreactors = c->queues;
+	o.first_reactor = 0;
 	if (c->qos && !dm->qos) {
 		log_error("disk %s: QoS options need QoS on; start vmiod with --qos",
 			  c->id);
@@ -213,7 +227,11 @@ static void on_conn(void *arg, uint32_t events)
 		/* vu_dev closed the fd; forget our watch of it. */
 		daemon_unwatch(ep->dm, fd);
 		ep->conn_fd_watched = -1;
+		return;
 	}
+	if (ep->disk)
+		placement_check_guest(ep->dm->placement, ep->disk->cfg.id,
+				      &ep->disk->place, ep->vu->mem);
 }
 
 static void on_listen(void *arg, uint32_t events)
@@ -265,6 +283,7 @@ static void disk_free(struct disk *k)
 {
 	endpoint_close(&k->ep);
 	blk_dev_destroy(k->blk);
+	disk_place_free(&k->place);
 	disk_config_free(&k->cfg);
 	free(k);
 }
@@ -313,6 +332,7 @@ int daemon_disk_add(struct daemon *dm, const struct disk_config *c, char *err,
 	ret = endpoint_open(dm, &k->ep, k->vu);
 	if (ret)
 		goto err;
+	k->ep.disk = k;
 	if (dm->ndisks == dm->cap) {
 		unsigned int cap = dm->cap ? 2 * dm->cap : 8;
 		struct disk **disks;
@@ -406,6 +426,13 @@ void disk_get_info(struct disk *k, struct disk_info *out)
 	out->features = out->connected ? k->vu->features : 0;
 	out->protocol_features = out->connected ? k->vu->protocol_features : 0;
 	out->qos = k->cfg.qos;
+	out->place = &k->place;
+	out->guest_mem = k->vu->mem;
+}
+
+int daemon_reactor_node(const struct daemon *dm, const struct reactor *r)
+{
+	return placement_reactor_node(dm->placement, r);
 }
 
 struct blk_dev *disk_blk(struct disk *k)
@@ -630,6 +657,9 @@ int daemon_create(const struct vmiod_config *cfg, struct daemon **out)
 		ret = daemon_watch(dm, dm->sigfd, on_signal, dm);
 	if (!ret)
 		ret = create_reactors(dm, cfg);
+	if (!ret)
+		ret = placement_create(cfg->sysfs_root, dm->reactors,
+				       dm->nreactors, &dm->placement);
 	if (!ret && cfg->qos)
 		ret = create_qos(dm, cfg);
 	if (ret)
@@ -709,6 +739,7 @@ void daemon_destroy(struct daemon *dm)
 	for (unsigned int i = 0; i < dm->nreactors; i++)
 		reactor_destroy(dm->reactors[i]);
 	free(dm->reactors);
+	placement_destroy(dm->placement);
 	while (dm->watches)
 		daemon_unwatch(dm, dm->watches->fd);
 	if (dm->sigfd >= 0)

@@ -17,6 +17,7 @@
 #include "args.h"
 #include "blk/blk_dev.h"
 #include "engine/reactor.h"
+#include "placement.h"
 
 struct daemon;
 struct disk;
@@ -69,6 +70,8 @@ struct disk_info {
 	uint64_t features;          /* negotiated, 0 when not connected */
 	uint64_t protocol_features;
 	const char *qos;     /* the QoS option string, or NULL */
+	struct disk_place *place;    /* queues' reactors, device node */
+	struct guest_mem *guest_mem; /* the connected guest's memory table */
 };
 void disk_get_info(struct disk *k, struct disk_info *out);
 struct blk_dev *disk_blk(struct disk *k);
@@ -77,6 +80,8 @@ const struct disk_config *disk_config(const struct disk *k);
 
 unsigned int daemon_nreactors(const struct daemon *d);
 struct reactor *daemon_reactor(struct daemon *d, unsigned int i);
+/* A reactor's NUMA node in the topology vmiod read; -1 when unknown. */
+int daemon_reactor_node(const struct daemon *d, const struct reactor *r);
 
 /* Control-loop hooks for other control-plane servers. */
 typedef void (*daemon_watch_fn)(void *arg, uint32_t events);

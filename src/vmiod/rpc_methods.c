@@ -61,6 +61,44 @@ static json_t *feature_names(uint64_t f)
 	return a;
 }
 
+/* Where the disk runs (docs/numa.md): its device's node, each queue's
+ * reactor and node, and where the connected guest's memory is. */
+static json_t *placement_json(const struct disk_info *i)
+{
+	const struct disk_place *dp = i->place;
+	json_t *reactors = json_array(), *nodes = json_array(), *gm = json_null();
+	json_t *huge = json_false();
+	struct guest_mem_summary s = { 0 };
+
+	for (unsigned int q = 0; q < dp->nqueues; q++) {
+		int n = daemon_reactor_node(ctx.d, dp->queue_reactor[q]);
+
+		json_array_append_new(reactors,
+				      json_integer(reactor_id(dp->queue_reactor[q])));
+		json_array_append_new(nodes, n >= 0 ? json_integer(n) : json_null());
+	}
+	if (i->connected && i->guest_mem && i->guest_mem->nregions) {
+		/* Pages the guest's I/O has touched since now have a node. */
+		guest_mem_locate(i->guest_mem);
+		guest_mem_summary(i->guest_mem, &s);
+		gm = json_array();
+		for (int n = 0; n < 64; n++)
+			if (s.nodes & (1ull << n))
+				json_array_append_new(gm, json_integer(n));
+		if (s.huge_page_size)
+			huge = json_integer((json_int_t)s.huge_page_size);
+	}
+	return json_pack("{s:o,s:s,s:s?,s:s,s:o,s:o,s:o,s:o,s:b}",
+			 "device_node", dp->dev_node >= 0 ?
+			 json_integer(dp->dev_node) : json_null(),
+			 "device", dp->dev, "device_node_why",
+			 dp->dev_node < 0 && dp->why[0] ? dp->why : NULL,
+			 "rule", topo_place_rule_name(dp->rule),
+			 "queue_reactors", reactors, "reactor_nodes", nodes,
+			 "guest_mem_nodes", gm, "guest_hugepages", huge,
+			 "guest_hugepages_aligned", s.huge_aligned);
+}
+
 static json_t *disk_json(struct disk *k)
 {
 	struct disk_info i;
@@ -69,13 +107,14 @@ static json_t *disk_json(struct disk *k)
 	disk_get_info(k, &i);
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)i.features);
 	snprintf(pf, sizeof(pf), "0x%llx", (unsigned long long)i.protocol_features);
-	return json_pack("{s:s,s:s,s:s?,s:s,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?}",
+	return json_pack("{s:s,s:s,s:s?,s:s,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?,s:o}",
 			 "id", i.id, "backend", i.backend, "path", i.path,
 			 "socket", i.socket, "size", (json_int_t)i.size,
 			 "blk_size", (int)i.blk_size, "queues", (int)i.queues,
 			 "ro", i.ro, "direct", i.direct, "connected", i.connected,
 			 "features", f, "feature_names", feature_names(i.features),
-			 "protocol_features", pf, "qos", i.qos);
+			 "protocol_features", pf, "qos", i.qos,
+			 "placement", placement_json(&i));
 }
 
 static int m_version(void *c, json_t *p, json_t **r, char *err, size_t len)
@@ -358,9 +397,13 @@ static int m_reactor_list(void *c, json_t *p, json_t **r, char *err, size_t len)
 
 		reactor_get_stats(re, &s);
 		total = (double)(s.busy_ns + s.idle_ns);
+		int node = daemon_reactor_node(ctx.d, re);
+
 		json_array_append_new(*r, json_pack(
-			"{s:i,s:i,s:i,s:I,s:I,s:f,s:I,s:I}", "id", (int)reactor_id(re),
-			"cpu", reactor_cpu(re), "pollers", (int)s.pollers,
+			"{s:i,s:i,s:o,s:i,s:I,s:I,s:f,s:I,s:I}", "id", (int)reactor_id(re),
+			"cpu", reactor_cpu(re),
+			"node", node >= 0 ? json_integer(node) : json_null(),
+			"pollers", (int)s.pollers,
 			"busy_ns", (json_int_t)s.busy_ns, "idle_ns", (json_int_t)s.idle_ns,
 			"busy_share", total > 0 ? (double)s.busy_ns / total : 0.0,
 			"passes", (json_int_t)s.passes, "sleeps", (json_int_t)s.sleeps));
@@ -389,7 +432,8 @@ static const struct rpc_method methods[] = {
 	{ "version", m_version, "vmiod's version" },
 	{ "disk_list", m_disk_list, "every disk, as disk_info shows it" },
 	{ "disk_info", m_disk_info, "{id}: backend, path, size, blk_size, queues, "
-	  "ro, socket, connected, negotiated features" },
+	  "ro, socket, connected, negotiated features, placement (NUMA nodes of "
+	  "device, reactors and guest memory; guest hugepages)" },
 	{ "disk_add", m_disk_add, "{id, path | backend: \"null\", socket, ...}: the "
 	  "--disk keys as members; images only under --image-dir" },
 	{ "disk_remove", m_disk_remove, "{id}: drains in-flight I/O, closes the "
@@ -401,7 +445,8 @@ static const struct rpc_method methods[] = {
 	{ "qos_get", m_qos_get, "{id}: the QoS contract in force" },
 	{ "stats", m_stats, "[{id}]: ops, bytes, errors, in-flight, latency, "
 	  "QoS throttling" },
-	{ "reactor_list", m_reactor_list, "reactors: cpu, pollers, busy share" },
+	{ "reactor_list", m_reactor_list, "reactors: cpu, NUMA node, pollers, "
+	  "busy share" },
 	{ "config_get", m_config_get, "the running disks, as vmiod --config reads "
 	  "them" },
 	{ "shutdown", m_shutdown, "finish in-flight I/O and exit" },
