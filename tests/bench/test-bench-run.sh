@@ -61,9 +61,48 @@ for mode in ok len status; do
 done
 echo "ok: socket: target, and a wrong target is reported"
 
+# virtio-scsi: vmiod --scsi on the same backends, --verify reading back
+# through READ(16)/WRITE(16), a LUN other than 0, and the JSON saying
+# which device ran.
+for backend in null "file:$tmp/disk.img"; do
+	"$VMIO" bench run --target vmiod --device scsi --lun 3 --backend "$backend" \
+		--size 64M --rw randrw:70 --bs 4K --iodepth 16 --queues 2 --runtime 1 \
+		--json "$tmp/s.json" >"$tmp/s.out" || fail "scsi run on $backend failed: $(cat "$tmp/s.out")"
+	jq -e '.device == "scsi" and .lun == 3 and .errors == 0 and .target_errors == 0 and .ios > 1000' \
+		"$tmp/s.json" >/dev/null || fail "scsi run on $backend: $(jq -c . "$tmp/s.json")"
+	jq -e '.command | test("--scsi id=.*lun3=")' "$tmp/s.json" >/dev/null ||
+		fail "vmiod was not started with --scsi: $(jq -r .command "$tmp/s.json")"
+	jq -e '.rerun | test("--device scsi --lun 3")' "$tmp/s.json" >/dev/null ||
+		fail "the rerun line lacks the device: $(jq -r .rerun "$tmp/s.json")"
+	grep -q "^vmiod  scsi randrw" "$tmp/s.out" || fail "the report line does not say scsi: $(cat "$tmp/s.out")"
+	echo "ok: vmiod --scsi $backend: $(jq -r '.iops|floor' "$tmp/s.json") IOPS"
+done
+jq -e '.device == "blk"' "$tmp/r.json" >/dev/null || fail "a blk run's JSON does not say blk"
+"$VMIO" bench run --target vmiod --device scsi --backend "file:$tmp/disk.img" --size 8M \
+	--bs 64K --verify --runtime 0.5 >"$tmp/v.out" || fail "--verify --device scsi failed: $(cat "$tmp/v.out")"
+grep -q "verify vmiod (virtio-scsi): 0 bad blocks" "$tmp/v.out" || fail "scsi --verify: $(cat "$tmp/v.out")"
+echo "ok: vmiod --scsi --verify"
+for mode in ok response resid; do
+	rm -f "$tmp/bad.sock"
+	"$BAD" --scsi "$tmp/bad.sock" $mode 500 & bad=$!
+	for i in $(seq 100); do [ -S "$tmp/bad.sock" ] && break; sleep 0.05; done
+	if "$VMIO" bench run --target "socket:$tmp/bad.sock" --device scsi --bs 4K \
+		--iodepth 4 --runtime 0.5 >"$tmp/b.out" 2>&1; then
+		[ $mode = ok ] || fail "bench run did not notice bad_target --scsi $mode"
+	else
+		[ $mode != ok ] || fail "bench run against a correct scsi target failed: $(cat "$tmp/b.out")"
+		grep -q "the target answered wrongly" "$tmp/b.out" ||
+			fail "bad_target --scsi $mode: no clear message: $(cat "$tmp/b.out")"
+	fi
+	kill $bad 2>/dev/null || true
+	wait $bad 2>/dev/null || true
+done
+echo "ok: socket: scsi target, and a wrong one is reported"
+
 # Bad arguments: a clear message and a non-zero exit.
 for args in "--target nowhere" "--bs 1000" "--iodepth 0" "--rw sideways" \
-	"--target host --backend null" "--runtime -1" "--queues 99"; do
+	"--target host --backend null" "--runtime -1" "--queues 99" \
+	"--device nvme" "--target qsd --device scsi" "--lun 2" "--device scsi --lun 999"; do
 	if "$VMIO" bench run $args --runtime 1 >"$tmp/e.out" 2>&1; then
 		fail "'vmio bench run $args' succeeded"
 	fi

@@ -19,11 +19,15 @@ static void usage(FILE *out)
 		"                      [--iodepth N] [--queues N] [--runtime S] [--ramp S]\n"
 		"                      [--rate-iops N] [--size BYTES] [--verify] [--json FILE]\n"
 		"                      [--vmiod-disk-opts OPTS] [--no-irq]\n"
+		"                      [--device blk|scsi] [--lun N]\n"
 		"       vmio bench paper [--quick] [--out DIR] [--file PATH] [--runtime S]\n"
 		"\n"
 		"run: one workload on one target. vmiod and qsd are started and stopped\n"
 		"here with equivalent settings (O_DIRECT + io_uring, or null); host is\n"
 		"io_uring straight on the file; socket: drives a running target.\n"
+		"--device scsi drives virtio-scsi (vmiod --scsi, or a running\n"
+		"vhost-user-scsi target at socket:) with READ(16)/WRITE(16) on LUN N\n"
+		"(default 0); qsd and host have no virtio-scsi.\n"
 		"MODE: read write randread randwrite randrw[:READ%%] (default randread)\n"
 		"defaults: --bs 4K --iodepth 32 --queues 1 --runtime 5 --backend null\n"
 		"paper: the source paper's experiments, vmiod beside qemu-storage-daemon\n"
@@ -54,6 +58,8 @@ static int bench_run_main(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "vmiod-disk-opts", required_argument, NULL, 'o' },
 		{ "no-irq", no_argument, NULL, 'n' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "lun", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -65,7 +71,7 @@ static int bench_run_main(int argc, char **argv)
 	};
 	const char *json_path = NULL, *target = "vmiod";
 	struct run_result r;
-	bool verify = false;
+	bool verify = false, lun_given = false;
 	char err[512] = "";
 	uint64_t u;
 	int c, ret;
@@ -137,6 +143,18 @@ static int bench_run_main(int argc, char **argv)
 		case 'n':
 			s.job.want_irq = false;
 			break;
+		case 'D':
+			if (strcmp(optarg, "blk") && strcmp(optarg, "scsi"))
+				return die("--device takes blk or scsi", optarg);
+			s.job.scsi = !strcmp(optarg, "scsi");
+			break;
+		case 'L':
+			/* vmiod serves LUNs 0-255 (peripheral addressing). */
+			if (parse_u64(optarg, &u) || u > 255)
+				return die("--lun takes 0 to 255", optarg);
+			s.job.lun = (uint16_t)u;
+			lun_given = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -148,11 +166,18 @@ static int bench_run_main(int argc, char **argv)
 		return die("unexpected argument", argv[optind]);
 	if (s.kind == TARGET_HOST && !s.file)
 		return die("--target host needs --backend file:PATH", NULL);
+	if (s.job.scsi && (s.kind == TARGET_QSD || s.kind == TARGET_HOST))
+		return die("--device scsi needs --target vmiod or socket:PATH "
+			   "(qemu-storage-daemon has no vhost-user-scsi export, "
+			   "and host is not a virtio device)", target);
+	if (lun_given && !s.job.scsi)
+		return die("--lun applies to --device scsi only", NULL);
 	if (s.file && s.kind != TARGET_SOCKET &&
 	    run_prepare_file(s.file, s.job.size, err, sizeof(err)))
 		return die(err, NULL);
 	if (verify) {
-		struct target t = { .kind = s.kind, .queues = 1, .ndisks = 1 };
+		struct target t = { .kind = s.kind, .queues = 1, .ndisks = 1,
+				    .scsi = s.job.scsi, .lun = s.job.lun };
 		const char *sock = s.socket;
 		long bad;
 
@@ -164,12 +189,14 @@ static int bench_run_main(int argc, char **argv)
 				return die(err, NULL);
 			sock = t.disks[0].socket;
 		}
-		bad = job_verify_vhost(sock, s.job.size ? s.job.size : 16 << 20,
-				       s.job.bs, err, sizeof(err));
+		bad = job_verify_vhost(sock, &s.job,
+				       s.job.size ? s.job.size : 16 << 20,
+				       err, sizeof(err));
 		target_stop(&t);
 		if (bad < 0)
 			return die(err[0] ? err : strerror((int)-bad), NULL);
-		printf("verify %s: %ld bad blocks\n", target, bad);
+		printf("verify %s%s: %ld bad blocks\n", target,
+		       s.job.scsi ? " (virtio-scsi)" : "", bad);
 		if (bad)
 			return 1;
 	}

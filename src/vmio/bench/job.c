@@ -26,6 +26,7 @@
 
 #include "util/clock.h"
 #include "vufront/vufront.h"
+#include "vufront/vufront_scsi.h"
 
 #define MAX_DEPTH 256
 #define BATCH 64
@@ -278,6 +279,75 @@ static int vu_reap(struct engine *e, unsigned int *slots, int *status,
 	return n;
 }
 
+/* ---- the vhost-user-scsi engine ---- */
+
+struct scsi_ctx {
+	struct vufront_queue *q;
+	uint16_t lun;
+	uint32_t block;         /* the LUN's logical block size */
+};
+
+static int scsi_submit(struct engine *e, unsigned int slot, bool write,
+		       uint64_t off, uint32_t len)
+{
+	struct scsi_ctx *c = e->ctx;
+
+	vufront_scsi_submit_rw(c->q, slot, c->lun, write, off / c->block,
+			       len / c->block, len);
+	return 0;
+}
+
+static void scsi_kick(struct engine *e)
+{
+	vufront_kick(((struct scsi_ctx *)e->ctx)->q);
+}
+
+static void scsi_wait(struct engine *e, uint64_t timeout_ns)
+{
+	vufront_wait(((struct scsi_ctx *)e->ctx)->q, timeout_ns);
+}
+
+static int scsi_reap(struct engine *e, unsigned int *slots, int *status,
+		     unsigned int max)
+{
+	struct vufront_scsi_completion c[BATCH];
+	int n = vufront_scsi_reap(((struct scsi_ctx *)e->ctx)->q, c,
+				  max < BATCH ? max : BATCH);
+
+	/* CHECK CONDITION or a transport failure is an I/O error, counted
+	 * like a blk IOERR; a wrong answer (n < 0) stops the run. */
+	for (int i = 0; i < n; i++) {
+		slots[i] = c[i].slot;
+		status[i] = !vufront_scsi_good(&c[i]);
+	}
+	return n;
+}
+
+/* Connects to either kind of target; q[i] is request queue i. */
+static int vhost_connect(const char *path, const struct job_params *p,
+			 const struct vufront_opts *o, struct vufront **f,
+			 char *err, size_t errlen)
+{
+	int ret = p->scsi ? vufront_scsi_connect(path, o, p->lun, f, err, errlen)
+			  : vufront_connect(path, o, f, err, errlen);
+
+	if (ret)
+		return ret;
+	if (p->scsi && p->bs % vufront_info(*f)->blk_size) {
+		snprintf(err, errlen, "--bs %u is not a whole number of LUN %u's "
+			 "%u-byte blocks", p->bs, p->lun,
+			 vufront_info(*f)->blk_size);
+		vufront_close(*f);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct vufront_queue *request_queue(struct vufront *f, unsigned int i)
+{
+	return vufront_is_scsi(f) ? vufront_scsi_queue(f, i) : vufront_queue(f, i);
+}
+
 /* ---- the host io_uring engine ---- */
 
 struct host_ctx {
@@ -443,6 +513,7 @@ int job_run_vhost(const char *path, const struct job_params *p,
 		.max_io = p->bs,
 		.want_irq = p->want_irq,
 	};
+	struct scsi_ctx *sc;
 	struct worker *w;
 	struct vufront *f;
 	uint64_t span;
@@ -452,7 +523,7 @@ int job_run_vhost(const char *path, const struct job_params *p,
 	ret = check_params(p, r->error, sizeof(r->error));
 	if (ret)
 		return ret;
-	ret = vufront_connect(path, &o, &f, r->error, sizeof(r->error));
+	ret = vhost_connect(path, p, &o, &f, r->error, sizeof(r->error));
 	if (ret)
 		return ret;
 	span = vufront_info(f)->capacity * 512;
@@ -464,15 +535,23 @@ int job_run_vhost(const char *path, const struct job_params *p,
 		return -EINVAL;
 	}
 	w = calloc(p->queues, sizeof(*w));
+	sc = calloc(p->queues, sizeof(*sc));
 	for (unsigned int i = 0; i < p->queues; i++) {
 		worker_init(&w[i], p, i, span);
-		w[i].eng = (struct engine){ vu_submit, vu_kick, vu_reap, vu_wait,
-					    vufront_queue(f, i), SPIN_NS,
-					    p->want_irq };
+		sc[i] = (struct scsi_ctx){ request_queue(f, i), p->lun,
+					   vufront_info(f)->blk_size };
+		if (p->scsi)
+			w[i].eng = (struct engine){ scsi_submit, scsi_kick,
+						    scsi_reap, scsi_wait, &sc[i],
+						    SPIN_NS, p->want_irq };
+		else
+			w[i].eng = (struct engine){ vu_submit, vu_kick, vu_reap,
+						    vu_wait, vufront_queue(f, i),
+						    SPIN_NS, p->want_irq };
 	}
 	ret = run_workers(w, p->queues, p, r);
 	for (unsigned int i = 0; i < p->queues; i++) {
-		struct vufront_queue *q = vufront_queue(f, i);
+		struct vufront_queue *q = request_queue(f, i);
 
 		/* The target's wrong answer says more than the worker's
 		 * -EPROTO ("Protocol error"). */
@@ -483,6 +562,7 @@ int job_run_vhost(const char *path, const struct job_params *p,
 		r->target_errors += vufront_target_errors(q);
 	}
 	free(w);
+	free(sc);
 	vufront_close(f);
 	return ret;
 }
@@ -559,41 +639,72 @@ static void fill_pattern(uint8_t *buf, uint32_t bs, uint64_t off)
 	}
 }
 
-long job_verify_vhost(const char *path, uint64_t size, uint32_t bs, char *err,
-		      size_t errlen)
+/* One request in slot 0, waited for; 0 done (*failed set when the
+ * target said no), or -errno (err set). */
+static int verify_io(struct vufront_queue *q, const struct job_params *p,
+		     uint32_t block, bool write, uint64_t off, bool *failed,
+		     char *err, size_t errlen)
 {
-	struct vufront_opts o = { .queues = 1, .max_inflight = 1, .max_io = bs };
-	struct vufront_completion c;
+	int ret;
+
+	if (p->scsi) {
+		struct vufront_scsi_completion c;
+
+		vufront_scsi_submit_rw(q, 0, p->lun, write, off / block,
+				       p->bs / block, p->bs);
+		vufront_kick(q);
+		while ((ret = vufront_scsi_reap(q, &c, 1)) == 0)
+			;
+		*failed = ret == 1 && !vufront_scsi_good(&c);
+	} else {
+		struct vufront_completion c;
+
+		vufront_submit(q, 0, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+			       off / 512, p->bs);
+		vufront_kick(q);
+		while ((ret = vufront_reap(q, &c, 1)) == 0)
+			;
+		*failed = ret == 1 && c.status;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "the target answered wrongly: %s",
+			 vufront_last_error(q));
+		return ret;
+	}
+	return 0;
+}
+
+long job_verify_vhost(const char *path, const struct job_params *p,
+		      uint64_t size, char *err, size_t errlen)
+{
+	struct vufront_opts o = { .queues = 1, .max_inflight = 1, .max_io = p->bs };
 	struct vufront_queue *q;
 	struct vufront *f;
+	uint32_t bs = p->bs;
 	long bad = 0;
 	uint8_t *expect = malloc(bs);
 	int ret;
 
-	ret = vufront_connect(path, &o, &f, err, errlen);
+	ret = vhost_connect(path, p, &o, &f, err, errlen);
 	if (ret) {
 		free(expect);
 		return ret;
 	}
-	q = vufront_queue(f, 0);
+	q = request_queue(f, 0);
 	if (size > vufront_info(f)->capacity * 512)
 		size = vufront_info(f)->capacity * 512;
 	for (int pass = 0; pass < 2 && ret >= 0; pass++) {
 		for (uint64_t off = 0; off + bs <= size; off += bs) {
 			uint8_t *buf = vufront_buf(q, 0);
+			bool failed;
 
 			if (pass == 0)
 				fill_pattern(buf, bs, off);
-			vufront_submit(q, 0, pass ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT,
-				       off / 512, bs);
-			vufront_kick(q);
-			while ((ret = vufront_reap(q, &c, 1)) == 0)
-				;
-			if (ret < 0) {
-				snprintf(err, errlen, "%s", vufront_last_error(q));
+			ret = verify_io(q, p, vufront_info(f)->blk_size, pass == 0,
+					off, &failed, err, errlen);
+			if (ret < 0)
 				break;
-			}
-			if (c.status) {
+			if (failed) {
 				bad++;
 				continue;
 			}

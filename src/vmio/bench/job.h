@@ -23,6 +23,8 @@ struct job_params {
 	uint64_t size;           /* bytes of the disk to use; 0: all */
 	bool want_irq;           /* ask the target for a call per completion */
 	bool progress;           /* a live line on stderr */
+	bool scsi;               /* the target is vhost-user-scsi, not -blk */
+	uint16_t lun;            /* scsi: the LUN driven */
 	const char *label;
 };
 
@@ -35,18 +37,20 @@ struct job_result {
 	char error[200];         /* the first protocol error, if any */
 };
 
-/* Runs p against the vhost-user-blk socket at path. Returns 0, or -errno
- * with r->error set when the run could not happen at all. */
+/* Runs p against the vhost-user-blk (p->scsi: vhost-user-scsi, LUN
+ * p->lun, READ(16)/WRITE(16)) socket at path. Returns 0, or -errno with
+ * r->error set when the run could not happen at all. */
 int job_run_vhost(const char *path, const struct job_params *p,
 		  struct job_result *r);
 /* Runs p with io_uring straight on a file or block device (O_DIRECT): the
  * physical baseline. */
 int job_run_host(const char *file, const struct job_params *p,
 		 struct job_result *r);
-/* Writes a pattern over the first size bytes, reads it back and compares.
- * Returns the number of mismatching blocks, or -errno. */
-long job_verify_vhost(const char *path, uint64_t size, uint32_t bs,
-		      char *err, size_t errlen);
+/* Writes a pattern over the first size bytes in p->bs blocks (of the
+ * blk disk, or of LUN p->lun when p->scsi), reads it back and compares.
+ * Returns the number of mismatching or failed blocks, or -errno. */
+long job_verify_vhost(const char *path, const struct job_params *p,
+		      uint64_t size, char *err, size_t errlen);
 
 int job_parse_rw(const char *s, struct job_params *p);
 const char *job_rw_name(const struct job_params *p, char *buf, size_t len);

@@ -82,7 +82,8 @@ int run_one(const struct run_spec *s, struct run_result *out, char *err,
 	    size_t errlen)
 {
 	struct target t = { .kind = s->kind, .queues = s->job.queues, .ndisks = 1,
-			    .vmiod_args = s->vmiod_args };
+			    .vmiod_args = s->vmiod_args, .scsi = s->job.scsi,
+			    .lun = s->job.lun };
 	double cpu0 = 0, busy0, runtime = s->job.runtime_s + s->job.ramp_s;
 	int ret;
 
@@ -164,6 +165,12 @@ void run_command(const struct run_spec *s, char *buf, size_t len)
 	n = strlen(extra);
 	if (!s->job.want_irq)
 		snprintf(extra + n, sizeof(extra) - n, " --no-irq");
+	n = strlen(extra);
+	if (s->job.scsi)
+		snprintf(extra + n, sizeof(extra) - n, " --device scsi");
+	n = strlen(extra);
+	if (s->job.scsi && s->job.lun)
+		snprintf(extra + n, sizeof(extra) - n, " --lun %u", s->job.lun);
 	snprintf(buf, len, "vmio bench run --target %s%s --rw %s --bs %u "
 		 "--iodepth %u --queues %u --runtime %g --ramp %g%s", target,
 		 backend, job_rw_name(&s->job, rw, sizeof(rw)), s->job.bs,
@@ -203,6 +210,9 @@ json_t *run_to_json(const struct run_spec *s, const struct run_result *r)
 
 	if (s->job.rate_iops)
 		json_object_set_new(j, "rate_iops", json_real(s->job.rate_iops));
+	json_object_set_new(j, "device", json_string(s->job.scsi ? "scsi" : "blk"));
+	if (s->job.scsi)
+		json_object_set_new(j, "lun", json_integer(s->job.lun));
 	json_object_set_new(j, "littles_law_ratio", json_real(r->little_ratio));
 	/* Open-loop latency counts from the arrival, which may wait for a
 	 * free slot, so only a closed loop is held to L = lambda W. */
@@ -234,10 +244,12 @@ void run_print(const struct run_spec *s, const struct run_result *r)
 {
 	char rw[32];
 
-	printf("%-6s %-9s bs=%-7u qd=%-3u q=%u  %9.0f IOPS %8.1f MB/s  lat us "
+	printf("%-6s %-4s %-9s bs=%-7u qd=%-3u q=%u  %9.0f IOPS %8.1f MB/s  lat us "
 	       "mean %7.1f p50 %7.1f p99 %8.1f p99.9 %8.1f  target CPU %5.2f s "
 	       "(%5.2f us/IO)  others' CPU %3.0f%%  errors %llu\n",
-	       target_name(s->kind), job_rw_name(&s->job, rw, sizeof(rw)),
+	       target_name(s->kind),
+	       s->kind == TARGET_HOST ? "-" : s->job.scsi ? "scsi" : "blk",
+	       job_rw_name(&s->job, rw, sizeof(rw)),
 	       s->job.bs, s->job.iodepth, s->job.queues, r->iops,
 	       r->bw_bytes / 1e6, hist_mean(&r->r.lat) / 1e3,
 	       hist_quantile(&r->r.lat, 0.5) / 1e3,
