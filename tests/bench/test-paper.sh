@@ -20,6 +20,14 @@ done
 for target in vmiod qsd host; do
 	grep -q "| 4K randwrite QD64, file | $target |" "$md" || fail "no 4K randwrite row for $target"
 done
+for what in "4K randread QD64, file" "4K randread QD64, null backend"; do
+	grep -q "| $what | vmiod |" "$md" || fail "no virtio-blk row '$what' for vmiod"
+	grep -q "| $what, virtio-scsi | vmiod |" "$md" || fail "no virtio-scsi row '$what' for vmiod"
+	grep -q "^- $what on vmiod: virtio-scsi/virtio-blk IOPS [0-9.]*x" "$md" ||
+		fail "no virtio-scsi/virtio-blk ratio for '$what'"
+done
+jq -e '[.runs[] | select(.device == "scsi")] | length == 2' "$json" >/dev/null ||
+	fail "report.json does not hold the two virtio-scsi runs"
 for kase in "tenant 2 alone" "beside tenant 1, no QoS"; do
 	for target in vmiod qsd; do
 		grep -q "| $kase | $target |" "$md" || fail "no isolation row '$kase' for $target"
