@@ -276,7 +276,10 @@ int vc_setup(struct vc *c, unsigned int nq)
 				    (1ull << VHOST_USER_PROTOCOL_F_CONFIG));
 	ret = vc_send(c, VHOST_USER_SET_PROTOCOL_FEATURES, &f, 8, NULL, 0);
 	ret |= vc_send(c, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
-	f = c->features & ~(1ull << VIRTIO_RING_F_EVENT_IDX);
+	/* Split rings only: this client lays them out (vmiod offers
+	 * packed rings too, VIRTIO_F_RING_PACKED, for drivers that ask). */
+	f = c->features & ~(1ull << VIRTIO_RING_F_EVENT_IDX) &
+	    ~(1ull << VIRTIO_F_RING_PACKED);
 	ret |= vc_send(c, VHOST_USER_SET_FEATURES, &f, 8, NULL, 0);
 	if (ret)
 		return -EIO;

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
-
-#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#include "vhost/virtq_internal.h"
 
 int virtq_map(struct virtq *vq, const struct guest_mem *mem, uint16_t size,
 	      uint64_t desc_qva, uint64_t avail_qva, uint64_t used_qva)
@@ -34,6 +33,7 @@ int virtq_map(struct virtq *vq, const struct guest_mem *mem, uint16_t size,
 	if (((uintptr_t)vq->desc & 15) || ((uintptr_t)vq->avail & 1) ||
 	    ((uintptr_t)vq->used & 3))
 		return -EINVAL;
+	vq->packed = false;
 	vq->mem = mem;
 	vq->size = size;
 	vq->broken = false;
@@ -53,8 +53,7 @@ void virtq_mark_broken(struct virtq *vq, const char *reason)
 	vq->broken_reason = reason;
 }
 
-/* Appends one descriptor's buffer to the chain's iovecs. */
-static int chain_add(struct virtq *vq, struct virtq_chain *c, uint64_t addr,
+int virtq_chain_add(struct virtq *vq, struct virtq_chain *c, uint64_t addr,
 		     uint32_t len, bool writable)
 {
 	unsigned int n = c->n_out + c->n_in;
@@ -118,7 +117,7 @@ static int walk_chain(struct virtq *vq, struct virtq_chain *c)
 			idx = 0;
 			continue;
 		}
-		ret = chain_add(vq, c, d.addr, d.len, d.flags & VRING_DESC_F_WRITE);
+		ret = virtq_chain_add(vq, c, d.addr, d.len, d.flags & VRING_DESC_F_WRITE);
 		if (ret)
 			return ret;
 		if (!(d.flags & VRING_DESC_F_NEXT))
@@ -143,6 +142,8 @@ int virtq_next_head(struct virtq *vq, uint16_t *head)
 {
 	uint16_t avail_idx, h;
 
+	if (unlikely(vq->packed))
+		return virtq_packed_next_head(vq, head);
 	if (vq->broken)
 		return -EIO;
 	if (vq->resubmit_pos < vq->nresubmit) {
@@ -171,6 +172,10 @@ int virtq_next_head(struct virtq *vq, uint16_t *head)
 
 void virtq_map_chain(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 {
+	if (unlikely(vq->packed)) {
+		virtq_packed_map_chain(vq, head, c);
+		return;
+	}
 	c->head = head;
 	c->n_out = 0;
 	c->n_in = 0;
@@ -192,6 +197,8 @@ bool virtq_should_notify(struct virtq *vq)
 	uint16_t old, event;
 	bool valid;
 
+	if (unlikely(vq->packed))
+		return virtq_packed_should_notify(vq);
 	/* Order our used->idx store before reading the driver's wishes. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!vq->event_idx)
@@ -210,6 +217,10 @@ bool virtq_should_notify(struct virtq *vq)
 
 void virtq_kicks_enable(struct virtq *vq)
 {
+	if (unlikely(vq->packed)) {
+		virtq_packed_kicks_enable(vq);
+		return;
+	}
 	if (vq->event_idx) {
 		/* avail_event lives just past the used ring. */
 		uint16_t *avail_event = (uint16_t *)&vq->used->ring[vq->size];
@@ -226,6 +237,10 @@ void virtq_kicks_enable(struct virtq *vq)
 
 void virtq_kicks_disable(struct virtq *vq)
 {
+	if (unlikely(vq->packed)) {
+		virtq_packed_kicks_disable(vq);
+		return;
+	}
 	/* With EVENT_IDX a stale avail_event already keeps the driver quiet. */
 	if (!vq->event_idx)
 		__atomic_or_fetch(&vq->used->flags, (uint16_t)VRING_USED_F_NO_NOTIFY,
@@ -264,6 +279,11 @@ int virtq_inflight_attach(struct virtq *vq, struct inflight_queue *q)
 	uint16_t used = vq->used_idx;
 	unsigned int n = 0;
 
+	/* The region's layout is the split ring's: QEMU describes another
+	 * for packed rings, which we do not implement (vu_msg.c offers no
+	 * region for them). Never read one as the other. */
+	if (vq->packed)
+		return -EOPNOTSUPP;
 	vq->resubmit = calloc(vq->size, sizeof(*vq->resubmit));
 	vq->batch = calloc(vq->size, sizeof(*vq->batch));
 	if (!vq->resubmit || !vq->batch) {

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Split virtqueue, device side: pop descriptor chains from the avail ring
+ * Virtqueue, device side: pop descriptor chains from the avail ring
  * as host iovecs (translated in place, zero copy), push completions to the
  * used ring, and decide when the driver wants an interrupt (EVENT_IDX).
+ *
+ * Split rings (virtio 1.x, 2.7) are here; packed rings (VIRTIO_F_RING_PACKED,
+ * 2.8) are in virtq_packed.c. One struct virtq serves both, told apart by
+ * vq->packed: callers keep a single API, and the split fast path pays one
+ * well-predicted branch on a flag that never changes while a queue runs
+ * (an ops table would cost an indirect call per push for both kinds).
  *
  * Everything here reads memory a guest writes concurrently, so each guest
  * field is read once into a local before it is checked and used, every
@@ -16,6 +22,7 @@
 #include <sys/uio.h>
 #include <linux/virtio_ring.h>
 
+#include "util/compiler.h"
 #include "vhost/guest_mem.h"
 #include "vhost/inflight.h"
 
@@ -24,7 +31,21 @@
 /* Longest indirect table we accept (Linux uses at most seg_max + 2). */
 #define VIRTQ_MAX_INDIRECT 4096
 
+/* Packed rings: what we remember of each buffer id while it is in flight. */
+struct virtq_packed_id {
+	uint16_t start;  /* ring position of the chain's first descriptor */
+	uint16_t ndescs; /* ring descriptors it used; 0: id not in flight */
+};
+
+/* Packed rings: a used descriptor written but not yet visible (its flags
+ * are stored at publish time, the batch's first one last). */
+struct virtq_packed_pending {
+	uint16_t pos;
+	uint16_t flags;
+};
+
 struct virtq {
+	bool packed;             /* VIRTIO_F_RING_PACKED layout (see above) */
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
@@ -46,6 +67,18 @@ struct virtq {
 	unsigned int nresubmit, resubmit_pos;
 	uint16_t *batch;         /* heads pushed since the last publish */
 	unsigned int nbatch;
+
+	/* Packed rings only. last_avail_idx and used_idx then hold ring
+	 * positions (0..size-1), each with its wrap counter. */
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *driver_event; /* interrupt wishes */
+	struct vring_packed_desc_event *device_event; /* our kick wishes */
+	bool avail_wrap;
+	bool used_wrap;
+	struct virtq_packed_id *ids;          /* size entries, by buffer id */
+	struct virtq_packed_pending *pending; /* size entries */
+	unsigned int npending;
+	uint16_t ids_cap;                     /* entries allocated */
 };
 
 /* A popped chain: iov[0..n_out) are device-readable, iov[n_out..n_out+n_in)
@@ -81,11 +114,27 @@ void virtq_map_chain(struct virtq *vq, uint16_t head, struct virtq_chain *c);
 
 static inline void virtq_publish(struct virtq *vq);
 
+/* Packed-ring halves of the calls below (virtq_packed.c). */
+void virtq_packed_push(struct virtq *vq, uint16_t id, uint32_t len);
+void virtq_packed_publish(struct virtq *vq);
+bool virtq_packed_has_work(const struct virtq *vq);
+int virtq_packed_next_head(struct virtq *vq, uint16_t *id);
+void virtq_packed_map_chain(struct virtq *vq, uint16_t id,
+			    struct virtq_chain *c);
+bool virtq_packed_should_notify(struct virtq *vq);
+void virtq_packed_kicks_enable(struct virtq *vq);
+void virtq_packed_kicks_disable(struct virtq *vq);
+
 /* Records a completion; invisible to the driver until virtq_publish(). */
 static inline void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 {
-	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+	struct vring_used_elem *e;
 
+	if (unlikely(vq->packed)) {
+		virtq_packed_push(vq, head, len);
+		return;
+	}
+	e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
 	e->id = head;
 	e->len = len;
 	vq->used_idx++;
@@ -104,6 +153,10 @@ void virtq_inflight_batch_done(struct virtq *vq);
 /* Makes pushed completions visible to the driver. */
 static inline void virtq_publish(struct virtq *vq)
 {
+	if (unlikely(vq->packed)) {
+		virtq_packed_publish(vq);
+		return;
+	}
 	__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
 	if (vq->inflight)
 		virtq_inflight_batch_done(vq);
@@ -126,6 +179,8 @@ bool virtq_should_notify(struct virtq *vq);
 /* True when the driver has made buffers available that we have not popped. */
 static inline bool virtq_has_work(const struct virtq *vq)
 {
+	if (unlikely(vq->packed))
+		return virtq_packed_has_work(vq);
 	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) !=
 	       vq->last_avail_idx;
 }
@@ -137,5 +192,26 @@ void virtq_kicks_enable(struct virtq *vq);
 void virtq_kicks_disable(struct virtq *vq);
 
 void virtq_mark_broken(struct virtq *vq, const char *reason);
+
+/*
+ * Packed rings. virtq_map_packed points vq at a descriptor ring and the
+ * driver and device event areas (SET_VRING_ADDR's desc, avail and used
+ * addresses); size need not be a power of two. The other calls above then
+ * work on it; "head" is the buffer id (below size, in flight at most once).
+ * -EFAULT / -EINVAL as virtq_map, -ENOMEM.
+ */
+int virtq_map_packed(struct virtq *vq, const struct guest_mem *mem,
+		     uint16_t size, uint64_t desc_qva, uint64_t driver_qva,
+		     uint64_t device_qva);
+/* Ring state in vhost-user's packed form: last_avail_idx | avail wrap << 15
+ * | (used_idx | used wrap << 15) << 16. set_base takes the used half as
+ * given, or equal to the avail half when it is 0 (a front-end that sends
+ * only the avail half: after a clean stop both are the same). -EINVAL
+ * when a position is past the ring. */
+uint32_t virtq_packed_get_base(const struct virtq *vq);
+int virtq_packed_set_base(struct virtq *vq, uint32_t base);
+
+/* Frees what virtq_map_packed allocated; vq is unmapped after. */
+void virtq_release(struct virtq *vq);
 
 #endif

@@ -30,7 +30,8 @@ struct vu_dev;
 struct vu_vring {
 	struct virtq vq;
 	uint16_t num;       /* SET_VRING_NUM */
-	uint16_t base;      /* SET_VRING_BASE: first avail index to serve */
+	uint32_t base;      /* SET_VRING_BASE: first avail index to serve
+			     * (packed rings: positions and wrap counters) */
 	uint64_t desc_qva, avail_qva, used_qva;
 	bool addr_set;
 	bool kick_set;      /* SET_VRING_KICK seen (fd, or none: polled) */

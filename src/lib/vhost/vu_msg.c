@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/virtio_config.h>
 
 #include "util/log.h"
 #include "vhost/vu_internal.h"
@@ -32,9 +33,11 @@ enum {
 	VU_REPLY = 1,    /* msg now holds the reply payload: send it */
 };
 
+/* Every device model gets packed rings: they live entirely in virtq. */
 static uint64_t offered_features(const struct vu_dev *dev)
 {
-	return dev->ops->features | (1ull << VHOST_USER_F_PROTOCOL_FEATURES);
+	return dev->ops->features | (1ull << VHOST_USER_F_PROTOCOL_FEATURES) |
+	       (1ull << VIRTIO_F_RING_PACKED);
 }
 
 static uint64_t offered_protocol_features(const struct vu_dev *dev)
@@ -217,7 +220,11 @@ static int h_set_vring_num(struct vu_dev *dev, struct vhost_user_msg *msg,
 
 	if (!v)
 		return -EPROTO;
-	if (num == 0 || num > VIRTQ_MAX_SIZE || (num & (num - 1))) {
+	/* Packed rings may have any size (virtio 2.8.10.1); split rings a
+	 * power of two. The features are set before the rings. */
+	if (num == 0 || num > VIRTQ_MAX_SIZE ||
+	    ((num & (num - 1)) &&
+	     !vu_dev_has_feature(dev, VIRTIO_F_RING_PACKED))) {
 		log_error("disk %s: vring size %u is not a power of two up to %u",
 			  dev->name, num, VIRTQ_MAX_SIZE);
 		return -EPROTO;
@@ -260,7 +267,10 @@ static int h_set_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 		return -EPROTO;
 	if (v->started)
 		return -EBUSY;
-	v->base = (uint16_t)msg->payload.state.num;
+	/* Split: the avail index (16 bits). Packed: avail position and wrap
+	 * counter in bits 0-15, used ones in 16-31 (vhost-user.rst);
+	 * checked against the ring when it starts. */
+	v->base = msg->payload.state.num;
 	v->base_pending = true;
 	return VU_OK;
 }
@@ -276,9 +286,14 @@ static int h_get_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 	/* Stopping waits for in-flight requests, so the index we return
 	 * covers everything that has been completed. */
 	vu_vring_stop(dev, idx);
-	msg->payload.state.num = v->vq.size ? v->vq.last_avail_idx : v->base;
+	if (!v->vq.size)
+		msg->payload.state.num = v->base;
+	else if (v->vq.packed)
+		msg->payload.state.num = virtq_packed_get_base(&v->vq);
+	else
+		msg->payload.state.num = v->vq.last_avail_idx;
 	msg->hdr.size = sizeof(msg->payload.state);
-	v->base = (uint16_t)msg->payload.state.num;
+	v->base = msg->payload.state.num;
 	v->base_pending = true;
 	v->kick_set = false;
 	if (v->kick_fd >= 0)
@@ -484,6 +499,19 @@ static int h_get_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
 
 	if (!inflight_geometry_ok(dev, in))
 		return -EPROTO;
+	if (vu_dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
+		/* Our region has the split ring's layout; packed rings need
+		 * another (descriptor copies: used entries overwrite the ring)
+		 * that we do not implement. An empty reply is the protocol's
+		 * "no tracking": QEMU goes on without (QEMU sets features
+		 * before asking, so we know). */
+		log_warn("disk %s: packed virtqueues: in-flight requests are not "
+			 "tracked, so a vmiod restart cannot resubmit them (use "
+			 "packed=off on the QEMU device to keep that)", dev->name);
+		memset(in, 0, sizeof(*in));
+		msg->hdr.size = sizeof(*in);
+		return VU_REPLY;
+	}
 	size = in->num_queues * inflight_queue_bytes(in->queue_size);
 	fd = memfd_create("vmio-inflight", MFD_CLOEXEC);
 	if (fd < 0)
