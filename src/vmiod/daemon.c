@@ -435,6 +435,13 @@ int daemon_reactor_node(const struct daemon *dm, const struct reactor *r)
 	return placement_reactor_node(dm->placement, r);
 }
 
+void daemon_disk_check_guest(struct daemon *dm, struct disk *k)
+{
+	if (k->vu->conn_fd >= 0)
+		placement_check_guest(dm->placement, k->cfg.id, &k->place,
+				      k->vu->mem);
+}
+
 struct blk_dev *disk_blk(struct disk *k)
 {
 	return k->blk;

@@ -82,6 +82,9 @@ unsigned int daemon_nreactors(const struct daemon *d);
 struct reactor *daemon_reactor(struct daemon *d, unsigned int i);
 /* A reactor's NUMA node in the topology vmiod read; -1 when unknown. */
 int daemon_reactor_node(const struct daemon *d, const struct reactor *r);
+/* Looks again where a connected guest's memory is (placement.h); control
+ * thread only. */
+void daemon_disk_check_guest(struct daemon *d, struct disk *k);
 
 /* Control-loop hooks for other control-plane servers. */
 typedef void (*daemon_watch_fn)(void *arg, uint32_t events);

@@ -184,24 +184,35 @@ void placement_check_guest(struct placement *pl, const char *id,
 	struct guest_mem_summary s;
 	uint64_t reactor_nodes = 0, all;
 
-	if (dp->mem_checked && dp->mem_gen == mem->gen)
+	if (!mem->nregions ||
+	    (dp->mem_checked && dp->mem_gen == mem->gen && dp->mem_located))
 		return;
-	dp->mem_checked = true;
-	dp->mem_gen = mem->gen;
-	if (!mem->nregions)
-		return;
+	if (!dp->mem_checked || dp->mem_gen != mem->gen) {
+		dp->mem_checked = true;
+		dp->mem_gen = mem->gen;
+		dp->mem_located = false;
+		guest_mem_summary(mem, &s);
+		if (s.huge_page_size)
+			snprintf(hp, sizeof(hp), "on %llu kB hugepages%s",
+				 (unsigned long long)(s.huge_page_size >> 10),
+				 s.huge_aligned ? "" :
+				 " (regions not hugepage-aligned)");
+		else
+			snprintf(hp, sizeof(hp), "not on hugepages");
+		log_info("disk %s: guest memory %llu MiB in %u region%s, %s",
+			 id, (unsigned long long)(s.bytes >> 20), s.nregions,
+			 s.nregions == 1 ? "" : "s", hp);
+	} else {
+		/* Pages the guest (or its I/O) touched since have a node. */
+		guest_mem_locate(mem);
+	}
 	guest_mem_summary(mem, &s);
-	if (s.huge_page_size)
-		snprintf(hp, sizeof(hp), "on %llu kB hugepages%s",
-			 (unsigned long long)(s.huge_page_size >> 10),
-			 s.huge_aligned ? "" : " (regions not hugepage-aligned)");
-	else
-		snprintf(hp, sizeof(hp), "not on hugepages");
-	log_info("disk %s: guest memory %llu MiB in %u region%s, %s, on NUMA "
-		 "node%s %s", id, (unsigned long long)(s.bytes >> 20), s.nregions,
-		 s.nregions == 1 ? "" : "s", hp,
+	if (!s.nodes)
+		return; /* nothing touched yet: asked again later */
+	dp->mem_located = true;
+	log_info("disk %s: guest memory on NUMA node%s %s", id,
 		 __builtin_popcountll(s.nodes) == 1 ? "" : "s",
-		 s.nodes ? nodes_str(s.nodes, gm, sizeof(gm)) : "unknown yet");
+		 nodes_str(s.nodes, gm, sizeof(gm)));
 	for (unsigned int i = 0; i < dp->nqueues; i++) {
 		int n = placement_reactor_node(pl, dp->queue_reactor[i]);
 

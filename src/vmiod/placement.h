@@ -28,6 +28,7 @@ struct disk_place {
 	struct reactor **queue_reactor; /* per queue: blk_dev_opts.reactors */
 	unsigned int mem_gen;  /* guest memory table last checked */
 	bool mem_checked;
+	bool mem_located;      /* ... and its node known (and judged) */
 };
 
 int placement_create(const char *sysfs_root, struct reactor *const *reactors,
@@ -44,9 +45,11 @@ int placement_disk(struct placement *pl, const char *id, const char *path,
 		   struct disk_place *dp);
 void disk_place_free(struct disk_place *dp);
 
-/* After the front-end's messages: checks a memory table it has not seen
- * (logging where the guest memory is, and a warning when device,
- * reactors and guest memory are not all on one node). Cheap otherwise. */
+/* After the front-end's messages, and before the RPC reports placement:
+ * logs a new memory table, and once its node is known (pages the guest
+ * touched) warns when device, reactors and guest memory are not all on
+ * one node. Re-samples only while the node is still unknown; a no-op
+ * otherwise. Control thread only (it touches guest memory mappings). */
 void placement_check_guest(struct placement *pl, const char *id,
 			   struct disk_place *dp, struct guest_mem *mem);
 

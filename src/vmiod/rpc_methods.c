@@ -78,8 +78,6 @@ static json_t *placement_json(const struct disk_info *i)
 		json_array_append_new(nodes, n >= 0 ? json_integer(n) : json_null());
 	}
 	if (i->connected && i->guest_mem && i->guest_mem->nregions) {
-		/* Pages the guest's I/O has touched since now have a node. */
-		guest_mem_locate(i->guest_mem);
 		guest_mem_summary(i->guest_mem, &s);
 		gm = json_array();
 		for (int n = 0; n < 64; n++)
@@ -104,6 +102,8 @@ static json_t *disk_json(struct disk *k)
 	struct disk_info i;
 	char f[32], pf[32];
 
+	/* Pages the guest's I/O touched since the last look now have a node. */
+	daemon_disk_check_guest(ctx.d, k);
 	disk_get_info(k, &i);
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)i.features);
 	snprintf(pf, sizeof(pf), "0x%llx", (unsigned long long)i.protocol_features);

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmiod on a fake 2-node host (mknuma.sh; --sysfs-root): reactor 0 on
+ * node 0, reactor 1 on node 1, an image on the node-1 disk and a null
+ * disk. A front-end connects and does I/O; disk_info over the real RPC
+ * socket must place the image's queues on reactor 1, show where the
+ * guest memory is, and the log must warn that it sits on another node.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <linux/virtio_blk.h>
+#include <cmocka.h>
+
+#include "vu_client.h"
+
+#define DATA_OFF 0x200000
+
+static char dir[64], root[128], img[128], sock[128], nsock[128], rpc[128];
+static char logpath[128];
+static pid_t vmiod;
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int group_setup(void **state)
+{
+	char disk[512], null[512], mount[160];
+	int saved, logfd;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/vmio-numa-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(root, sizeof(root), "%s/root", dir);
+	snprintf(img, sizeof(img), "%s/img/d.img", dir);
+	snprintf(sock, sizeof(sock), "%s/d.sock", dir);
+	snprintf(nsock, sizeof(nsock), "%s/z.sock", dir);
+	snprintf(rpc, sizeof(rpc), "%s/rpc.sock", dir);
+	snprintf(logpath, sizeof(logpath), "%s/vmiod.log", dir);
+	/* Two nodes of one CPU each (this machine's CPUs 0 and 1); the
+	 * image directory is "mounted" from node 1's NVMe disk. */
+	snprintf(mount, sizeof(mount), "%s/img:1", dir);
+	if (sh("'%s/tests/topo/mknuma.sh' '%s' 2 1 '%s'", getenv("VMIO_SRC"),
+	       root, mount) || sh("mkdir -p '%s/img' && truncate -s 8M '%s'", dir,
+				  img))
+		return -1;
+	snprintf(disk, sizeof(disk), "id=n,path=%s,socket=%s,queues=2,direct=off",
+		 img, sock);
+	snprintf(null, sizeof(null), "id=z,backend=null,size=64M,socket=%s,queues=2",
+		 nsock);
+	{
+		const char *args[] = { "--sysfs-root", root, "--cpus", "0,1",
+				       "--rpc", rpc, "--disk", disk, "--disk", null,
+				       NULL };
+		const char *socks[] = { sock, nsock, rpc, NULL };
+
+		/* vmiod's log goes to a file the tests read. */
+		logfd = open(logpath, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		saved = dup(2);
+		dup2(logfd, 2);
+		vmiod = vc_spawn_vmiod(args, socks);
+		dup2(saved, 2);
+		close(saved);
+		close(logfd);
+	}
+	return vmiod > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	int status = vc_stop_vmiod(vmiod);
+
+	(void)state;
+	sh("rm -rf '%s'", dir);
+	return status == 0 ? 0 : -1;
+}
+
+/* method's result over the RPC socket, through the vmio CLI. */
+static json_t *rpc_call(const char *method, const char *params)
+{
+	char cmd[1024];
+	json_error_t e;
+	json_t *j;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "VMIO_RPC='%s' '%s' rpc %s '%s'", rpc,
+		 getenv("VMIO"), method, params);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	j = json_loadf(p, 0, &e);
+	pclose(p);
+	if (!j)
+		fail_msg("vmio rpc %s: not JSON: %s", method, e.text);
+	return j;
+}
+
+static int int_at(json_t *a, size_t i)
+{
+	json_t *v = json_array_get(a, i);
+
+	return json_is_integer(v) ? (int)json_integer_value(v) : -100;
+}
+
+static bool log_has(const char *needle)
+{
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(logpath, "re");
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strstr(buf, needle) != NULL;
+}
+
+static void test_reactors_have_nodes(void **state)
+{
+	json_t *r = rpc_call("reactor_list", "{}");
+
+	(void)state;
+	assert_int_equal(json_array_size(r), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 0),
+							    "node")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 1),
+							    "node")), 1);
+	json_decref(r);
+	assert_true(log_has("reactor 1: cpu 1, NUMA node 1"));
+}
+
+static void test_disk_on_its_device_node(void **state)
+{
+	json_t *d, *p, *gm;
+	int status = -1, st;
+	struct vc c;
+	void *page;
+
+	(void)state;
+	assert_int_equal(vc_connect(&c, sock), 0);
+	assert_int_equal(vc_setup(&c, 2), 0);
+	memset(vc_ptr(&c, DATA_OFF), 'x', 4096);
+	for (unsigned int q = 0; q < 2; q++) {
+		st = vc_blk_rw(&c, q, 0, VIRTIO_BLK_T_OUT, q * 8, DATA_OFF, 4096);
+		assert_int_equal(st, VIRTIO_BLK_S_OK);
+	}
+	d = rpc_call("disk_info", "{\"id\":\"n\"}");
+	p = json_object_get(d, "placement");
+	assert_non_null(p);
+	assert_int_equal(json_integer_value(json_object_get(p, "device_node")), 1);
+	assert_string_equal(json_string_value(json_object_get(p, "device")),
+			    "nvme1n1");
+	assert_string_equal(json_string_value(json_object_get(p, "rule")),
+			    "device-local reactors");
+	assert_int_equal(int_at(json_object_get(p, "queue_reactors"), 0), 1);
+	assert_int_equal(int_at(json_object_get(p, "queue_reactors"), 1), 1);
+	assert_int_equal(int_at(json_object_get(p, "reactor_nodes"), 0), 1);
+	assert_int_equal(int_at(json_object_get(p, "reactor_nodes"), 1), 1);
+	assert_true(json_is_false(json_object_get(p, "guest_hugepages")));
+	/* The guest memory is real (a memfd): its node is this machine's. */
+	page = vc_ptr(&c, DATA_OFF);
+	assert_true(syscall(SYS_move_pages, 0, 1ul, &page, NULL, &status, 0) == 0);
+	gm = json_object_get(p, "guest_mem_nodes");
+	assert_true(json_is_array(gm));
+	assert_int_equal(json_array_size(gm), 1);
+	assert_int_equal(int_at(gm, 0), status);
+	json_decref(d);
+	assert_true(log_has("disk n: nvme1n1 on NUMA node 1: queues on reactors 1,1"));
+	assert_true(log_has("disk n: guest memory 4 MiB in 1 region, not on hugepages"));
+	/* Real node 0 against the fake node 1 of device and reactors. */
+	if (status != 1)
+		assert_true(log_has("disk n: device on NUMA node 1, its reactors on 1, "
+				    "guest memory on 0: I/O crosses nodes"));
+	vc_close(&c);
+}
+
+static void test_null_disk_spreads(void **state)
+{
+	json_t *d = rpc_call("disk_info", "{\"id\":\"z\"}"), *p, *nodes;
+
+	(void)state;
+	p = json_object_get(d, "placement");
+	assert_true(json_is_null(json_object_get(p, "device_node")));
+	assert_non_null(strstr(json_string_value(json_object_get(p,
+					"device_node_why")), "null backend"));
+	nodes = json_object_get(p, "reactor_nodes");
+	/* Both nodes' reactors take a queue. */
+	assert_int_equal(int_at(nodes, 0) + int_at(nodes, 1), 1);
+	assert_true(json_is_null(json_object_get(p, "guest_mem_nodes")));
+	json_decref(d);
+	assert_true(log_has("disk z: NUMA node of its device unknown (null backend"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reactors_have_nodes),
+		cmocka_unit_test(test_disk_on_its_device_node),
+		cmocka_unit_test(test_null_disk_spreads),
+	};
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("SKIP: needs CPUs 0 and 1 for two pinned reactors\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
