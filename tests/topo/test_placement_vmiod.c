@@ -209,12 +209,34 @@ static void test_null_disk_spreads(void **state)
 	assert_true(log_has("disk z: NUMA node of its device unknown (null backend"));
 }
 
+/* vmio disk info prints the placement for a person. */
+static void test_cli_shows_placement(void **state)
+{
+	char cmd[512], out[8192];
+	size_t n;
+	FILE *p;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "VMIO_RPC='%s' '%s' disk info n", rpc,
+		 getenv("VMIO"));
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "device node        1 (nvme1n1)\n"));
+	assert_non_null(strstr(out, "queue reactors     q0: reactor 1 (node 1), "
+				    "q1: reactor 1 (node 1)\n"));
+	assert_non_null(strstr(out, "placed on          device-local reactors\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reactors_have_nodes),
 		cmocka_unit_test(test_disk_on_its_device_node),
 		cmocka_unit_test(test_null_disk_spreads),
+		cmocka_unit_test(test_cli_shows_placement),
 	};
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {

@@ -7,6 +7,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_common.h"
+#include "ctl/ctl_place.h"
 #include "ctl/ctl_table.h"
 
 static const char *const usage_text =
@@ -90,6 +91,7 @@ static int disk_info(const struct ctl *c, const char *id)
 	json_array_foreach(names, i, n)
 		printf("%s%s", i ? " " : " (", json_string_value(n));
 	printf("%s\n", json_array_size(names) ? ")" : "");
+	ctl_print_placement(json_object_get(r, "placement"));
 	json_decref(r);
 	return 0;
 }
