@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzzes packed virtqueues (virtq_packed.c): descriptor-ring walking, buffer
+ * ids, indirect tables, used writes, event suppression, against the same
+ * four-region fake guest memory as fuzz_virtq (two adjacent regions, one
+ * past a hole, one at the top of the 64-bit guest-physical space).
+ *
+ * The input is the guest:
+ *   byte 0  bits 0-5: ring size n + 1 (1..64, any size: packed rings need
+ *           not be powers of two); bit 6: INDIRECT_DESC; bit 7: EVENT_IDX
+ *   byte 1  bits 0-5: completions published every (n % 64) + 1 pushes;
+ *           bit 6: chains may use only 3 iovecs (-E2BIG paths); bit 7:
+ *           hold completions and finish them newest first (out of order)
+ *   byte 2-5  the base the front-end set (vhost-user's packed form: avail
+ *           position and wrap, used position and wrap), little endian
+ *   rest    laid over guest memory from gpa 0: descriptor ring at 0,
+ *           driver event area at 0x1000, device event area at 0x1004, then
+ *           indirect tables and data; past 64 KiB the adjacent region.
+ *
+ * Oracles: every popped id is below the ring size and not one we still
+ * hold (an id in flight twice must break the ring instead); every iovec of
+ * a usable chain lies inside one mapped region, never more than max_iov;
+ * our avail and used positions stay inside the ring; the pending batch
+ * never reaches the ring size; a broken ring stays broken.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "vhost/guest_mem.h"
+#include "vhost/virtq.h"
+
+#define MAX_IOV 264
+#define DESC_OFF 0x0
+#define DRIVER_OFF 0x1000
+#define DEVICE_OFF 0x1004
+#define R0_QVA 0x7f0000000000ull
+#define MAX_RING 64
+
+static const struct {
+	uint64_t gpa, size, qva, mmap_offset;
+} layout[] = {
+	{ 0x0, 0x10000, R0_QVA, 0 },
+	{ 0x10000, 0x4000, 0x7f1000000000ull, 0 },
+	{ 0x100000, 0x2000, 0x7f2000000000ull, 0x1000 },
+	{ 0xffffffffffffe000ull, 0x1000, 0x7f3000000000ull, 0 },
+};
+#define NREGIONS (sizeof(layout) / sizeof(layout[0]))
+
+static struct guest_mem *mem;
+static uint8_t *hva[NREGIONS];
+
+static void setup_once(void)
+{
+	if (mem)
+		return;
+	fuzz_quiet_log();
+	mem = calloc(1, sizeof(*mem));
+	FUZZ_CHECK(mem);
+	guest_mem_init(mem);
+	for (unsigned int i = 0; i < NREGIONS; i++) {
+		int fd = memfd_create("fuzz-guest", MFD_CLOEXEC);
+
+		FUZZ_CHECK(fd >= 0);
+		FUZZ_CHECK(ftruncate(fd, (off_t)(layout[i].mmap_offset +
+						  layout[i].size)) == 0);
+		FUZZ_CHECK(guest_mem_add(mem, layout[i].gpa, layout[i].size,
+					 layout[i].qva, layout[i].mmap_offset,
+					 fd) == 0);
+	}
+	for (unsigned int i = 0; i < NREGIONS; i++) {
+		const struct guest_mem_region *r = guest_mem_find(mem, layout[i].gpa);
+
+		FUZZ_CHECK(r);
+		hva[i] = r->hva;
+	}
+}
+
+static bool inside_a_region(const struct iovec *iov)
+{
+	const uint8_t *p = iov->iov_base;
+
+	for (unsigned int i = 0; i < NREGIONS; i++)
+		if (p >= hva[i] && iov->iov_len <= layout[i].size &&
+		    (size_t)(p - hva[i]) <= layout[i].size - iov->iov_len)
+			return true;
+	return false;
+}
+
+static void check_state(const struct virtq *vq)
+{
+	FUZZ_CHECK(vq->last_avail_idx < vq->size);
+	FUZZ_CHECK(vq->used_idx < vq->size);
+	FUZZ_CHECK(vq->npending < vq->size);
+}
+
+struct held {
+	uint16_t ids[MAX_RING];
+	bool busy[MAX_RING];
+	unsigned int n;
+};
+
+static void complete(struct virtq *vq, struct held *h, unsigned int *pushed,
+		     unsigned int per_pass)
+{
+	uint16_t id = h->ids[--h->n];
+
+	h->busy[id] = false;
+	virtq_push(vq, id, 1);
+	check_state(vq);
+	if (++*pushed % per_pass == 0) {
+		virtq_publish(vq);
+		(void)virtq_should_notify(vq);
+	}
+}
+
+static void drain_ring(struct virtq *vq, unsigned int max_iov,
+		       unsigned int per_pass, bool hold)
+{
+	static struct iovec iov[MAX_IOV];
+	struct held h = { .n = 0 };
+	unsigned int pushed = 0;
+
+	for (int n = 0; n < 8 * MAX_RING; n++) {
+		struct virtq_chain c = { .iov = iov, .max_iov = max_iov };
+		int ret = virtq_pop(vq, &c);
+
+		check_state(vq);
+		if (ret <= 0) {
+			FUZZ_CHECK(ret == 0 || (ret == -EIO && vq->broken));
+			break;
+		}
+		FUZZ_CHECK(c.head < vq->size);
+		FUZZ_CHECK(!h.busy[c.head]);
+		if (!c.error) {
+			FUZZ_CHECK(c.n_out + c.n_in <= c.max_iov);
+			for (unsigned int i = 0; i < c.n_out + c.n_in; i++)
+				FUZZ_CHECK(inside_a_region(&c.iov[i]));
+		}
+		h.busy[c.head] = true;
+		h.ids[h.n++] = c.head;
+		/* Held ones finish newest first, once half the ring waits. */
+		while (h.n && (!hold || h.n > vq->size / 2))
+			complete(vq, &h, &pushed, per_pass);
+	}
+	while (h.n)
+		complete(vq, &h, &pushed, per_pass);
+	virtq_publish(vq);
+	(void)virtq_should_notify(vq);
+	check_state(vq);
+	if (vq->broken)
+		FUZZ_CHECK(virtq_pop(vq, &(struct virtq_chain){ .iov = iov,
+					.max_iov = max_iov }) == -EIO);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = { data, size };
+	uint8_t flags, opts;
+	struct virtq vq;
+	uint16_t qsize;
+	uint32_t base;
+
+	setup_once();
+	flags = fuzz_u8(&in);
+	opts = fuzz_u8(&in);
+	base = fuzz_u16(&in);
+	base |= (uint32_t)fuzz_u16(&in) << 16;
+	qsize = (flags & 63) + 1;
+	for (unsigned int i = 0; i < NREGIONS; i++)
+		fuzz_bytes(&in, hva[i], layout[i].size);
+
+	memset(&vq, 0, sizeof(vq));
+	FUZZ_CHECK(virtq_map_packed(&vq, mem, qsize, R0_QVA + DESC_OFF,
+				    R0_QVA + DRIVER_OFF, R0_QVA + DEVICE_OFF) == 0);
+	vq.indirect = flags & 0x40;
+	vq.event_idx = flags & 0x80;
+	/* As vu_vring_start does: a base past the ring is refused. */
+	if (virtq_packed_set_base(&vq, base)) {
+		FUZZ_CHECK(((base & 0x7fff) >= qsize) ||
+			   (base >> 16 && ((base >> 16) & 0x7fff) >= qsize));
+		virtq_release(&vq);
+		return 0;
+	}
+	FUZZ_CHECK(virtq_packed_get_base(&vq) == (base >> 16 ? base :
+						  (base | base << 16)));
+	virtq_kicks_disable(&vq);
+	drain_ring(&vq, (opts & 0x40) ? 3 : MAX_IOV, (opts & 63) + 1,
+		   opts & 0x80);
+	virtq_kicks_enable(&vq);
+	(void)virtq_has_work(&vq);
+	virtq_kicks_disable(&vq);
+	virtq_release(&vq);
+	return 0;
+}
