@@ -8,6 +8,7 @@
 #include <linux/virtio_config.h>
 
 #include "blk/blk_internal.h"
+#include "engine/numa_alloc.h"
 #include "util/log.h"
 
 static uint64_t blk_features(const struct blk_dev *d)
@@ -220,7 +221,7 @@ void blk_dev_destroy(struct blk_dev *d)
 	vu_dev_destroy(d->vu);
 	free((void *)ops);
 	for (unsigned int i = 0; i < nqueues; i++)
-		free(d->queues[i].reqs);
+		numa_pool_free(d->queues[i].reqs);
 	bdev_destroy(d->bdev);
 	free(d->reactors);
 	free(d->queues);

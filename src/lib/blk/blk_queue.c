@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "blk/blk_internal.h"
+#include "engine/numa_alloc.h"
 #include "util/clock.h"
 #include "util/compiler.h"
 #include "util/log.h"
@@ -409,8 +410,12 @@ int blk_queue_start(struct blk_dev *d, unsigned int idx)
 	struct vu_vring *v = &d->vu->vrings[idx];
 
 	if (q->nreqs != v->vq.size) {
-		free(q->reqs);
-		q->reqs = calloc(v->vq.size, sizeof(*q->reqs));
+		/* Request slots (~4 KiB each) on the node of the reactor that
+		 * uses them, on hugepages when there are some free. */
+		numa_pool_free(q->reqs);
+		q->reqs = numa_pool_calloc(v->vq.size, sizeof(*q->reqs),
+			numa_node_of_reactor(d->reactors[(d->first_reactor + idx) %
+							 d->nreactors]));
 		if (!q->reqs) {
 			q->nreqs = 0;
 			return -ENOMEM;
