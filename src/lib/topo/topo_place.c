@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "topo/topo_place.h"
 
-int topo_reactor_nodes(const struct topo *t, const int *cpus,
-		       unsigned int n, struct cpuset *nodes)
+/* The distinct known nodes of the reactors (what "spans" means). */
+static int reactor_nodes(const struct topo *t, const int *cpus,
+			 unsigned int n, struct cpuset *nodes)
 {
 	cpuset_zero(nodes);
 	for (unsigned int i = 0; i < n; i++) {
@@ -31,8 +32,8 @@ enum topo_place_rule topo_place_queues(const struct topo_place_in *in,
 	round_robin(in, out);
 	/* With every reactor on one node there is nothing to choose; a
 	 * reactor whose node is unknown (not pinned) counts for no node. */
-	if (topo_reactor_nodes(in->topo, in->reactor_cpus, in->nreactors,
-			       &nodes) < 2)
+	if (reactor_nodes(in->topo, in->reactor_cpus, in->nreactors,
+			  &nodes) < 2)
 		return TOPO_PLACE_ONE_NODE;
 	if (in->dev_node < 0)
 		return TOPO_PLACE_DEV_UNKNOWN;

@@ -31,9 +31,6 @@ struct topo_place_in {
  * every reactor is a candidate, so a disk always gets queues served. */
 enum topo_place_rule topo_place_queues(const struct topo_place_in *in,
 				       unsigned int *out);
-/* The distinct known nodes of the reactors (what "spans" means). */
-int topo_reactor_nodes(const struct topo *t, const int *cpus,
-		       unsigned int n, struct cpuset *nodes);
 const char *topo_place_rule_name(enum topo_place_rule r);
 
 #endif
