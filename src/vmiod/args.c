@@ -59,9 +59,12 @@ static void usage(FILE *out)
 		"                     (default: one unpinned reactor)\n"
 		"--poll-us N          keep polling at most this long after the last\n"
 		"                     work before sleeping (default %d)\n"
-		"--poll-mode adaptive|fixed  adaptive (default): poll the whole window\n"
-		"                     only while the next work mostly comes within it,\n"
-		"                     else sleep at once; fixed: always the whole window\n"
+		"--fixed-files on|off register backing files in each reactor's\n"
+		"                     io_uring (default on: less kernel work per I/O)\n"
+		"--poll-mode fixed|adaptive  fixed (default): always poll the whole\n"
+		"                     window; adaptive: only while the next work mostly\n"
+		"                     comes within it, else sleep at once (less CPU on\n"
+		"                     slow devices and big blocks; see docs/architecture.md)\n"
 		"-v, --verbose        debug logging;  -q, --quiet  errors only\n",
 		DEFAULT_POLL_US);
 }
@@ -252,6 +255,19 @@ static int check_unique(const struct vmiod_config *cfg, const struct disk_config
 	return 0;
 }
 
+/* A two-way option: *out is true for yes, false for no; else a message. */
+static int parse_choice(const char *opt, const char *arg, const char *yes,
+			const char *no, bool *out)
+{
+	if (strcmp(arg, yes) && strcmp(arg, no)) {
+		fprintf(stderr, "vmiod: %s %s: expected %s or %s\n", opt, arg,
+			no, yes);
+		return -1;
+	}
+	*out = !strcmp(arg, yes);
+	return 0;
+}
+
 int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 {
 	static const struct option longopts[] = {
@@ -259,6 +275,7 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "poll-us", required_argument, NULL, 'p' },
 		{ "poll-mode", required_argument, NULL, 'm' },
+		{ "fixed-files", required_argument, NULL, 'f' },
 		{ "scsi", required_argument, NULL, 'S' },
 		{ "rpc", required_argument, NULL, 'P' },
 		{ "metrics", required_argument, NULL, 'X' },
@@ -321,14 +338,16 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 			}
 			cfg->poll_us = (unsigned int)u;
 			break;
+		case 'f':
+			if (parse_choice("--fixed-files", optarg, "off", "on",
+					 &cfg->no_fixed_files))
+				goto err;
+			break;
 		case 'm':
-			if (!strcmp(optarg, "adaptive") || !strcmp(optarg, "fixed")) {
-				cfg->poll_fixed = !strcmp(optarg, "fixed");
-				break;
-			}
-			fprintf(stderr, "vmiod: --poll-mode %s: expected adaptive "
-				"or fixed\n", optarg);
-			goto err;
+			if (parse_choice("--poll-mode", optarg, "adaptive",
+					 "fixed", &cfg->poll_adaptive))
+				goto err;
+			break;
 		case 'S':
 			if (cfg->nscsi >= VMIOD_MAX_DISKS) {
 				fprintf(stderr, "vmiod: at most %d --scsi\n",

@@ -35,7 +35,8 @@ struct vmiod_config {
 	int cpus[VMIOD_MAX_CPUS];
 	unsigned int ncpus;  /* 0: one unpinned reactor */
 	unsigned int poll_us;
-	bool poll_fixed; /* --poll-mode fixed: no adaptive polling */
+	bool poll_adaptive; /* --poll-mode adaptive */
+	bool no_fixed_files; /* --fixed-files off */
 	int log_level;
 	/* QoS: on when asked (--qos) or when any contract is given. */
 	bool qos;

@@ -474,7 +474,9 @@ static int create_reactors(struct daemon *dm, const struct vmiod_config *cfg)
 		int ret = reactor_create(i, cpu, cfg->poll_us, &dm->reactors[i]);
 
 		if (!ret) {
-			reactor_set_adaptive(dm->reactors[i], !cfg->poll_fixed);
+			reactor_set_adaptive(dm->reactors[i], cfg->poll_adaptive);
+			reactor_set_fixed_files(dm->reactors[i],
+						!cfg->no_fixed_files);
 			ret = reactor_start(dm->reactors[i]);
 		}
 		if (ret)
