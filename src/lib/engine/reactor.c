@@ -488,6 +488,12 @@ static void *reactor_thread(void *arg)
 				now = clock_now_ns();
 				__atomic_add_fetch(&r->stats.idle_ns, now - last,
 						   __ATOMIC_RELAXED);
+				/* A wake-up starts a new window. Going back to
+				 * sleep after one empty pass hung a virtio-scsi
+				 * guest's boot in ~1 of 7 runs (e2e-scsi): some
+				 * wake source is missed that polling covers; not
+				 * found yet (docs/architecture.md). */
+				last_work = now;
 			}
 		}
 		last = now;
