@@ -220,28 +220,9 @@ int guest_mem_remove(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 	return -ENOENT;
 }
 
-const struct guest_mem_region *guest_mem_find(const struct guest_mem *mem,
-					      uint64_t gpa)
-{
-	unsigned int lo = 0, hi = mem->nregions;
-
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		const struct guest_mem_region *r = &mem->regions[mid];
-
-		if (gpa < r->gpa)
-			hi = mid;
-		else if (gpa - r->gpa >= r->size)
-			lo = mid + 1;
-		else
-			return r;
-	}
-	return NULL;
-}
-
-int guest_mem_gpa_to_iov(const struct guest_mem *mem, uint64_t gpa,
-			 uint64_t len, struct iovec *iov, unsigned int *niov,
-			 unsigned int max_iov)
+int guest_mem_gpa_to_iov_slow(const struct guest_mem *mem, uint64_t gpa,
+			      uint64_t len, struct iovec *iov,
+			      unsigned int *niov, unsigned int max_iov)
 {
 	if (gpa + len < gpa)
 		return -EFAULT;

@@ -97,9 +97,47 @@ static inline void *guest_mem_gpa_to_hva(const struct guest_mem *mem,
 /* Translates a guest-physical range that may cross adjacent regions into
  * iovecs appended at iov[*niov]. Returns 0, -EFAULT if any byte is outside
  * guest memory, or -E2BIG if more than max_iov entries would be needed. */
-int guest_mem_gpa_to_iov(const struct guest_mem *mem, uint64_t gpa,
-			 uint64_t len, struct iovec *iov, unsigned int *niov,
-			 unsigned int max_iov);
+int guest_mem_gpa_to_iov_slow(const struct guest_mem *mem, uint64_t gpa,
+			      uint64_t len, struct iovec *iov,
+			      unsigned int *niov, unsigned int max_iov);
+
+/* The region containing gpa, or NULL (regions are sorted by gpa). Inline:
+ * every descriptor of every request goes through here. */
+static inline const struct guest_mem_region *
+guest_mem_find(const struct guest_mem *mem, uint64_t gpa)
+{
+	unsigned int lo = 0, hi = mem->nregions;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct guest_mem_region *r = &mem->regions[mid];
+
+		if (gpa < r->gpa)
+			hi = mid;
+		else if (gpa - r->gpa >= r->size)
+			lo = mid + 1;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+static inline int guest_mem_gpa_to_iov(const struct guest_mem *mem,
+				       uint64_t gpa, uint64_t len,
+				       struct iovec *iov, unsigned int *niov,
+				       unsigned int max_iov)
+{
+	const struct guest_mem_region *r = guest_mem_find(mem, gpa);
+
+	/* The common case: the buffer lies in one region. */
+	if (r && len && len <= r->size - (gpa - r->gpa) && *niov < max_iov) {
+		iov[*niov].iov_base = r->hva + (gpa - r->gpa);
+		iov[*niov].iov_len = len;
+		(*niov)++;
+		return 0;
+	}
+	return guest_mem_gpa_to_iov_slow(mem, gpa, len, iov, niov, max_iov);
+}
 
 /* Translates a front-end virtual range (vring addresses) to our address;
  * NULL unless it lies inside one region. */
@@ -112,9 +150,5 @@ void *guest_mem_qva_to_hva(const struct guest_mem *mem, uint64_t qva,
 void guest_mem_locate(struct guest_mem *mem);
 void guest_mem_summary(const struct guest_mem *mem,
 		       struct guest_mem_summary *out);
-
-/* The region containing gpa, or NULL. */
-const struct guest_mem_region *guest_mem_find(const struct guest_mem *mem,
-					      uint64_t gpa);
 
 #endif

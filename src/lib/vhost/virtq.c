@@ -53,25 +53,6 @@ void virtq_mark_broken(struct virtq *vq, const char *reason)
 	vq->broken_reason = reason;
 }
 
-int virtq_chain_add(struct virtq *vq, struct virtq_chain *c, uint64_t addr,
-		     uint32_t len, bool writable)
-{
-	unsigned int n = c->n_out + c->n_in;
-	int ret;
-
-	/* Device-readable buffers come first (virtio 1.x, 2.7.4.2). */
-	if (!writable && c->n_in)
-		return -EINVAL;
-	ret = guest_mem_gpa_to_iov(vq->mem, addr, len, c->iov, &n, c->max_iov);
-	if (ret)
-		return ret;
-	if (writable)
-		c->n_in = n - c->n_out;
-	else
-		c->n_out = n;
-	return 0;
-}
-
 /* Reads descriptor idx of a table once, into a local copy. memcpy: an
  * indirect table may sit at any address the guest chose (found by
  * fuzzing: an odd-aligned table made the field loads undefined). */
