@@ -354,10 +354,13 @@ static json_t *stats_json(struct disk *k)
 		      "latency", latency_json(&s));
 	if (o && blk_dev_qos_get(disk_blk(k), &lim)) {
 		blk_dev_qos_stats(disk_blk(k), &q);
-		json_object_set_new(o, "qos", json_pack("{s:I,s:I,s:f}",
+		json_object_set_new(o, "qos", json_pack("{s:I,s:I,s:f,s:I,s:I,s:i}",
 			"throttled_total", (json_int_t)q.parked_total,
 			"throttled_now", (json_int_t)q.parked,
-			"p99_us", q.p99_ns / 1e3));
+			"p99_us", q.p99_ns / 1e3,
+			"lat_windows", (json_int_t)q.windows,
+			"lat_windows_missed", (json_int_t)q.windows_missed,
+			"backend_depth", (int)q.depth));
 	} else if (o) {
 		json_object_set_new(o, "qos", json_null());
 	}

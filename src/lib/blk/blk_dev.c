@@ -378,6 +378,9 @@ void blk_dev_qos_stats(const struct blk_dev *d, struct qos_stats *out)
 			out->p99_ns = s.p99_ns;
 		out->windows += s.windows;
 		out->windows_missed += s.windows_missed;
+		/* queues on several reactors: the shallowest backend queue */
+		if (!out->depth || s.depth < out->depth)
+			out->depth = s.depth;
 	}
 }
 

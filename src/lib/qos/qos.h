@@ -222,6 +222,7 @@ struct qos_stats {
 	uint32_t parked, inflight; /* now */
 	uint64_t p99_ns;           /* last closed latency window (approx.) */
 	uint64_t windows, windows_missed;
+	uint32_t depth;            /* its scheduler's best-effort depth now */
 };
 
 struct qos_entity {

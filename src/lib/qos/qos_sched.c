@@ -206,6 +206,7 @@ void qos_entity_stats(const struct qos_entity *e, struct qos_stats *out)
 	*out = e->st;
 	out->parked = e->nparked;
 	out->inflight = e->inflight;
+	out->depth = e->sched->depth;
 }
 
 static struct qos_req *head(struct qos_entity *e, int dir)
