@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "fuzz_guest.h"
 #include "vhost/guest_mem.h"
 #include "vhost/virtq.h"
 
@@ -39,63 +40,9 @@
 #define AVAIL_OFF 0x1000
 #define USED_OFF 0x2000
 #define INFLIGHT_OFF 0x3000
-#define R0_QVA 0x7f0000000000ull
-
-static const struct {
-	uint64_t gpa, size, qva, mmap_offset;
-} layout[] = {
-	{ 0x0, 0x10000, R0_QVA, 0 },
-	{ 0x10000, 0x4000, 0x7f1000000000ull, 0 },
-	{ 0x100000, 0x2000, 0x7f2000000000ull, 0x1000 },
-	{ 0xffffffffffffe000ull, 0x1000, 0x7f3000000000ull, 0 },
-};
-#define NREGIONS (sizeof(layout) / sizeof(layout[0]))
+#define R0_QVA FUZZ_GUEST_QVA
 
 static struct guest_mem *mem;
-static uint8_t *hva[NREGIONS];
-
-static void setup_once(void)
-{
-	if (mem)
-		return;
-	fuzz_quiet_log();
-	mem = calloc(1, sizeof(*mem));
-	FUZZ_CHECK(mem);
-	guest_mem_init(mem);
-	for (unsigned int i = 0; i < NREGIONS; i++) {
-		int fd = memfd_create("fuzz-guest", MFD_CLOEXEC);
-
-		FUZZ_CHECK(fd >= 0);
-		FUZZ_CHECK(ftruncate(fd, (off_t)(layout[i].mmap_offset +
-						  layout[i].size)) == 0);
-		FUZZ_CHECK(guest_mem_add(mem, layout[i].gpa, layout[i].size,
-					 layout[i].qva, layout[i].mmap_offset,
-					 fd) == 0);
-	}
-	for (unsigned int i = 0; i < NREGIONS; i++) {
-		const struct guest_mem_region *r = guest_mem_find(mem, layout[i].gpa);
-
-		FUZZ_CHECK(r);
-		hva[i] = r->hva;
-	}
-}
-
-static bool inside_a_region(const struct iovec *iov)
-{
-	const uint8_t *p = iov->iov_base;
-
-	for (unsigned int i = 0; i < NREGIONS; i++)
-		if (p >= hva[i] && iov->iov_len <= layout[i].size &&
-		    (size_t)(p - hva[i]) <= layout[i].size - iov->iov_len)
-			return true;
-	return false;
-}
-
-static void fill_guest(struct fuzz_in *in)
-{
-	for (unsigned int i = 0; i < NREGIONS; i++)
-		fuzz_bytes(in, hva[i], layout[i].size);
-}
 
 static void check_chain(const struct virtq *vq, const struct virtq_chain *c)
 {
@@ -106,7 +53,7 @@ static void check_chain(const struct virtq *vq, const struct virtq_chain *c)
 		return;
 	FUZZ_CHECK(c->n_out + c->n_in <= c->max_iov);
 	for (unsigned int i = 0; i < c->n_out + c->n_in; i++)
-		FUZZ_CHECK(inside_a_region(&c->iov[i]));
+		FUZZ_CHECK(fuzz_guest_holds(&c->iov[i]));
 }
 
 /* Pops until the ring is empty or broken, completing every chain. */
@@ -146,12 +93,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct virtq vq;
 	uint16_t qsize, base;
 
-	setup_once();
+	mem = fuzz_guest_setup();
 	flags = fuzz_u8(&in);
 	per_pass = fuzz_u8(&in) % 64 + 1;
 	base = fuzz_u16(&in);
 	qsize = (uint16_t)(1u << ((flags & 15) < 8 ? (flags & 15) : 8));
-	fill_guest(&in);
+	fuzz_guest_fill(&in);
 
 	memset(&vq, 0, sizeof(vq));
 	if (virtq_map(&vq, mem, qsize, R0_QVA + DESC_OFF, R0_QVA + AVAIL_OFF,
@@ -167,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		inflight = aligned_alloc(INFLIGHT_ALIGN, len);
 		FUZZ_CHECK(inflight);
-		memcpy(inflight, hva[0] + INFLIGHT_OFF, len);
+		memcpy(inflight, fuzz_guest_hva(0) + INFLIGHT_OFF, len);
 		if (virtq_inflight_attach(&vq, inflight)) {
 			free(inflight);
 			return 0;

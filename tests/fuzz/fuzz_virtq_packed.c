@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "fuzz_guest.h"
 #include "vhost/guest_mem.h"
 #include "vhost/virtq.h"
 
@@ -38,58 +39,10 @@
 #define DESC_OFF 0x0
 #define DRIVER_OFF 0x1000
 #define DEVICE_OFF 0x1004
-#define R0_QVA 0x7f0000000000ull
+#define R0_QVA FUZZ_GUEST_QVA
 #define MAX_RING 64
 
-static const struct {
-	uint64_t gpa, size, qva, mmap_offset;
-} layout[] = {
-	{ 0x0, 0x10000, R0_QVA, 0 },
-	{ 0x10000, 0x4000, 0x7f1000000000ull, 0 },
-	{ 0x100000, 0x2000, 0x7f2000000000ull, 0x1000 },
-	{ 0xffffffffffffe000ull, 0x1000, 0x7f3000000000ull, 0 },
-};
-#define NREGIONS (sizeof(layout) / sizeof(layout[0]))
-
 static struct guest_mem *mem;
-static uint8_t *hva[NREGIONS];
-
-static void setup_once(void)
-{
-	if (mem)
-		return;
-	fuzz_quiet_log();
-	mem = calloc(1, sizeof(*mem));
-	FUZZ_CHECK(mem);
-	guest_mem_init(mem);
-	for (unsigned int i = 0; i < NREGIONS; i++) {
-		int fd = memfd_create("fuzz-guest", MFD_CLOEXEC);
-
-		FUZZ_CHECK(fd >= 0);
-		FUZZ_CHECK(ftruncate(fd, (off_t)(layout[i].mmap_offset +
-						  layout[i].size)) == 0);
-		FUZZ_CHECK(guest_mem_add(mem, layout[i].gpa, layout[i].size,
-					 layout[i].qva, layout[i].mmap_offset,
-					 fd) == 0);
-	}
-	for (unsigned int i = 0; i < NREGIONS; i++) {
-		const struct guest_mem_region *r = guest_mem_find(mem, layout[i].gpa);
-
-		FUZZ_CHECK(r);
-		hva[i] = r->hva;
-	}
-}
-
-static bool inside_a_region(const struct iovec *iov)
-{
-	const uint8_t *p = iov->iov_base;
-
-	for (unsigned int i = 0; i < NREGIONS; i++)
-		if (p >= hva[i] && iov->iov_len <= layout[i].size &&
-		    (size_t)(p - hva[i]) <= layout[i].size - iov->iov_len)
-			return true;
-	return false;
-}
 
 static void check_state(const struct virtq *vq)
 {
@@ -139,7 +92,7 @@ static void drain_ring(struct virtq *vq, unsigned int max_iov,
 		if (!c.error) {
 			FUZZ_CHECK(c.n_out + c.n_in <= c.max_iov);
 			for (unsigned int i = 0; i < c.n_out + c.n_in; i++)
-				FUZZ_CHECK(inside_a_region(&c.iov[i]));
+				FUZZ_CHECK(fuzz_guest_holds(&c.iov[i]));
 		}
 		h.busy[c.head] = true;
 		h.ids[h.n++] = c.head;
@@ -165,14 +118,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t qsize;
 	uint32_t base;
 
-	setup_once();
+	mem = fuzz_guest_setup();
 	flags = fuzz_u8(&in);
 	opts = fuzz_u8(&in);
 	base = fuzz_u16(&in);
 	base |= (uint32_t)fuzz_u16(&in) << 16;
 	qsize = (flags & 63) + 1;
-	for (unsigned int i = 0; i < NREGIONS; i++)
-		fuzz_bytes(&in, hva[i], layout[i].size);
+	fuzz_guest_fill(&in);
 
 	memset(&vq, 0, sizeof(vq));
 	FUZZ_CHECK(virtq_map_packed(&vq, mem, qsize, R0_QVA + DESC_OFF,
