@@ -359,6 +359,18 @@ static int h_set_vring_call(struct vu_dev *dev, struct vhost_user_msg *msg,
 	v->call_fd = fd;
 	if (restart)
 		vu_vring_start(dev, idx);
+	/* One interrupt on the new fd: a completion published while the old
+	 * fd was in place (or none was) may never have reached the guest,
+	 * which then waits forever (seen: a virtio-scsi guest's first
+	 * INQUIRY completed in the used ring, no interrupt, boot hung). A
+	 * spurious interrupt only makes the driver look at its used ring. */
+	if (fd >= 0) {
+		uint64_t one = 1;
+
+		if (write(fd, &one, sizeof(one)) < 0)
+			log_debug("disk %s: vring %u: call eventfd: %s",
+				  dev->name, idx, strerror(errno));
+	}
 	return VU_OK;
 }
 
