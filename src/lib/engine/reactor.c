@@ -488,11 +488,10 @@ static void *reactor_thread(void *arg)
 				now = clock_now_ns();
 				__atomic_add_fetch(&r->stats.idle_ns, now - last,
 						   __ATOMIC_RELAXED);
-				/* A wake-up starts a new window. Going back to
-				 * sleep after one empty pass hung a virtio-scsi
-				 * guest's boot in ~1 of 7 runs (e2e-scsi): some
-				 * wake source is missed that polling covers; not
-				 * found yet (docs/architecture.md). */
+				/* A wake-up starts a new window: the next work
+				 * often follows the one that woke us. (Sleeping
+				 * after one empty pass once exposed a lost guest
+				 * interrupt, since fixed in h_set_vring_call.) */
 				last_work = now;
 			}
 		}
