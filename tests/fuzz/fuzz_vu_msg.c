@@ -65,9 +65,17 @@ static void check_ring(const struct vu_dev *d, const struct vu_vring *v)
 	const uint8_t *base = d->inflight_base;
 
 	FUZZ_CHECK(vq->size == v->num && vq->size > 0);
-	FUZZ_CHECK(inside_guest(d, vq->desc, vq->size * sizeof(*vq->desc)));
-	FUZZ_CHECK(inside_guest(d, vq->avail, 6 + 2 * (size_t)vq->size));
-	FUZZ_CHECK(inside_guest(d, vq->used, 6 + 8 * (size_t)vq->size));
+	if (vq->packed) {
+		/* One descriptor ring and two 4-byte event areas. */
+		FUZZ_CHECK(inside_guest(d, vq->pdesc,
+					vq->size * sizeof(*vq->pdesc)));
+		FUZZ_CHECK(inside_guest(d, vq->driver_event, 4));
+		FUZZ_CHECK(inside_guest(d, vq->device_event, 4));
+	} else {
+		FUZZ_CHECK(inside_guest(d, vq->desc, vq->size * sizeof(*vq->desc)));
+		FUZZ_CHECK(inside_guest(d, vq->avail, 6 + 2 * (size_t)vq->size));
+		FUZZ_CHECK(inside_guest(d, vq->used, 6 + 8 * (size_t)vq->size));
+	}
 	if (!inflight)
 		return;
 	FUZZ_CHECK(base && inflight >= base);
