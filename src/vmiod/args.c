@@ -63,8 +63,8 @@ static void usage(FILE *out)
 		"                     io_uring (default on: less kernel work per I/O)\n"
 		"--poll-mode fixed|adaptive  fixed (default): always poll the whole\n"
 		"                     window; adaptive: only while the next work mostly\n"
-		"                     comes within it, else sleep at once (less CPU on\n"
-		"                     slow devices and big blocks; see docs/architecture.md)\n"
+		"                     comes within it, else sleep at once (experimental:\n"
+		"                     no gain measured yet, see docs/architecture.md)\n"
 		"-v, --verbose        debug logging;  -q, --quiet  errors only\n",
 		DEFAULT_POLL_US);
 }

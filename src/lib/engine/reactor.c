@@ -456,7 +456,9 @@ static void pin_to_cpu(struct reactor *r)
 static void *reactor_thread(void *arg)
 {
 	struct reactor *r = arg;
-	uint64_t last = clock_now_ns(), last_work = last;
+	/* last_work starts the poll window (work, or a wake-up); last_busy is
+	 * the last pass that did work, from which idle gaps are measured. */
+	uint64_t last = clock_now_ns(), last_work = last, last_busy = last;
 	char name[16];
 
 	snprintf(name, sizeof(name), "vmio-reactor%u", r->id);
@@ -465,7 +467,7 @@ static void *reactor_thread(void *arg)
 	 * default 50 µs slack is a quarter of a 5000-IOPS cap's spacing. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	pin_to_cpu(r);
-	bool idle = false; /* passes without work since last_work */
+	bool idle = false; /* passes without work since last_busy */
 
 	while (!__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE) || r->pollers) {
 		int work = reactor_pass(r);
@@ -475,9 +477,9 @@ static void *reactor_thread(void *arg)
 		if (work) {
 			__atomic_add_fetch(&r->stats.busy_ns, now - last, __ATOMIC_RELAXED);
 			if (idle)
-				adapt_window(r, now - last_work);
+				adapt_window(r, now - last_busy);
 			idle = false;
-			last_work = now;
+			last_work = last_busy = now;
 		} else {
 			__atomic_add_fetch(&r->stats.idle_ns, now - last, __ATOMIC_RELAXED);
 			idle = true;
