@@ -50,33 +50,37 @@ static int read_whole(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* The file at root + fmt, whole, into buf (see read_whole). */
+static int vread(const char *root, char *buf, size_t len, const char *fmt,
+		 va_list ap)
+{
+	char path[TOPO_PATH_MAX];
+	int ret = vjoin(path, sizeof(path), root, fmt, ap);
+
+	return ret ? ret : read_whole(path, buf, len);
+}
+
 /* Whole file into buf, trailing newline removed; -errno when unreadable. */
 int topo_sysfs_read(const char *root, char *buf, size_t len, const char *fmt, ...)
 {
-	char path[TOPO_PATH_MAX];
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vjoin(path, sizeof(path), root, fmt, ap);
+	ret = vread(root, buf, len, fmt, ap);
 	va_end(ap);
-	if (ret)
-		return ret;
-	return read_whole(path, buf, len);
+	return ret;
 }
 
 int topo_sysfs_read_long(const char *root, long *val, const char *fmt, ...)
 {
-	char path[TOPO_PATH_MAX], buf[64], *end;
+	char buf[64], *end;
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vjoin(path, sizeof(path), root, fmt, ap);
+	ret = vread(root, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (ret)
-		return ret;
-	ret = read_whole(path, buf, sizeof(buf));
 	if (ret)
 		return ret;
 	errno = 0;
