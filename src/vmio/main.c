@@ -15,7 +15,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{ "bench", bench_main, "measure vmiod and its peers (run, paper)" },
+	{ "bench", bench_main, "measure vmiod and its peers (run, sweep, paper)" },
 	{ "tune", tune_main, "audit a KVM host and libvirt domains for I/O performance" },
 	{ "disk", ctl_disk_main, "ls, info, add, rm disks of a running vmiod" },
 	{ "qos", ctl_qos_main, "set or get a disk's QoS contract" },

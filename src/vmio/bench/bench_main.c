@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `vmio bench run` and `vmio bench paper`: argument handling. */
+/* `vmio bench run`, `sweep` and `paper`: argument handling. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "bench/bench.h"
 #include "bench/paper.h"
 #include "bench/run.h"
+#include "bench/sweep.h"
 #include "util/parse.h"
 
 static void usage(FILE *out)
@@ -20,6 +21,9 @@ static void usage(FILE *out)
 		"                      [--rate-iops N] [--size BYTES] [--verify] [--json FILE]\n"
 		"                      [--vmiod-disk-opts OPTS] [--no-irq]\n"
 		"                      [--device blk|scsi] [--lun N]\n"
+		"       vmio bench sweep [--target vmiod|qsd|both] [--queues LIST] [--cpus LIST]\n"
+		"                        [--backend null|file:PATH] [--rw MODE] [--bs SIZE]\n"
+		"                        [--iodepth N] [--runtime S] [--json FILE]\n"
 		"       vmio bench paper [--quick] [--out DIR] [--file PATH] [--runtime S]\n"
 		"\n"
 		"run: one workload on one target. vmiod and qsd are started and stopped\n"
@@ -30,6 +34,10 @@ static void usage(FILE *out)
 		"(default 0); qsd and host have no virtio-scsi.\n"
 		"MODE: read write randread randwrite randrw[:READ%%] (default randread)\n"
 		"defaults: --bs 4K --iodepth 32 --queues 1 --runtime 5 --backend null\n"
+		"sweep: one workload over vmiod reactor counts (--cpus 1,2: N reactors\n"
+		"pinned to the first N CPUs) x queue counts (--queues 1,2), and qsd over\n"
+		"queue counts; a table with speed-ups and what this machine can show\n"
+		"('vmio bench sweep --help').\n"
 		"paper: the source paper's experiments, vmiod beside qemu-storage-daemon\n"
 		"and the host, into DIR (default out/bench) as report.md/json and plots.\n");
 }
@@ -224,7 +232,9 @@ int bench_main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return bench_run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sweep"))
+		return bench_sweep_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "paper"))
 		return bench_paper_main(argc - 1, argv + 1);
-	return die("unknown bench command (run or paper)", argv[1]);
+	return die("unknown bench command (run, sweep or paper)", argv[1]);
 }
