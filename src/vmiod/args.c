@@ -61,6 +61,9 @@ static void usage(FILE *out)
 		"                     work before sleeping (default %d)\n"
 		"--fixed-files on|off register backing files in each reactor's\n"
 		"                     io_uring (default on: less kernel work per I/O)\n"
+		"--fixed-buffers on|off  register (pin) guest memory in each reactor's\n"
+		"                     io_uring (default off; not with a balloon or\n"
+		"                     virtio-mem: see docs/architecture.md)\n"
 		"--poll-mode fixed|adaptive  fixed (default): always poll the whole\n"
 		"                     window; adaptive: only while the next work mostly\n"
 		"                     comes within it, else sleep at once (experimental:\n"
@@ -276,6 +279,7 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 		{ "poll-us", required_argument, NULL, 'p' },
 		{ "poll-mode", required_argument, NULL, 'm' },
 		{ "fixed-files", required_argument, NULL, 'f' },
+		{ "fixed-buffers", required_argument, NULL, 'B' },
 		{ "scsi", required_argument, NULL, 'S' },
 		{ "rpc", required_argument, NULL, 'P' },
 		{ "metrics", required_argument, NULL, 'X' },
@@ -341,6 +345,11 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 		case 'f':
 			if (parse_choice("--fixed-files", optarg, "off", "on",
 					 &cfg->no_fixed_files))
+				goto err;
+			break;
+		case 'B':
+			if (parse_choice("--fixed-buffers", optarg, "on", "off",
+					 &cfg->fixed_buffers))
 				goto err;
 			break;
 		case 'm':

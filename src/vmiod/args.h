@@ -37,6 +37,7 @@ struct vmiod_config {
 	unsigned int poll_us;
 	bool poll_adaptive; /* --poll-mode adaptive */
 	bool no_fixed_files; /* --fixed-files off */
+	bool fixed_buffers;  /* --fixed-buffers on */
 	int log_level;
 	/* QoS: on when asked (--qos) or when any contract is given. */
 	bool qos;

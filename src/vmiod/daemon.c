@@ -477,6 +477,11 @@ static int create_reactors(struct daemon *dm, const struct vmiod_config *cfg)
 			reactor_set_adaptive(dm->reactors[i], cfg->poll_adaptive);
 			reactor_set_fixed_files(dm->reactors[i],
 						!cfg->no_fixed_files);
+			if (cfg->fixed_buffers &&
+			    reactor_set_fixed_buffers(dm->reactors[i], true))
+				log_warn("reactor %u: this kernel has no sparse "
+					 "io_uring buffer table (5.19+); "
+					 "--fixed-buffers ignored", i);
 			ret = reactor_start(dm->reactors[i]);
 		}
 		if (ret)

@@ -337,7 +337,7 @@ static json_t *stats_json(struct disk *k)
 	blk_dev_get_stats(disk_blk(k), &s);
 	for (int t = 0; t < BLK_STAT_NR; t++)
 		ops += s.ops[t];
-	o = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	o = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 		      "id", i.id, "queues", (int)i.queues, "ops", (json_int_t)ops,
 		      "reads", (json_int_t)s.ops[BLK_STAT_READ],
 		      "writes", (json_int_t)s.ops[BLK_STAT_WRITE],
@@ -349,6 +349,7 @@ static json_t *stats_json(struct disk *k)
 		      "errors", (json_int_t)s.errors,
 		      "unsupported", (json_int_t)s.unsupported,
 		      "bad_chains", (json_int_t)s.bad_chains,
+		      "fixed_buffer_ios", (json_int_t)s.fixed_buffer_ios,
 		      "inflight", (json_int_t)s.inflight,
 		      "other", (json_int_t)s.ops[BLK_STAT_OTHER],
 		      "latency", latency_json(&s));

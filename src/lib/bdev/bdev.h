@@ -41,6 +41,10 @@ struct bdev_io {
 	uint64_t len;        /* bytes (READ/WRITE: sum of iov) */
 	struct iovec *iov;   /* READ/WRITE; the backend may consume it */
 	unsigned int iovcnt;
+	/* 1 + the slot of a buffer registered with the channel's reactor
+	 * ring that holds all of a one-entry iov, or 0: io_uring backends
+	 * then use READ_FIXED/WRITE_FIXED (engine/fixed_mem.h). */
+	unsigned int fixed_buf;
 	uint64_t done;       /* bytes transferred so far */
 	void (*cb)(struct bdev_io *io, int status);
 	struct bdev_channel *ch;

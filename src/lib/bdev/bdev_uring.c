@@ -2,7 +2,7 @@
 /*
  * io_uring backend on a regular file or a block device. Reads and writes go
  * from guest memory straight to the file (readv/writev, O_DIRECT by
- * default); FLUSH is fdatasync; DISCARD and WRITE_ZEROES are fallocate.
+ * default; read/write_fixed when the data lies in one registered buffer); FLUSH is fdatasync; DISCARD and WRITE_ZEROES are fallocate.
  * Every operation is queued on the channel's reactor ring and submitted
  * with the rest of the pass in one io_uring_enter.
  */
@@ -108,10 +108,20 @@ static void uring_queue(struct bdev_channel *ch, struct bdev_io *io)
 	}
 	switch (io->op) {
 	case BDEV_OP_READ:
-		io_uring_prep_readv(sqe, fd, io->iov, io->iovcnt, off);
+		if (io->fixed_buf && io->iovcnt == 1)
+			io_uring_prep_read_fixed(sqe, fd, io->iov->iov_base,
+						 (unsigned int)io->iov->iov_len,
+						 off, (int)io->fixed_buf - 1);
+		else
+			io_uring_prep_readv(sqe, fd, io->iov, io->iovcnt, off);
 		break;
 	case BDEV_OP_WRITE:
-		io_uring_prep_writev(sqe, fd, io->iov, io->iovcnt, off);
+		if (io->fixed_buf && io->iovcnt == 1)
+			io_uring_prep_write_fixed(sqe, fd, io->iov->iov_base,
+						  (unsigned int)io->iov->iov_len,
+						  off, (int)io->fixed_buf - 1);
+		else
+			io_uring_prep_writev(sqe, fd, io->iov, io->iovcnt, off);
 		if (io->fua)
 			sqe->rw_flags = RWF_DSYNC;
 		break;

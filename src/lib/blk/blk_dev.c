@@ -397,6 +397,8 @@ void blk_dev_get_stats(const struct blk_dev *d, struct blk_queue_stats *out)
 		out->errors += __atomic_load_n(&s->errors, __ATOMIC_RELAXED);
 		out->unsupported += __atomic_load_n(&s->unsupported, __ATOMIC_RELAXED);
 		out->bad_chains += __atomic_load_n(&s->bad_chains, __ATOMIC_RELAXED);
+		out->fixed_buffer_ios += __atomic_load_n(&s->fixed_buffer_ios,
+							 __ATOMIC_RELAXED);
 		out->lat_ns_sum += __atomic_load_n(&s->lat_ns_sum, __ATOMIC_RELAXED);
 		for (int b = 0; b <= BLK_LAT_BUCKETS; b++)
 			out->lat_hist[b] += __atomic_load_n(&s->lat_hist[b], __ATOMIC_RELAXED);

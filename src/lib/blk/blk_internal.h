@@ -6,6 +6,7 @@
 
 #include "blk/blk_dev.h"
 #include "blk/blk_req.h"
+#include "engine/fixed_mem.h"
 
 struct blk_queue;
 
@@ -46,6 +47,7 @@ struct blk_queue {
 	struct blk_qos_sched *sched; /* NULL: not under QoS */
 	struct qos_entity qos;
 	int qos_error;               /* set if the entity could not attach */
+	struct fixed_mem fixed;      /* guest memory as registered buffers */
 };
 
 struct blk_dev {

@@ -6,6 +6,7 @@
  * per reactor pass, publish and notify.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -13,6 +14,7 @@
 
 #include "blk/blk_internal.h"
 #include "engine/numa_alloc.h"
+#include "vhost/guest_mem_fixed.h"
 #include "util/clock.h"
 #include "util/compiler.h"
 #include "util/log.h"
@@ -216,6 +218,13 @@ static uint8_t start_rw(struct blk_req *r, const struct blk_req_info *info,
 	r->io.len = info->data_len;
 	r->io.iov = info->data;
 	r->io.iovcnt = info->ndata;
+	if (info->ndata == 1 && r->q->fixed.nranges) {
+		r->io.fixed_buf = fixed_mem_lookup(&r->q->fixed,
+						   info->data[0].iov_base,
+						   info->data[0].iov_len);
+		if (r->io.fixed_buf)
+			r->q->stats.fixed_buffer_ios++;
+	}
 	r->io.cb = rw_done;
 	req_submit(r);
 	return VIRTIO_BLK_S_OK;
@@ -361,9 +370,22 @@ void blk_queue_stop_finish(struct blk_queue *q)
 	reactor_remove_poller(q->reactor, &q->poller);
 	q->dev->bdev->ops->channel_close(q->ch);
 	q->ch = NULL;
+	/* Nothing in flight: no request uses the registered buffers. */
+	fixed_mem_unregister(&q->fixed, q->reactor);
 	q->stopping = false;
 	q->stopped = NULL;
 	completion_signal(done);
+}
+
+/* The memory table the queue starts with, as the reactor ring's fixed
+ * buffers (when --fixed-buffers gave it a table). A table change stops
+ * and restarts the queue, so it registers again. */
+static void register_guest_memory(struct blk_queue *q)
+{
+	char who[128];
+
+	snprintf(who, sizeof(who), "disk %s: queue %u", q->dev->id, q->idx);
+	guest_mem_register_fixed(q->dev->vu->mem, &q->fixed, q->reactor, who);
 }
 
 static void attach_on_reactor(void *arg)
@@ -392,6 +414,7 @@ static void attach_on_reactor(void *arg)
 			return;
 		}
 	}
+	register_guest_memory(q);
 	reactor_add_poller(q->reactor, &q->poller);
 }
 
@@ -446,6 +469,7 @@ int blk_queue_start(struct blk_dev *d, unsigned int idx)
 	virtq_kicks_disable(q->vq);
 	q->sched = NULL;
 	q->qos_error = 0;
+	q->fixed = (struct fixed_mem){ .first_slot = -1 };
 	if (d->qos) {
 		q->sched = blk_qos_sched_get(d->qos, q->reactor, d->bdev->dev_id,
 					     qos_dispatch);

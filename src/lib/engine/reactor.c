@@ -21,6 +21,10 @@
 /* Slots of the ring's fixed-file table: backends register their fds so
  * each I/O skips the kernel's per-request file lookup and refcount. */
 #define REACTOR_FIXED_FILES 256
+/* Slots of the ring's registered-buffer table (--fixed-buffers): guest
+ * memory regions, cut in 1 GiB pieces (the kernel's limit per buffer);
+ * 509 regions of a few GiB each fit. */
+#define REACTOR_FIXED_BUFS 4096
 /* user_data of the poll on the epoll fd that ends a sleep (pointers are
  * aligned, so an odd tag can never be a uring_op). */
 #define REACTOR_UD_WAKE ((uint64_t)1)
@@ -73,6 +77,8 @@ struct reactor {
 
 	bool fixed_files;   /* the ring has a sparse fixed-file table */
 	bool fixed_used[REACTOR_FIXED_FILES];
+	bool fixed_bufs;    /* the ring has a sparse buffer table */
+	bool buf_used[REACTOR_FIXED_BUFS];
 };
 
 unsigned int reactor_id(const struct reactor *r)
@@ -149,6 +155,74 @@ void reactor_set_fixed_files(struct reactor *r, bool on)
 	if (!on && r->fixed_files) {
 		io_uring_unregister_files(&r->ring);
 		r->fixed_files = false;
+	}
+}
+
+int reactor_set_fixed_buffers(struct reactor *r, bool on)
+{
+	int ret;
+
+	if (!on || r->fixed_bufs)
+		return 0;
+	ret = io_uring_register_buffers_sparse(&r->ring, REACTOR_FIXED_BUFS);
+	if (ret)
+		return ret;
+	r->fixed_bufs = true;
+	return 0;
+}
+
+/* n free slots in a row, or -ENOSPC. */
+static int find_free_bufs(const struct reactor *r, unsigned int n)
+{
+	unsigned int run = 0;
+
+	for (unsigned int i = 0; i < REACTOR_FIXED_BUFS; i++) {
+		run = r->buf_used[i] ? 0 : run + 1;
+		if (run == n)
+			return (int)(i + 1 - n);
+	}
+	return -ENOSPC;
+}
+
+int reactor_buffers_add(struct reactor *r, const struct iovec *bufs,
+			unsigned int n)
+{
+	int first, ret;
+
+	if (!r->fixed_bufs)
+		return -ENXIO;
+	if (n == 0 || n > REACTOR_FIXED_BUFS)
+		return -EINVAL;
+	first = find_free_bufs(r, n);
+	if (first < 0)
+		return first;
+	/* Pins every page: the kernel then skips looking pages up and
+	 * pinning them again on each request. */
+	ret = io_uring_register_buffers_update_tag(&r->ring, (unsigned int)first,
+						   bufs, NULL, n);
+	if (ret < 0)
+		return ret;
+	if ((unsigned int)ret != n) {
+		reactor_buffers_remove(r, first, (unsigned int)ret);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		r->buf_used[first + (int)i] = true;
+	return first;
+}
+
+void reactor_buffers_remove(struct reactor *r, int first, unsigned int n)
+{
+	if (first < 0 || !r->fixed_bufs)
+		return;
+	for (unsigned int i = 0; i < n && first + i < REACTOR_FIXED_BUFS; i++) {
+		/* An empty iovec clears the slot; requests still in flight
+		 * keep their own reference to the pages. */
+		struct iovec none = { 0 };
+
+		io_uring_register_buffers_update_tag(&r->ring, first + i, &none,
+						     NULL, 1);
+		r->buf_used[first + i] = false;
 	}
 }
 

@@ -93,6 +93,18 @@ void reactor_fixed_file_remove(struct reactor *r, int slot);
 /* Off: no fixed-file table (for comparisons). Call before reactor_start. */
 void reactor_set_fixed_files(struct reactor *r, bool on);
 
+/* Registered buffers (--fixed-buffers): set_fixed_buffers gives the ring
+ * a sparse buffer table (before reactor_start; -errno if the kernel has
+ * none). buffers_add registers n buffers (each at most 1 GiB) in n slots
+ * in a row and returns the first, or -errno: -ENXIO no table, -ENOSPC
+ * table full, -ENOMEM over RLIMIT_MEMLOCK, -EFAULT memory the kernel will
+ * not pin. Registration pins the pages until buffers_remove. On the
+ * reactor thread, or before it starts. */
+int reactor_set_fixed_buffers(struct reactor *r, bool on);
+int reactor_buffers_add(struct reactor *r, const struct iovec *bufs,
+			unsigned int n);
+void reactor_buffers_remove(struct reactor *r, int first, unsigned int n);
+
 unsigned int reactor_id(const struct reactor *r);
 int reactor_cpu(const struct reactor *r);
 /* A consistent-enough copy for reporting (read from another thread). */

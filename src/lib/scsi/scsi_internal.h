@@ -7,6 +7,7 @@
 
 #include <linux/virtio_scsi.h>
 
+#include "engine/fixed_mem.h"
 #include "scsi/scsi_dev.h"
 #include "util/iov.h"
 
@@ -88,6 +89,7 @@ struct scsi_queue {
 	struct scsi_req **retired; /* smaller arrays, freed with the device */
 	unsigned int nretired;
 	struct bdev_channel *ch[SCSI_MAX_LUNS];
+	struct fixed_mem fixed;    /* guest memory as registered buffers */
 	uint8_t din[SCSI_DIN_MAX];
 	uint8_t param[SCSI_PARAM_MAX];
 

@@ -7,11 +7,13 @@
  * buffers are guest memory that may be unmapped as soon as we return.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "scsi/scsi_internal.h"
+#include "vhost/guest_mem_fixed.h"
 #include "util/compiler.h"
 #include "util/log.h"
 
@@ -84,6 +86,8 @@ static void stop_finish(struct scsi_queue *q)
 	scsi_queue_flush(&q->poller);
 	reactor_remove_poller(q->reactor, &q->poller);
 	close_channels(q);
+	/* Nothing in flight: no request uses the registered buffers. */
+	fixed_mem_unregister(&q->fixed, q->reactor);
 	q->attached = false;
 	q->stopping = false;
 	q->stopped = NULL;
@@ -121,8 +125,16 @@ static void attach_on_reactor(void *arg)
 {
 	struct scsi_queue *q = arg;
 
+	q->fixed = (struct fixed_mem){ .first_slot = -1 };
 	if (q->idx >= SCSI_VQ_REQ0 && open_channels(q))
 		return;
+	if (q->idx >= SCSI_VQ_REQ0) {
+		char who[128];
+
+		snprintf(who, sizeof(who), "scsi %s: queue %u", q->dev->id, q->idx);
+		guest_mem_register_fixed(q->dev->vu->mem, &q->fixed, q->reactor,
+					 who);
+	}
 	reactor_add_poller(q->reactor, &q->poller);
 	q->attached = true;
 }

@@ -117,6 +117,10 @@ static void io_submit_next(struct scsi_req *r)
 		io->len = o->xfer_bytes;
 		io->iov = r->data;
 		io->iovcnt = r->ndata;
+		if (r->ndata == 1 && r->q->fixed.nranges)
+			io->fixed_buf = fixed_mem_lookup(&r->q->fixed,
+							 r->data[0].iov_base,
+							 r->data[0].iov_len);
 		break;
 	case SCSI_IO_FLUSH:
 		io->op = BDEV_OP_FLUSH;

@@ -259,3 +259,12 @@ void *guest_mem_qva_to_hva(const struct guest_mem *mem, uint64_t qva,
 	}
 	return NULL;
 }
+
+unsigned int guest_mem_host_ranges(const struct guest_mem *mem,
+				   struct iovec *out)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++)
+		out[i] = (struct iovec){ .iov_base = mem->regions[i].hva,
+					 .iov_len = mem->regions[i].size };
+	return mem->nregions;
+}

@@ -144,6 +144,11 @@ static inline int guest_mem_gpa_to_iov(const struct guest_mem *mem,
 void *guest_mem_qva_to_hva(const struct guest_mem *mem, uint64_t qva,
 			   uint64_t len);
 
+/* Our mapping of every region, as iovecs in out[] (room for
+ * GUEST_MEM_MAX_REGIONS): what vmiod registers with io_uring. */
+unsigned int guest_mem_host_ranges(const struct guest_mem *mem,
+				   struct iovec *out);
+
 /* Where the guest's memory is: control thread only, off the hot path.
  * locate re-samples regions where no page had a node yet (pages touched
  * since, by I/O or the rings, now have one); summary only reads. */
