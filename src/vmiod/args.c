@@ -17,7 +17,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vmiod --disk id=NAME,path=FILE,socket=SOCK[,OPTIONS] [--disk ...]\n"
-		"             [--cpus LIST] [--poll-us N] [--poll-mode M] [-v|-q]\n"
+		"             [--cpus LIST] [--poll-us N] [-v|-q]\n"
 		"\n"
 		"Serves each disk to a QEMU guest over vhost-user-blk on SOCK.\n"
 		"\n"
@@ -64,10 +64,6 @@ static void usage(FILE *out)
 		"--fixed-buffers on|off  register (pin) guest memory in each reactor's\n"
 		"                     io_uring (default off; not with a balloon or\n"
 		"                     virtio-mem: see docs/architecture.md)\n"
-		"--poll-mode fixed|adaptive  fixed (default): always poll the whole\n"
-		"                     window; adaptive: only while the next work mostly\n"
-		"                     comes within it, else sleep at once (experimental:\n"
-		"                     no gain measured yet, see docs/architecture.md)\n"
 		"-v, --verbose        debug logging;  -q, --quiet  errors only\n",
 		DEFAULT_POLL_US);
 }
@@ -277,7 +273,6 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "poll-us", required_argument, NULL, 'p' },
-		{ "poll-mode", required_argument, NULL, 'm' },
 		{ "fixed-files", required_argument, NULL, 'f' },
 		{ "fixed-buffers", required_argument, NULL, 'B' },
 		{ "scsi", required_argument, NULL, 'S' },
@@ -350,11 +345,6 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 		case 'B':
 			if (parse_choice("--fixed-buffers", optarg, "on", "off",
 					 &cfg->fixed_buffers))
-				goto err;
-			break;
-		case 'm':
-			if (parse_choice("--poll-mode", optarg, "adaptive",
-					 "fixed", &cfg->poll_adaptive))
 				goto err;
 			break;
 		case 'S':

@@ -35,7 +35,6 @@ struct vmiod_config {
 	int cpus[VMIOD_MAX_CPUS];
 	unsigned int ncpus;  /* 0: one unpinned reactor */
 	unsigned int poll_us;
-	bool poll_adaptive; /* --poll-mode adaptive */
 	bool no_fixed_files; /* --fixed-files off */
 	bool fixed_buffers;  /* --fixed-buffers on */
 	int log_level;

@@ -474,7 +474,6 @@ static int create_reactors(struct daemon *dm, const struct vmiod_config *cfg)
 		int ret = reactor_create(i, cpu, cfg->poll_us, &dm->reactors[i]);
 
 		if (!ret) {
-			reactor_set_adaptive(dm->reactors[i], cfg->poll_adaptive);
 			reactor_set_fixed_files(dm->reactors[i],
 						!cfg->no_fixed_files);
 			if (cfg->fixed_buffers &&

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The reactor options over real sockets: a bad --poll-mode, --fixed-files or
-# --fixed-buffers is refused with a message; with each polling mode, with
+# The reactor options over real sockets: a bad --poll-us, --fixed-files or
+# --fixed-buffers is refused with a message; with polling on and off, with
 # fixed files on and off and with guest memory registered as fixed buffers,
 # vmiod serves a file-backed disk whose data the bench frontend writes and
 # reads back (--verify), so the registrations are checked by the bytes, not
@@ -14,18 +14,18 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-for bad in "--poll-mode sometimes" "--fixed-files maybe" "--fixed-buffers yes"; do
+for bad in "--poll-us soon" "--fixed-files maybe" "--fixed-buffers yes"; do
 	# shellcheck disable=SC2086
 	if "$VMIOD" $bad --disk "id=x,backend=null,size=1M,socket=$tmp/x.sock" \
 		>"$tmp/out" 2>&1; then
 		fail "vmiod accepted $bad"
 	fi
-	grep -q "expected" "$tmp/out" || fail "$bad: no explanation: $(cat "$tmp/out")"
+	grep -qE "expected|takes" "$tmp/out" || fail "$bad: no explanation: $(cat "$tmp/out")"
 done
 echo "ok: bad reactor options are refused with a message"
 
-for opts in "--poll-mode fixed --fixed-files on" "--poll-mode adaptive --fixed-files off" \
-	    "--poll-mode adaptive --fixed-files on" "--fixed-buffers on" \
+for opts in "--poll-us 200 --fixed-files on" "--poll-us 0 --fixed-files off" \
+	    "--poll-us 0 --fixed-files on" "--fixed-buffers on" \
 	    "--fixed-buffers on --fixed-files off" "--fixed-buffers off"; do
 	rm -f "$tmp/d.sock" "$tmp/rpc.sock"
 	# shellcheck disable=SC2086

@@ -28,18 +28,6 @@
 /* user_data of the poll on the epoll fd that ends a sleep (pointers are
  * aligned, so an odd tag can never be a uring_op). */
 #define REACTOR_UD_WAKE ((uint64_t)1)
-/* Adaptive polling. After each idle stretch the reactor learns whether the
- * next work came soon enough that polling caught it (a "hit": the gap was
- * shorter than the poll window) or whether polling only burnt the core
- * (a "miss": the gap was longer, so the reactor slept anyway). The hit
- * share, an exponential average over about the last 16 gaps, decides the
- * window: high, and it polls the full --poll-us (latency matters and the
- * next request is near); low, and it sleeps after a short grace period,
- * so a disk that completes every few hundred microseconds (big blocks, a
- * slow device) costs a wake-up per completion rather than a spinning core. */
-#define POLL_GRACE_NS 5000ULL  /* always poll this long: back-to-back work */
-#define HIT_SHIFT 4            /* EWMA weight 1/16 */
-#define HIT_ONE 1024           /* fixed-point 1.0 of the hit share */
 
 struct reactor_msg {
 	void (*fn)(void *arg);
@@ -51,10 +39,7 @@ struct reactor_msg {
 struct reactor {
 	unsigned int id;
 	int cpu;
-	uint64_t poll_ns;         /* the longest poll window (--poll-us) */
-	uint64_t window_ns;       /* the window in force */
-	bool adaptive;
-	unsigned int hit_share;   /* of HIT_ONE: idle gaps polling caught */
+	uint64_t poll_ns;         /* poll this long after work (--poll-us) */
 	pthread_t thread;
 	bool started;
 
@@ -117,7 +102,6 @@ void reactor_get_stats(const struct reactor *r, struct reactor_stats *out)
 	out->passes = __atomic_load_n(&r->stats.passes, __ATOMIC_RELAXED);
 	out->sleeps = __atomic_load_n(&r->stats.sleeps, __ATOMIC_RELAXED);
 	out->pollers = __atomic_load_n(&r->npollers, __ATOMIC_RELAXED);
-	out->poll_window_ns = __atomic_load_n(&r->window_ns, __ATOMIC_RELAXED);
 }
 
 int reactor_fixed_file_add(struct reactor *r, int fd)
@@ -224,30 +208,6 @@ void reactor_buffers_remove(struct reactor *r, int first, unsigned int n)
 						     NULL, 1);
 		r->buf_used[first + i] = false;
 	}
-}
-
-void reactor_set_adaptive(struct reactor *r, bool on)
-{
-	r->adaptive = on;
-	r->hit_share = HIT_ONE;
-	__atomic_store_n(&r->window_ns, r->poll_ns, __ATOMIC_RELAXED);
-}
-
-/* Learns from one idle gap (from the last work to this work) whether the
- * poll window paid, and sets the next window. */
-static void adapt_window(struct reactor *r, uint64_t gap_ns)
-{
-	unsigned int hit = gap_ns <= r->poll_ns ? HIT_ONE : 0;
-	uint64_t window;
-
-	if (!r->adaptive)
-		return;
-	r->hit_share += ((int)hit - (int)r->hit_share) >> HIT_SHIFT;
-	window = r->hit_share >= HIT_ONE / 2 ? r->poll_ns : POLL_GRACE_NS;
-	if (window > r->poll_ns)
-		window = r->poll_ns;
-	if (window != r->window_ns)
-		__atomic_store_n(&r->window_ns, window, __ATOMIC_RELAXED);
 }
 
 void reactor_add_poller(struct reactor *r, struct reactor_poller *p)
@@ -530,9 +490,8 @@ static void pin_to_cpu(struct reactor *r)
 static void *reactor_thread(void *arg)
 {
 	struct reactor *r = arg;
-	/* last_work starts the poll window (work, or a wake-up); last_busy is
-	 * the last pass that did work, from which idle gaps are measured. */
-	uint64_t last = clock_now_ns(), last_work = last, last_busy = last;
+	/* last_work starts the poll window: work, or a wake-up. */
+	uint64_t last = clock_now_ns(), last_work = last;
 	char name[16];
 
 	snprintf(name, sizeof(name), "vmio-reactor%u", r->id);
@@ -541,7 +500,6 @@ static void *reactor_thread(void *arg)
 	 * default 50 µs slack is a quarter of a 5000-IOPS cap's spacing. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	pin_to_cpu(r);
-	bool idle = false; /* passes without work since last_busy */
 
 	while (!__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE) || r->pollers) {
 		int work = reactor_pass(r);
@@ -550,19 +508,17 @@ static void *reactor_thread(void *arg)
 		r->stats.passes++;
 		if (work) {
 			__atomic_add_fetch(&r->stats.busy_ns, now - last, __ATOMIC_RELAXED);
-			if (idle)
-				adapt_window(r, now - last_busy);
-			idle = false;
-			last_work = last_busy = now;
+			last_work = now;
 		} else {
 			__atomic_add_fetch(&r->stats.idle_ns, now - last, __ATOMIC_RELAXED);
-			idle = true;
-			if (now - last_work >= r->window_ns &&
+			if (now - last_work >= r->poll_ns &&
 			    !wake_due_soon(r, now) &&
 			    !__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE)) {
+				uint64_t asleep_from = now;
+
 				reactor_sleep(r);
 				now = clock_now_ns();
-				__atomic_add_fetch(&r->stats.idle_ns, now - last,
+				__atomic_add_fetch(&r->stats.idle_ns, now - asleep_from,
 						   __ATOMIC_RELAXED);
 				/* A wake-up starts a new window: the next work
 				 * often follows the one that woke us. (Sleeping
@@ -590,9 +546,6 @@ int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 	r->id = id;
 	r->cpu = cpu;
 	r->poll_ns = (uint64_t)poll_us * NSEC_PER_USEC;
-	r->window_ns = r->poll_ns;
-	r->adaptive = false;
-	r->hit_share = HIT_ONE; /* start polling: the first requests are near */
 	r->epfd = r->msg_fd = -1;
 	pthread_mutex_init(&r->msg_lock, NULL);
 	ret = io_uring_queue_init(REACTOR_RING_ENTRIES, &r->ring, 0);

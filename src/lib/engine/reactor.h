@@ -51,18 +51,13 @@ struct reactor_stats {
 	uint64_t passes;
 	uint64_t sleeps;
 	unsigned int pollers;
-	uint64_t poll_window_ns; /* how long it polls before sleeping now */
 };
 
 /* cpu < 0: no pinning. poll_us: how long at most to keep polling with no
- * work before sleeping (see reactor_set_adaptive). */
+ * work before sleeping. */
 int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 		   struct reactor **out);
 int reactor_start(struct reactor *r);
-/* Adaptive: the reactor polls the full window only while idle gaps mostly
- * end within it, else it sleeps after a few microseconds. Off (default):
- * it always polls the full window. Call before reactor_start. */
-void reactor_set_adaptive(struct reactor *r, bool on);
 /* Asks the thread to exit once it has no pollers, joins and frees it. */
 void reactor_destroy(struct reactor *r);
 
