@@ -100,3 +100,17 @@ int numa_node_of_reactor(const struct reactor *r)
 		return -1;
 	return numa_node_of_cpu(cpu);
 }
+
+int numa_node_of_reactor_ring(struct reactor *r)
+{
+	struct io_uring *ring = reactor_uring(r);
+	/* The SQE array: written on every submission. */
+	void *page = (void *)((uintptr_t)ring->sq.sqes &
+			      ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1));
+	int status = -1;
+
+	if (numa_available() < 0 ||
+	    move_pages(0, 1, &page, NULL, &status, 0) != 0 || status < 0)
+		return -1;
+	return status;
+}

@@ -24,5 +24,8 @@ bool numa_pool_is_huge(const void *p);
 /* The node of a reactor's CPU on this machine; -1 when not pinned or the
  * kernel has no NUMA. */
 int numa_node_of_reactor(const struct reactor *r);
+/* The node the reactor's io_uring submission queue entries are on (a
+ * move_pages query), or -1 when unknown. For logs and tests. */
+int numa_node_of_reactor_ring(struct reactor *r);
 
 #endif

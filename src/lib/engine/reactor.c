@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "engine/numa_alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -533,6 +534,30 @@ static void *reactor_thread(void *arg)
 	return NULL;
 }
 
+/* Creates the ring from the reactor's CPU: the kernel allocates its
+ * submission and completion rings from the node of the CPU that asks (or
+ * by the process's memory policy, if it has one), so a reactor pinned to
+ * another node would otherwise reach its ring across the interconnect on
+ * every pass. */
+static int ring_init_on_cpu(struct io_uring *ring, int cpu)
+{
+	cpu_set_t old, one;
+	bool moved = false;
+	int ret;
+
+	if (cpu >= 0 && cpu < CPU_SETSIZE &&
+	    pthread_getaffinity_np(pthread_self(), sizeof(old), &old) == 0) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		moved = pthread_setaffinity_np(pthread_self(), sizeof(one),
+					       &one) == 0;
+	}
+	ret = io_uring_queue_init(REACTOR_RING_ENTRIES, ring, 0);
+	if (moved)
+		pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
+	return ret;
+}
+
 int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 		   struct reactor **out)
 {
@@ -548,7 +573,7 @@ int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 	r->poll_ns = (uint64_t)poll_us * NSEC_PER_USEC;
 	r->epfd = r->msg_fd = -1;
 	pthread_mutex_init(&r->msg_lock, NULL);
-	ret = io_uring_queue_init(REACTOR_RING_ENTRIES, &r->ring, 0);
+	ret = ring_init_on_cpu(&r->ring, cpu);
 	if (ret) {
 		log_error("reactor %u: io_uring_queue_init failed: %s (is "
 			  "io_uring disabled by sysctl kernel.io_uring_disabled "
@@ -566,6 +591,10 @@ int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 	ev.data.fd = r->msg_fd;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->msg_fd, &ev) < 0)
 		goto err;
+	if (cpu >= 0)
+		log_debug("reactor %u: io_uring rings on NUMA node %d (cpu %d "
+			  "is on node %d)", id, numa_node_of_reactor_ring(r),
+			  cpu, numa_node_of_reactor(r));
 	*out = r;
 	return 0;
 err:
