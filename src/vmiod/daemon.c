@@ -28,7 +28,7 @@ struct endpoint {
 	struct daemon *dm;
 	struct vu_dev *vu;
 	int conn_fd_watched;
-	struct disk *disk; /* NULL for a scsi target */
+	struct queue_place *place; /* its device's NUMA placement */
 };
 
 struct disk {
@@ -37,12 +37,13 @@ struct disk {
 	struct disk_config cfg;
 	struct blk_dev *blk;
 	struct vu_dev *vu;
-	struct disk_place place; /* its queues' reactors, NUMA nodes */
+	struct queue_place place; /* its queues' reactors, NUMA nodes */
 };
 
 struct scsi_target {
 	struct endpoint ep;
 	struct scsi_dev *dev;
+	struct queue_place place; /* its request queues' reactors, nodes */
 	struct scsi_target *next;
 };
 
@@ -119,16 +120,19 @@ static int disk_open(struct daemon *dm, struct disk *k)
 		/* Spread disks' first queues over the reactors too. */
 		.first_reactor = dm->next_reactor % dm->nreactors,
 	};
+	struct place_store store = {
+		.path = c->backend == DISK_BACKEND_NULL ? NULL : c->path,
+	};
 	struct qos_limits lim;
 	struct bdev *b;
-	char err[256];
+	char err[256], who[96];
 	int ret;
 
 	/* Each queue's reactor, chosen by NUMA node (placement.h): blk_dev
 	 * maps queue q to reactors[(first_reactor + q) % nreactors]. */
-	ret = placement_disk(dm->placement, c->id,
-			     c->backend == DISK_BACKEND_NULL ? NULL : c->path,
-			     c->queues, dm->next_reactor, &k->place);
+	snprintf(who, sizeof(who), "disk %s", c->id);
+	ret = placement_queues(dm->placement, who, &store, 1, c->queues,
+			       dm->next_reactor, &k->place);
 	if (ret)
 		return ret;
 	o.reactors = k->place.queue_reactor;
@@ -229,9 +233,8 @@ static void on_conn(void *arg, uint32_t events)
 		ep->conn_fd_watched = -1;
 		return;
 	}
-	if (ep->disk)
-		placement_check_guest(ep->dm->placement, ep->disk->cfg.id,
-				      &ep->disk->place, ep->vu->mem);
+	if (ep->place)
+		placement_check_guest(ep->dm->placement, ep->place, ep->vu->mem);
 }
 
 static void on_listen(void *arg, uint32_t events)
@@ -248,10 +251,11 @@ static void on_listen(void *arg, uint32_t events)
 }
 
 static int endpoint_open(struct daemon *dm, struct endpoint *ep,
-			 struct vu_dev *vu)
+			 struct vu_dev *vu, struct queue_place *place)
 {
 	ep->dm = dm;
 	ep->vu = vu;
+	ep->place = place;
 	ep->conn_fd_watched = -1;
 	return daemon_watch(dm, vu->listen_fd, on_listen, ep);
 }
@@ -283,7 +287,7 @@ static void disk_free(struct disk *k)
 {
 	endpoint_close(&k->ep);
 	blk_dev_destroy(k->blk);
-	disk_place_free(&k->place);
+	queue_place_free(&k->place);
 	disk_config_free(&k->cfg);
 	free(k);
 }
@@ -329,10 +333,9 @@ int daemon_disk_add(struct daemon *dm, const struct disk_config *c, char *err,
 	log_capture_end();
 	if (ret)
 		goto err;
-	ret = endpoint_open(dm, &k->ep, k->vu);
+	ret = endpoint_open(dm, &k->ep, k->vu, &k->place);
 	if (ret)
 		goto err;
-	k->ep.disk = k;
 	if (dm->ndisks == dm->cap) {
 		unsigned int cap = dm->cap ? 2 * dm->cap : 8;
 		struct disk **disks;
@@ -438,8 +441,7 @@ int daemon_reactor_node(const struct daemon *dm, const struct reactor *r)
 void daemon_disk_check_guest(struct daemon *dm, struct disk *k)
 {
 	if (k->vu->conn_fd >= 0)
-		placement_check_guest(dm->placement, k->cfg.id, &k->place,
-				      k->vu->mem);
+		placement_check_guest(dm->placement, &k->place, k->vu->mem);
 }
 
 struct blk_dev *disk_blk(struct disk *k)
@@ -587,6 +589,32 @@ int daemon_disk_qos_get(struct daemon *dm, const char *id, char *buf,
 	return qos_limits_format(&lim, buf, len) < 0 ? -ENOSPC : 0;
 }
 
+static void scsi_target_free(struct scsi_target *t)
+{
+	endpoint_close(&t->ep);
+	scsi_dev_destroy(t->dev);
+	queue_place_free(&t->place);
+	free(t);
+}
+
+/* The target's request queues, placed by its LUNs' node like a disk's
+ * queues (placement.h); null LUNs have no device and do not count. */
+static int scsi_target_place(struct daemon *dm, const struct scsi_config *c,
+			     struct scsi_target *t)
+{
+	struct place_store stores[SCSI_OPTS_MAX_LUNS];
+	char names[SCSI_OPTS_MAX_LUNS][16], who[96];
+
+	for (unsigned int i = 0; i < c->nluns; i++) {
+		snprintf(names[i], sizeof(names[i]), "LUN %u", c->luns[i].lun);
+		stores[i] = (struct place_store){ .name = names[i],
+						  .path = c->luns[i].path };
+	}
+	snprintf(who, sizeof(who), "scsi target %s", c->id);
+	return placement_queues(dm->placement, who, stores, c->nluns, c->queues,
+				dm->next_reactor, &t->place);
+}
+
 static int scsi_target_add(struct daemon *dm, const char *spec)
 {
 	struct scsi_lun_opts luns[SCSI_OPTS_MAX_LUNS];
@@ -601,17 +629,21 @@ static int scsi_target_add(struct daemon *dm, const char *spec)
 		return ret;
 	}
 	t = calloc(1, sizeof(*t));
-	ret = t ? scsi_config_open_luns(&c, luns) : -ENOMEM;
+	ret = t ? scsi_target_place(dm, &c, t) : -ENOMEM;
+	if (!ret)
+		ret = scsi_config_open_luns(&c, luns);
 	if (!ret) {
+		/* scsi_dev maps request queue q to reactors[q] (control and
+		 * events share request queue 0's). */
 		struct scsi_dev_opts o = {
 			.id = c.id,
 			.socket = c.socket,
 			.num_queues = c.queues,
 			.luns = luns,
 			.nluns = c.nluns,
-			.reactors = dm->reactors,
-			.nreactors = dm->nreactors,
-			.first_reactor = dm->next_reactor++ % dm->nreactors,
+			.reactors = t->place.queue_reactor,
+			.nreactors = t->place.nqueues,
+			.first_reactor = 0,
 		};
 
 		ret = scsi_dev_create(&o, &t->dev);
@@ -619,14 +651,14 @@ static int scsi_target_add(struct daemon *dm, const char *spec)
 			scsi_config_close_luns(luns, c.nluns);
 	}
 	if (!ret)
-		ret = endpoint_open(dm, &t->ep, scsi_dev_vu(t->dev));
+		ret = endpoint_open(dm, &t->ep, scsi_dev_vu(t->dev), &t->place);
 	if (ret) {
-		if (t && t->dev)
-			scsi_dev_destroy(t->dev);
-		free(t);
+		if (t)
+			scsi_target_free(t);
 		scsi_config_free(&c);
 		return ret;
 	}
+	dm->next_reactor++;
 	log_info("scsi target %s: %u LUN%s, %u request queue%s, listening on %s",
 		 c.id, c.nluns, c.nluns == 1 ? "" : "s", c.queues,
 		 c.queues == 1 ? "" : "s", c.socket);
@@ -743,9 +775,7 @@ void daemon_destroy(struct daemon *dm)
 		struct scsi_target *t = dm->scsi;
 
 		dm->scsi = t->next;
-		endpoint_close(&t->ep);
-		scsi_dev_destroy(t->dev);
-		free(t);
+		scsi_target_free(t);
 	}
 	free(dm->disks);
 	blk_qos_domain_destroy(dm->qos);

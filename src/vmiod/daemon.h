@@ -70,7 +70,7 @@ struct disk_info {
 	uint64_t features;          /* negotiated, 0 when not connected */
 	uint64_t protocol_features;
 	const char *qos;     /* the QoS option string, or NULL */
-	struct disk_place *place;    /* queues' reactors, device node */
+	struct queue_place *place;   /* queues' reactors, device node */
 	struct guest_mem *guest_mem; /* the connected guest's memory table */
 };
 void disk_get_info(struct disk *k, struct disk_info *out);

@@ -87,8 +87,7 @@ int placement_reactor_node(const struct placement *pl, const struct reactor *r)
 	return topo_cpu_node(&pl->topo, reactor_cpu(r));
 }
 
-static void log_choice(const struct placement *pl, const char *id,
-		       const struct disk_place *dp, const unsigned int *q)
+static void log_choice(const struct queue_place *dp, const unsigned int *q)
 {
 	char list[512];
 	size_t used = 0;
@@ -99,31 +98,96 @@ static void log_choice(const struct placement *pl, const char *id,
 				 q[i]);
 	switch (dp->rule) {
 	case TOPO_PLACE_LOCAL:
-		log_info("disk %s: %s on NUMA node %d: queues on reactors %s "
-			 "(node %d)", id, dp->dev, dp->dev_node, list, dp->dev_node);
+		log_info("%s: %s on NUMA node %d: queues on reactors %s "
+			 "(node %d)", dp->who, dp->dev, dp->dev_node, list,
+			 dp->dev_node);
 		break;
 	case TOPO_PLACE_DEV_UNKNOWN:
-		log_info("disk %s: NUMA node of its device unknown (%s); "
-			 "queues on reactors %s of every node", id,
+		log_info("%s: NUMA node of its device unknown (%s); "
+			 "queues on reactors %s of every node", dp->who,
 			 dp->why[0] ? dp->why : "no device", list);
 		break;
 	case TOPO_PLACE_NO_LOCAL:
-		log_warn("disk %s: %s is on NUMA node %d but no reactor is; "
+		log_warn("%s: %s is on NUMA node %d but no reactor is; "
 			 "queues on reactors %s of other nodes (give --cpus a "
-			 "CPU of node %d)", id, dp->dev, dp->dev_node, list,
+			 "CPU of node %d)", dp->who, dp->dev, dp->dev_node, list,
 			 dp->dev_node);
 		break;
 	case TOPO_PLACE_ONE_NODE:
 	default:
-		log_debug("disk %s: device node %d, reactors on one node: "
-			  "queues on reactors %s", id, dp->dev_node, list);
+		log_debug("%s: device node %d, reactors on one node: "
+			  "queues on reactors %s", dp->who, dp->dev_node, list);
 		break;
 	}
 }
 
-int placement_disk(struct placement *pl, const char *id, const char *path,
-		   unsigned int nqueues, unsigned int start,
-		   struct disk_place *dp)
+/* Adds each comma-separated name of devs to list unless it is there. */
+static void add_devs(char *list, size_t len, const char *devs)
+{
+	char copy[128], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", devs);
+	for (char *d = strtok_r(copy, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+		size_t used = strlen(list), n = strlen(d);
+		bool have = false;
+
+		for (const char *p = list; (p = strstr(p, d)); p += n)
+			if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+				have = true;
+		if (!have && used < len)
+			snprintf(list + used, len - used, "%s%s", used ? "," : "", d);
+	}
+}
+
+/* The node of the stores' devices (the rule in placement.h). */
+static void stores_node(const struct placement *pl,
+			const struct place_store *st, unsigned int n,
+			struct queue_place *dp)
+{
+	const struct place_store *first = NULL;
+	char first_dev[128] = "";
+	int node = -1;
+
+	dp->dev_node = -1;
+	for (unsigned int i = 0; i < n; i++) {
+		char dev[128], why[200];
+		int nd;
+
+		if (!st[i].path)
+			continue;
+		nd = topo_path_node(pl->root, st[i].path, dev, sizeof(dev), why,
+				    sizeof(why));
+		add_devs(dp->dev, sizeof(dp->dev), dev);
+		if (dp->why[0])
+			continue; /* unknown already; the first reason stays */
+		if (nd < 0) {
+			if (st[i].name)
+				snprintf(dp->why, sizeof(dp->why), "%s: %s",
+					 st[i].name, why);
+			else
+				snprintf(dp->why, sizeof(dp->why), "%s", why);
+		} else if (!first) {
+			first = &st[i];
+			node = nd;
+			snprintf(first_dev, sizeof(first_dev), "%s", dev);
+		} else if (nd != node) {
+			snprintf(dp->why, sizeof(dp->why), "%s is on node %d (%s), "
+				 "%s on node %d (%s)",
+				 first->name ? first->name : first->path, node,
+				 first_dev, st[i].name ? st[i].name : st[i].path,
+				 nd, dev);
+		}
+	}
+	if (!first && !dp->why[0])
+		snprintf(dp->why, sizeof(dp->why), "null backend, no device");
+	else if (!dp->why[0])
+		dp->dev_node = node;
+}
+
+int placement_queues(struct placement *pl, const char *who,
+		     const struct place_store *stores, unsigned int nstores,
+		     unsigned int nqueues, unsigned int start,
+		     struct queue_place *dp)
 {
 	struct topo_place_in in = {
 		.topo = &pl->topo, .reactor_cpus = pl->cpus,
@@ -132,31 +196,27 @@ int placement_disk(struct placement *pl, const char *id, const char *path,
 	unsigned int *q;
 
 	memset(dp, 0, sizeof(*dp));
-	dp->dev_node = -1;
-	if (path)
-		dp->dev_node = topo_path_node(pl->root, path, dp->dev,
-					      sizeof(dp->dev), dp->why,
-					      sizeof(dp->why));
-	else
-		snprintf(dp->why, sizeof(dp->why), "null backend, no device");
+	snprintf(dp->who, sizeof(dp->who), "%s", who);
+	stores_node(pl, stores, nstores, dp);
 	in.dev_node = dp->dev_node;
-	q = calloc(nqueues, sizeof(*q));
-	dp->queue_reactor = calloc(nqueues, sizeof(*dp->queue_reactor));
+	q = calloc(nqueues ? nqueues : 1, sizeof(*q));
+	dp->queue_reactor = calloc(nqueues ? nqueues : 1,
+				   sizeof(*dp->queue_reactor));
 	if (!q || !dp->queue_reactor) {
 		free(q);
-		disk_place_free(dp);
+		queue_place_free(dp);
 		return -ENOMEM;
 	}
 	dp->nqueues = nqueues;
 	dp->rule = topo_place_queues(&in, q);
 	for (unsigned int i = 0; i < nqueues; i++)
 		dp->queue_reactor[i] = pl->reactors[q[i]];
-	log_choice(pl, id, dp, q);
+	log_choice(dp, q);
 	free(q);
 	return 0;
 }
 
-void disk_place_free(struct disk_place *dp)
+void queue_place_free(struct queue_place *dp)
 {
 	free(dp->queue_reactor);
 	dp->queue_reactor = NULL;
@@ -177,8 +237,8 @@ static char *nodes_str(uint64_t mask, char *buf, size_t len)
 	return buf;
 }
 
-void placement_check_guest(struct placement *pl, const char *id,
-			   struct disk_place *dp, struct guest_mem *mem)
+void placement_check_guest(struct placement *pl, struct queue_place *dp,
+			   struct guest_mem *mem)
 {
 	char dev[16], re[256], gm[256], hp[96];
 	struct guest_mem_summary s;
@@ -199,8 +259,11 @@ void placement_check_guest(struct placement *pl, const char *id,
 				 " (regions not hugepage-aligned)");
 		else
 			snprintf(hp, sizeof(hp), "not on hugepages");
-		log_info("disk %s: guest memory %llu MiB in %u region%s, %s",
-			 id, (unsigned long long)(s.bytes >> 20), s.nregions,
+		/* A small front-end (vmio bench) maps less than a MiB. */
+		log_info("%s: guest memory %llu %s in %u region%s, %s",
+			 dp->who, (unsigned long long)(s.bytes >= (1 << 20) ?
+						       s.bytes >> 20 : s.bytes >> 10),
+			 s.bytes >= (1 << 20) ? "MiB" : "KiB", s.nregions,
 			 s.nregions == 1 ? "" : "s", hp);
 	} else {
 		/* Pages the guest (or its I/O) touched since have a node. */
@@ -210,7 +273,7 @@ void placement_check_guest(struct placement *pl, const char *id,
 	if (!s.nodes)
 		return; /* nothing touched yet: asked again later */
 	dp->mem_located = true;
-	log_info("disk %s: guest memory on NUMA node%s %s", id,
+	log_info("%s: guest memory on NUMA node%s %s", dp->who,
 		 __builtin_popcountll(s.nodes) == 1 ? "" : "s",
 		 nodes_str(s.nodes, gm, sizeof(gm)));
 	for (unsigned int i = 0; i < dp->nqueues; i++) {
@@ -225,9 +288,9 @@ void placement_check_guest(struct placement *pl, const char *id,
 	if (__builtin_popcountll(all) <= 1)
 		return;
 	snprintf(dev, sizeof(dev), "%d", dp->dev_node);
-	log_warn("disk %s: device on NUMA node %s, its reactors on %s, guest "
+	log_warn("%s: device on NUMA node %s, its reactors on %s, guest "
 		 "memory on %s: I/O crosses nodes (bind the guest's memory and "
-		 "vmiod's --cpus to the device's node)", id,
+		 "vmiod's --cpus to the device's node)", dp->who,
 		 dp->dev_node >= 0 ? dev : "?",
 		 nodes_str(reactor_nodes, re, sizeof(re)),
 		 nodes_str(s.nodes, gm, sizeof(gm)));

@@ -65,7 +65,7 @@ static json_t *feature_names(uint64_t f)
  * reactor and node, and where the connected guest's memory is. */
 static json_t *placement_json(const struct disk_info *i)
 {
-	const struct disk_place *dp = i->place;
+	const struct queue_place *dp = i->place;
 	json_t *reactors = json_array(), *nodes = json_array(), *gm = json_null();
 	json_t *huge = json_false();
 	struct guest_mem_summary s = { 0 };

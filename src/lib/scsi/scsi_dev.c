@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/virtio_config.h>
 
+#include "engine/numa_alloc.h"
 #include "scsi/scsi_internal.h"
 #include "util/log.h"
 
@@ -147,9 +148,10 @@ static void free_dev(struct scsi_dev *d)
 	for (unsigned int i = 0; d->queues && i < d->nqueues; i++) {
 		struct scsi_queue *q = &d->queues[i];
 
-		free(q->reqs);
+		/* Slot arrays come from numa_pool_calloc (scsi_queue.c). */
+		numa_pool_free(q->reqs);
 		for (unsigned int k = 0; k < q->nretired; k++)
-			free(q->retired[k]);
+			numa_pool_free(q->retired[k]);
 		free(q->retired);
 	}
 	free(d->queues);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/numa_alloc.h"
 #include "scsi/scsi_internal.h"
 #include "vhost/guest_mem_fixed.h"
 #include "util/compiler.h"
@@ -151,8 +152,11 @@ static void begin_stop_on_reactor(void *arg)
 }
 
 /* One slot per descriptor head. The array only grows: the control queue
- * reads it from another thread to find a task to abort. */
-static int ensure_slots(struct scsi_queue *q, unsigned int size)
+ * reads it from another thread to find a task to abort. The slots (~4 KiB
+ * each) sit on the node of the reactor that uses them, on hugepages when
+ * there are some free (numa_alloc.h), as virtio-blk's do. */
+static int ensure_slots(struct scsi_queue *q, unsigned int size,
+			const struct reactor *r)
 {
 	struct scsi_req **retired;
 	struct scsi_req *reqs;
@@ -161,10 +165,10 @@ static int ensure_slots(struct scsi_queue *q, unsigned int size)
 		__atomic_store_n(&q->nreqs, size, __ATOMIC_RELEASE);
 		return 0;
 	}
-	reqs = calloc(size, sizeof(*reqs));
+	reqs = numa_pool_calloc(size, sizeof(*reqs), numa_node_of_reactor(r));
 	retired = realloc(q->retired, (q->nretired + 1) * sizeof(*retired));
 	if (!reqs || !retired) {
-		free(reqs);
+		numa_pool_free(reqs);
 		if (retired)
 			q->retired = retired;
 		return -ENOMEM;
@@ -192,7 +196,8 @@ int scsi_queue_start(struct scsi_dev *d, unsigned int idx)
 	struct vu_vring *v = &d->vu->vrings[idx];
 	unsigned int kind = idx < SCSI_VQ_REQ0 ? idx : SCSI_VQ_REQ0;
 
-	if (kind == SCSI_VQ_REQ0 && ensure_slots(q, v->vq.size))
+	if (kind == SCSI_VQ_REQ0 &&
+	    ensure_slots(q, v->vq.size, scsi_queue_reactor(d, idx)))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < q->cap; i++)
 		q->reqs[i].busy = false;
