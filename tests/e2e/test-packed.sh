@@ -5,7 +5,7 @@
 # the target does not offer it), then does fio random writes of mixed sizes
 # verified with crc32c, a buffered read-back and a pattern; the host checks
 # the guest's bytes are in the image and that vmiod served the rings as
-# packed (it says so when it declines inflight tracking for them).
+# packed (it logs that the front-end chose packed virtqueues).
 # Usage: test-packed.sh [--target vmiod] [on|off]   (off: the same job on
 # split rings, to compare IOPS with)
 set -euo pipefail
@@ -35,7 +35,7 @@ e2e_target_stop || e2e_die "the target died during the test"
 r=$E2E_TMP/result
 [ "$mode" = off ] || e2e_expect "VIRTIO_F_RING_PACKED negotiated (guest features bit 34)" 1 "$(e2e_result "$r" ring_packed)"
 if [ "$mode" != off ]; then
-	grep -q "packed virtqueues: in-flight requests are not tracked" "$E2E_TARGET_LOG" ||
+	grep -q "the front-end chose packed virtqueues" "$E2E_TARGET_LOG" ||
 		e2e_die "vmiod's log does not show it served packed rings ($E2E_TARGET_LOG)"
 	! grep -q "marked broken" "$E2E_TARGET_LOG" ||
 		e2e_die "vmiod marked a packed ring broken: $(grep 'marked broken' "$E2E_TARGET_LOG" | head -1)"

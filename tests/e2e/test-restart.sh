@@ -7,13 +7,17 @@
 # hold exactly what the guest reads, and each restarted vmiod must be
 # serving again within a second of starting. Completions are held 20 ms
 # (delay-us) so that requests are in flight at each kill: a restart then
-# has to resubmit them from the inflight region.
-# Usage: test-restart.sh [kill|term]
+# has to resubmit them from the inflight region. With `packed`, the guest's
+# device uses packed virtqueues, whose region also holds copies of the
+# descriptors in flight (used entries overwrite them in the ring).
+# Usage: test-restart.sh [kill|term] [packed]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 mode=${1:-kill}
 case $mode in kill) sig=KILL ;; term) sig=TERM ;; *) e2e_die "mode must be kill or term" ;; esac
+ring=${2:-split}
+case $ring in split) packed=off ;; packed) packed=on ;; *) e2e_die "ring must be split or packed" ;; esac
 
 FIO_MB=32
 LOOPS=6
@@ -33,6 +37,7 @@ start_vmiod()
 
 start_vmiod 0
 "$here/boot-guest.sh" --socket "$sock" --queues 2 --reconnect 1 --timeout 240 \
+	--packed $packed \
 	--workload "$here/workloads/restart-fio.sh" --log "$E2E_TMP/console.log" \
 	--env FIO_MB=$FIO_MB --env LOOPS=$LOOPS >"$E2E_TMP/result" 2>&1 &
 guest=$!
@@ -74,4 +79,10 @@ e2e_log "requests resubmitted after restarts: ${resubmitted:-0}"
 if [ "$mode" = kill ]; then
 	[ "${resubmitted:-0}" -gt 0 ] || e2e_die "no request was in flight at either kill: the test did not exercise resubmission"
 fi
-echo "restart-$mode: fio verified across 2 restarts, ${resubmitted:-0} requests resubmitted, max clat $(e2e_result "$r" max_clat_msec)"
+if [ "$ring" = packed ]; then
+	grep -q "the front-end chose packed virtqueues" "$E2E_TMP"/vmiod.0.log ||
+		e2e_die "the guest did not use packed virtqueues"
+	! grep -q "marked broken\|does not add up" "$E2E_TMP"/vmiod.*.log ||
+		e2e_die "a packed ring or its region broke: $(grep -h 'marked broken\|does not add up' "$E2E_TMP"/vmiod.*.log | head -1)"
+fi
+echo "restart-$mode ($ring rings): fio verified across 2 restarts, ${resubmitted:-0} requests resubmitted, max clat $(e2e_result "$r" max_clat_msec)"

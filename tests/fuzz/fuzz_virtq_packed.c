@@ -16,12 +16,17 @@
  *   rest    laid over guest memory from gpa 0: descriptor ring at 0,
  *           driver event area at 0x1000, device event area at 0x1004, then
  *           indirect tables and data; past 64 KiB the adjacent region.
+ *           Byte 0x7fff bit 0: track in flight with a packed inflight
+ *           region whose starting contents are the bytes from 0x8000 (a
+ *           region a front-end could hand a restarted back-end).
  *
  * Oracles: every popped id is below the ring size and not one we still
  * hold (an id in flight twice must break the ring instead); every iovec of
  * a usable chain lies inside one mapped region, never more than max_iov;
  * our avail and used positions stay inside the ring; the pending batch
- * never reaches the ring size; a broken ring stays broken.
+ * never reaches the ring size; a broken ring stays broken. With a region:
+ * once every chain completed and was published, a back-end restarted on
+ * that region resubmits nothing and finds the ring where we left it.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -114,9 +119,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
 	uint8_t flags, opts;
+	struct inflight_packed_queue *region = NULL;
+	size_t region_bytes;
 	struct virtq vq;
 	uint16_t qsize;
 	uint32_t base;
+	bool track;
 
 	mem = fuzz_guest_setup();
 	flags = fuzz_u8(&in);
@@ -140,12 +148,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(virtq_packed_get_base(&vq) == (base >> 16 ? base :
 						  (base | base << 16)));
+	track = *(uint8_t *)guest_mem_gpa_to_hva(mem, 0x7fff, 1) & 1;
+	if (track) {
+		region_bytes = inflight_packed_queue_bytes(qsize);
+		region = aligned_alloc(INFLIGHT_ALIGN, region_bytes);
+		FUZZ_CHECK(region);
+		memcpy(region, guest_mem_gpa_to_hva(mem, 0x8000, region_bytes),
+		       region_bytes);
+		FUZZ_CHECK(virtq_packed_inflight_attach(&vq, region) == 0);
+		check_state(&vq);
+	}
 	virtq_kicks_disable(&vq);
 	drain_ring(&vq, (opts & 0x40) ? 3 : MAX_IOV, (opts & 63) + 1,
 		   opts & 0x80);
 	virtq_kicks_enable(&vq);
 	(void)virtq_has_work(&vq);
 	virtq_kicks_disable(&vq);
+	if (track && vq.pinflight) {
+		/* Everything completed and published: a back-end restarted on
+		 * this region (with the front-end's stale base) must find
+		 * nothing in flight and the ring where we left it. */
+		uint32_t left_at = virtq_packed_get_base(&vq);
+
+		virtq_inflight_detach(&vq);
+		virtq_release(&vq);
+		memset(&vq, 0, sizeof(vq));
+		FUZZ_CHECK(virtq_map_packed(&vq, mem, qsize, R0_QVA + DESC_OFF,
+					    R0_QVA + DRIVER_OFF,
+					    R0_QVA + DEVICE_OFF) == 0);
+		FUZZ_CHECK(virtq_packed_set_base(&vq, base) == 0);
+		FUZZ_CHECK(virtq_packed_inflight_attach(&vq, region) == 0);
+		FUZZ_CHECK(vq.nresubmit == 0);
+		/* A base whose used half is not its avail half (never what
+		 * QEMU sends) leaves the halves apart for good; the region
+		 * restores the used half, and avail only when they agreed. */
+		if ((base >> 16) == 0 || (base >> 16) == (base & 0xffff))
+			FUZZ_CHECK(virtq_packed_get_base(&vq) == left_at);
+		else
+			FUZZ_CHECK(virtq_packed_get_base(&vq) >> 16 == left_at >> 16);
+	}
+	virtq_inflight_detach(&vq);
 	virtq_release(&vq);
+	free(region);
 	return 0;
 }

@@ -20,8 +20,8 @@
  * Oracles, beyond the sanitizers: the stubs see queue_start only for a
  * stopped ring whose desc/avail/used lie inside mapped guest memory and
  * queue_stop only for a started one; after every message each started
- * ring still lies inside guest memory (and its inflight area inside the
- * inflight mapping), and the memory table is sorted and non-overlapping;
+ * ring still lies inside guest memory (and its inflight area, split or
+ * packed layout, inside the inflight mapping), and the memory table is sorted and non-overlapping;
  * after each input every fd and every memfd mapping is released.
  */
 #include <errno.h>
@@ -61,7 +61,8 @@ static bool inside_guest(const struct vu_dev *d, const void *p, size_t len)
 static void check_ring(const struct vu_dev *d, const struct vu_vring *v)
 {
 	const struct virtq *vq = &v->vq;
-	const uint8_t *inflight = (const uint8_t *)vq->inflight;
+	const uint8_t *inflight = vq->packed ? (const uint8_t *)vq->pinflight
+					     : (const uint8_t *)vq->inflight;
 	const uint8_t *base = d->inflight_base;
 
 	FUZZ_CHECK(vq->size == v->num && vq->size > 0);
@@ -79,7 +80,8 @@ static void check_ring(const struct vu_dev *d, const struct vu_vring *v)
 	if (!inflight)
 		return;
 	FUZZ_CHECK(base && inflight >= base);
-	FUZZ_CHECK(inflight + inflight_queue_bytes(vq->size) <=
+	FUZZ_CHECK(inflight + (vq->packed ? inflight_packed_queue_bytes(vq->size)
+					  : inflight_queue_bytes(vq->size)) <=
 		   base + d->inflight_size);
 }
 

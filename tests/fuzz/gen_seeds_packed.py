@@ -76,3 +76,36 @@ write("id-twice", g)
 g = Guest(8, opts=0x40)
 g.chain(0, [(0xfff0, 0x20, 0), (0xffff_ffff_ffff_eff0, 0x20, WRITE)] + [(0x2000, 1, WRITE)] * 3)
 write("straddle-and-e2big", g)
+
+# Inflight tracking (byte 0x7fff bit 0; region from 0x8000 in
+# vhost-user.rst's packed layout).
+g = Guest(16, flags=0x80)
+g.chain(5, [(0x2000, 16, 0), (0x3000, 4096, WRITE), (0x4000, 1, WRITE)])
+g.chain(2, [(0x5000, 16, 0), (0x5100, 1, WRITE)])
+g.mem[0x7fff] = 1  # a fresh (zeroed) region
+write("inflight-fresh", g)
+
+
+def region(mem, size, free_head, used_idx, used_wrap, entries):
+    """entries: {index: (inflight, next, last, num, counter, id, flags, len, addr)}"""
+    struct.pack_into("<QHHHHHHBB", mem, 0x8000, 0, 1, size, free_head, free_head,
+                     used_idx, used_idx, used_wrap, used_wrap)
+    for j in range(size):
+        e = entries.get(j, (0, j + 1, 0, 0, 0, 0, 0, 0, 0))
+        struct.pack_into("<BBHHHQHHIQ", mem, 0x8020 + 32 * j, e[0], 0, *e[1:])
+
+
+# A back-end died with id 5 (3 descriptors) in flight after id 2
+# completed into slot 0, over id 5's first descriptor.
+g = Guest(16)
+g.chain(5, [(0x2000, 16, 0), (0x3000, 4096, WRITE), (0x4000, 1, WRITE)])
+g.chain(2, [(0x5000, 16, 0)])
+g.desc(0, 0, 0, 2, AVAIL | USED)  # the used element for id 2
+g.mem[0x7fff] = 1
+region(g.mem, 16, free_head=3, used_idx=1, used_wrap=1, entries={
+    0: (1, 1, 2, 3, 1, 5, AVAIL | NEXT, 16, 0x2000),
+    1: (0, 2, 0, 0, 0, 5, AVAIL | NEXT | WRITE, 4096, 0x3000),
+    2: (0, 4, 0, 0, 0, 5, AVAIL | WRITE, 1, 0x4000),
+    3: (0, 4, 3, 1, 2, 2, AVAIL, 16, 0x5000),
+})
+write("inflight-recover", g)

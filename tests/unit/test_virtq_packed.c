@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -44,6 +45,7 @@ struct drv {
 	uint16_t used_pos;
 	bool used_wrap;
 	uint16_t ndescs[MAX_RING]; /* by id: ring descriptors it took */
+	uint16_t ndescs_done;      /* of the last id drv_get_used returned */
 };
 
 static void drv_map(struct drv *d, uint16_t size)
@@ -129,6 +131,7 @@ static int drv_get_used(struct drv *d, uint16_t *id, uint32_t *len)
 	*len = x->len;
 	assert_true(*id < MAX_RING && d->ndescs[*id]);
 	d->used_pos += d->ndescs[*id];
+	d->ndescs_done = d->ndescs[*id];
 	d->ndescs[*id] = 0;
 	if (d->used_pos >= d->size) {
 		d->used_pos -= d->size;
@@ -646,12 +649,325 @@ static void test_map_rejects_bad_rings(void **state)
 	virtq_release(&vq);
 }
 
+
+/* ---- Inflight tracking (vhost-user.rst's packed layout) ---- */
+
+static struct inflight_packed_queue *new_region(uint16_t size)
+{
+	struct inflight_packed_queue *q = calloc(1, inflight_packed_queue_bytes(size));
+
+	assert_non_null(q);
+	return q;
+}
+
+/* A vmiod dies and another takes the ring over: a fresh virtq on the same
+ * guest memory, with the front-end's stale base (where the ring started),
+ * and the region the first one left. */
+static void restart_with(struct drv *d, struct inflight_packed_queue *q)
+{
+	virtq_release(&d->g.vq);
+	memset(&d->g.vq, 0, sizeof(d->g.vq));
+	assert_int_equal(virtq_map_packed(&d->g.vq, &d->g.mem, d->size,
+					  FG_QVA + FG_DESC_OFF, FG_QVA + FG_AVAIL_OFF,
+					  FG_QVA + FG_USED_OFF), 0);
+	assert_int_equal(virtq_packed_set_base(&d->g.vq, 0x80008000u), 0);
+	assert_int_equal(virtq_packed_inflight_attach(&d->g.vq, q), 0);
+}
+
+/* Pops three chains (id 5: 3 descriptors, id 2: 1, id 9: 2). */
+static void pop_three(struct drv *d)
+{
+	const struct buf b5[] = { { D(0), 16, 0 }, { D(0x1000), 4096, VRING_DESC_F_WRITE },
+				  { D(0x3000), 1, VRING_DESC_F_WRITE } };
+	const struct buf b2[] = { { D(0x4000), 512, 0 } };
+	const struct buf b9[] = { { D(0x5000), 16, 0 }, { D(0x6000), 1, VRING_DESC_F_WRITE } };
+	struct virtq_chain c = chain();
+
+	drv_add(d, 5, b5, 3);
+	drv_add(d, 2, b2, 1);
+	drv_add(d, 9, b9, 2);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+		assert_int_equal(c.error, 0);
+	}
+}
+
+static void test_inflight_restart_resubmits_from_copies(void **state)
+{
+	struct drv *d = *state;
+	struct inflight_packed_queue *q = new_region(d->size);
+	struct virtq_chain c = chain();
+	uint16_t id;
+	uint32_t len;
+
+	assert_int_equal(virtq_packed_inflight_attach(&d->g.vq, q), 0);
+	assert_int_equal(q->version, 1);
+	pop_three(d);
+	/* id 2 completes: its used entry lands on slot 0, over id 5's first
+	 * descriptor; the ring alone could no longer say what id 5 was. */
+	virtq_push(&d->g.vq, 2, 0);
+	virtq_publish(&d->g.vq);
+	assert_int_equal(drv_get_used(d, &id, &len), 1);
+	assert_int_equal(id, 2);
+	/* id 9 completes but dies before publishing: not seen by the guest. */
+	virtq_push(&d->g.vq, 9, 1);
+
+	restart_with(d, q);
+	/* Positions from the region: used after id 2 (1 slot), avail past
+	 * the 5 descriptors of ids 5 and 9. */
+	assert_int_equal(d->g.vq.used_idx, 1);
+	assert_int_equal(d->g.vq.last_avail_idx, 6);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 5);
+	assert_int_equal(c.error, 0);
+	assert_int_equal(c.n_out, 1);
+	assert_int_equal(c.n_in, 2);
+	assert_ptr_equal(iov[0].iov_base, fg_ptr(&d->g, D(0)));
+	assert_ptr_equal(iov[1].iov_base, fg_ptr(&d->g, D(0x1000)));
+	assert_int_equal(iov[1].iov_len, 4096);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 9);
+	assert_ptr_equal(iov[0].iov_base, fg_ptr(&d->g, D(0x5000)));
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 0);
+	/* Completed now, each exactly once, where the guest expects them. */
+	virtq_push(&d->g.vq, 9, 1);
+	virtq_push(&d->g.vq, 5, 4097);
+	virtq_publish(&d->g.vq);
+	assert_int_equal(drv_get_used(d, &id, &len), 1);
+	assert_int_equal(id, 9);
+	assert_int_equal(drv_get_used(d, &id, &len), 1);
+	assert_int_equal(id, 5);
+	assert_int_equal(len, 4097);
+	assert_int_equal(drv_get_used(d, &id, &len), 0);
+	/* And the ring goes on: a new request after them. */
+	{
+		const struct buf b[] = { { D(0x7000), 16, 0 } };
+
+		drv_add(d, 1, b, 1);
+		assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+		assert_int_equal(c.head, 1);
+		assert_ptr_equal(iov[0].iov_base, fg_ptr(&d->g, D(0x7000)));
+	}
+	/* A second restart with nothing left in flight resubmits nothing. */
+	virtq_push(&d->g.vq, 1, 0);
+	virtq_publish(&d->g.vq);
+	restart_with(d, q);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 0);
+	assert_int_equal(d->g.vq.used_idx, 7);
+	assert_int_equal(d->g.vq.last_avail_idx, 7);
+	free(q);
+}
+
+/* Died after the batch's flags were stored but before the region said
+ * so: the guest has the completion, so it is not resubmitted. */
+static void test_inflight_death_after_flags_commits(void **state)
+{
+	struct drv *d = *state;
+	struct inflight_packed_queue *q = new_region(d->size);
+	struct virtq_chain c = chain();
+	uint16_t old_free, old_used, entry;
+	uint8_t old_wrap;
+
+	assert_int_equal(virtq_packed_inflight_attach(&d->g.vq, q), 0);
+	pop_three(d);
+	old_free = q->old_free_head;
+	old_used = q->old_used_idx;
+	old_wrap = q->old_used_wrap_counter;
+	entry = d->g.vq.ids[2].entry;
+	virtq_push(&d->g.vq, 2, 0);
+	virtq_publish(&d->g.vq);
+	/* Undo what publish does after the flags: the crash point. */
+	q->old_free_head = old_free;
+	q->old_used_idx = old_used;
+	q->old_used_wrap_counter = old_wrap;
+	q->desc[entry].inflight = 1;
+
+	restart_with(d, q);
+	assert_int_equal(d->g.vq.used_idx, 1);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 5);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 9);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 0);
+	free(q);
+}
+
+/* Died after the region took the batch but before any flag was stored:
+ * the guest never saw it, so it is rolled back and resubmitted. */
+static void test_inflight_death_before_flags_rolls_back(void **state)
+{
+	struct drv *d = *state;
+	struct inflight_packed_queue *q = new_region(d->size);
+	struct virtq_chain c = chain();
+
+	assert_int_equal(virtq_packed_inflight_attach(&d->g.vq, q), 0);
+	pop_three(d);
+	virtq_push(&d->g.vq, 2, 0);
+	virtq_packed_inflight_publish_begin(&d->g.vq);
+	assert_int_not_equal(q->used_idx, q->old_used_idx);
+
+	restart_with(d, q);
+	assert_int_equal(d->g.vq.used_idx, 0);
+	assert_int_equal(d->g.vq.last_avail_idx, 6);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 5);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 2);
+	assert_ptr_equal(iov[0].iov_base, fg_ptr(&d->g, D(0x4000)));
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 9);
+	free(q);
+}
+
+/* A region that does not add up is started afresh, never followed:
+ * a free list that loops, an entry claimed twice, an id past the ring. */
+static void test_inflight_corrupt_region_starts_afresh(void **state)
+{
+	struct drv *d = *state;
+	struct inflight_packed_queue *q = new_region(d->size);
+	struct virtq_chain c = chain();
+
+	for (int kind = 0; kind < 3; kind++) {
+		drv_map(d, FG_RING_SIZE);
+		memset(q, 0, inflight_packed_queue_bytes(d->size));
+		assert_int_equal(virtq_packed_inflight_attach(&d->g.vq, q), 0);
+		pop_three(d);
+		if (kind == 0)
+			q->desc[q->free_head].next = q->free_head;
+		else if (kind == 1)
+			q->desc[q->desc[d->g.vq.ids[5].entry].last].next =
+				d->g.vq.ids[9].entry, q->desc[d->g.vq.ids[5].entry].num = 5;
+		else
+			q->desc[q->desc[d->g.vq.ids[9].entry].last].id = 999;
+		restart_with(d, q);
+		/* Nothing from the region: the front-end's base stands, and
+		 * the ring still holds the three chains (none completed). */
+		assert_int_equal(d->g.vq.nresubmit, 0);
+		assert_int_equal(q->version, 1);
+		assert_int_equal(q->free_head, 0);
+		assert_int_equal(d->g.vq.last_avail_idx, 0);
+		assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+		assert_int_equal(c.head, 5);
+		assert_int_equal(c.error, 0);
+	}
+	free(q);
+}
+
+/* The front-end rewrites a copy after the region was checked: that chain
+ * fails alone, nothing is read outside the region or guest memory. */
+static void test_inflight_copy_rewritten_fails_one_chain(void **state)
+{
+	struct drv *d = *state;
+	struct inflight_packed_queue *q = new_region(d->size);
+	struct virtq_chain c = chain();
+
+	assert_int_equal(virtq_packed_inflight_attach(&d->g.vq, q), 0);
+	pop_three(d);
+	restart_with(d, q);
+	q->desc[d->g.vq.ids[5].entry].next = 60000;
+	q->desc[q->desc[d->g.vq.ids[9].entry].last].addr = 1ull << 50;
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 5);
+	assert_int_not_equal(c.error, 0);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 2);
+	assert_int_equal(c.error, 0);
+	assert_int_equal(virtq_pop(&d->g.vq, &c), 1);
+	assert_int_equal(c.head, 9);
+	assert_int_equal(c.error, -EFAULT);
+	free(q);
+}
+
+/* Many laps with the region attached, a restart every few completions
+ * at a random point: every id still comes back exactly once. */
+static void test_inflight_many_restarts(void **state)
+{
+	struct drv *d = *state;
+	struct inflight_packed_queue *q = new_region(d->size);
+	bool busy[MAX_RING] = { false };
+	uint32_t seed = 777;
+	unsigned int done = 0, rounds = 0, free_descs = d->size, resubmitted = 0;
+
+	assert_int_equal(virtq_packed_inflight_attach(&d->g.vq, q), 0);
+	while (done < 400) {
+		struct virtq_chain c = chain();
+		uint16_t popped[MAX_RING], id;
+		unsigned int npopped = 0;
+		uint32_t len;
+
+		assert_true(++rounds < 5000);
+		for (;;) {
+			struct buf b[3];
+			unsigned int n = 1 + (seed >> 7) % 3;
+
+			id = (uint16_t)((seed >> 3) % d->size);
+			seed = seed * 1103515245 + 12345;
+			if (n > free_descs || busy[id])
+				break;
+			for (unsigned int i = 0; i < n; i++)
+				b[i] = (struct buf){ D(0x100 * id + i), 8, i ? VRING_DESC_F_WRITE : 0 };
+			drv_add(d, id, b, n);
+			busy[id] = true;
+			free_descs -= n;
+		}
+		while (virtq_pop(&d->g.vq, &c) == 1) {
+			assert_int_equal(c.error, 0);
+			assert_ptr_equal(iov[0].iov_base, fg_ptr(&d->g, D(0x100 * c.head)));
+			popped[npopped++] = c.head;
+		}
+		/* Complete some, in reverse order; sometimes die before or
+		 * after publishing, sometimes with requests still in flight. */
+		for (unsigned int i = npopped; i-- > npopped / 2;)
+			virtq_push(&d->g.vq, popped[i], 0);
+		if (seed & 1)
+			virtq_publish(&d->g.vq);
+		if ((seed >> 9) % 3 == 0) {
+			restart_with(d, q);
+			resubmitted += d->g.vq.nresubmit;
+		} else
+			virtq_publish(&d->g.vq);
+		while (drv_get_used(d, &id, &len) == 1) {
+			assert_true(busy[id]);
+			busy[id] = false;
+			free_descs += d->ndescs_done;
+			done++;
+		}
+		/* What is still in flight comes back after a restart (or
+		 * is still held): finish everything now and then. */
+		if (rounds % 7 == 0) {
+			while (virtq_pop(&d->g.vq, &c) == 1)
+				popped[npopped++] = c.head;
+			for (unsigned int i = 0; i < d->size; i++)
+				if (d->g.vq.ids[i].ndescs)
+					virtq_push(&d->g.vq, (uint16_t)i, 0);
+			virtq_publish(&d->g.vq);
+			while (drv_get_used(d, &id, &len) == 1) {
+				assert_true(busy[id]);
+				busy[id] = false;
+				free_descs += d->ndescs_done;
+				done++;
+			}
+			for (unsigned int i = 0; i < d->size; i++)
+				assert_false(busy[i]);
+		}
+	}
+	/* The restarts did find requests in flight. */
+	assert_true(resubmitted > 50);
+	free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_empty_ring_pops_nothing),
 		T(test_three_descriptor_request),
+		T(test_inflight_restart_resubmits_from_copies),
+		T(test_inflight_death_after_flags_commits),
+		T(test_inflight_death_before_flags_rolls_back),
+		T(test_inflight_corrupt_region_starts_afresh),
+		T(test_inflight_copy_rewritten_fails_one_chain),
+		T(test_inflight_many_restarts),
 		T(test_out_of_order_completions),
 		T(test_many_laps),
 		T(test_indirect_table),

@@ -320,4 +320,5 @@ void virtq_inflight_detach(struct virtq *vq)
 	vq->resubmit = vq->batch = NULL;
 	vq->nresubmit = vq->resubmit_pos = vq->nbatch = 0;
 	vq->inflight = NULL;
+	vq->pinflight = NULL;
 }

@@ -35,6 +35,8 @@
 struct virtq_packed_id {
 	uint16_t start;  /* ring position of the chain's first descriptor */
 	uint16_t ndescs; /* ring descriptors it used; 0: id not in flight */
+	uint16_t entry;  /* its head entry in the inflight region */
+	bool from_copy;  /* resubmitted: map it from the region's copies */
 };
 
 /* Packed rings: a used descriptor written but not yet visible (its flags
@@ -42,6 +44,7 @@ struct virtq_packed_id {
 struct virtq_packed_pending {
 	uint16_t pos;
 	uint16_t flags;
+	uint16_t entry; /* the chain's head entry in the inflight region */
 };
 
 struct virtq {
@@ -60,8 +63,9 @@ struct virtq {
 	bool broken;             /* ring corrupt: stop serving it */
 	const char *broken_reason;
 
-	/* Inflight tracking (NULL region: off). */
+	/* Inflight tracking (NULL region: off); packed rings use pinflight. */
 	struct inflight_queue *inflight;
+	struct inflight_packed_queue *pinflight;
 	uint64_t inflight_counter;
 	uint16_t *resubmit;      /* heads to serve again, oldest first */
 	unsigned int nresubmit, resubmit_pos;
@@ -210,6 +214,22 @@ int virtq_map_packed(struct virtq *vq, const struct guest_mem *mem,
  * when a position is past the ring. */
 uint32_t virtq_packed_get_base(const struct virtq *vq);
 int virtq_packed_set_base(struct virtq *vq, uint32_t base);
+
+/* Inflight tracking for a packed ring (region in vhost-user.rst's packed
+ * layout). Like virtq_inflight_attach: a fresh region is initialised from
+ * the ring's base; one left by an earlier back-end is recovered (the last
+ * batch committed or rolled back), its chains in flight are queued for
+ * resubmission from the region's copies of their descriptors, and the
+ * ring positions are taken from it. A region that does not add up (entries
+ * out of range, lost or shared) is logged and started afresh. 0 or
+ * -ENOMEM. */
+int virtq_packed_inflight_attach(struct virtq *vq,
+				 struct inflight_packed_queue *region);
+/* Packed-ring tracking hooks (virtq_packed_inflight.c). */
+void virtq_packed_inflight_pop(struct virtq *vq, uint16_t start, uint16_t n,
+			       uint16_t id);
+void virtq_packed_inflight_publish_begin(struct virtq *vq);
+void virtq_packed_inflight_publish_end(struct virtq *vq);
 
 /* Frees what virtq_map_packed allocated; vq is unmapped after. */
 void virtq_release(struct virtq *vq);

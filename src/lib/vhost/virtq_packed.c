@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/compiler.h"
 #include "util/log.h"
 #include "vhost/virtq_internal.h"
 
@@ -155,6 +156,11 @@ int virtq_packed_next_head(struct virtq *vq, uint16_t *head)
 
 	if (vq->broken)
 		return -EIO;
+	if (vq->resubmit_pos < vq->nresubmit) {
+		/* Left in flight by a previous back-end: already marked. */
+		*head = vq->resubmit[vq->resubmit_pos++];
+		return 1;
+	}
 	flags = load_flags(&vq->pdesc[pos]);
 	if (!desc_avail(flags, wrap))
 		return 0;
@@ -193,6 +199,9 @@ int virtq_packed_next_head(struct virtq *vq, uint16_t *head)
 	}
 	vq->ids[id].start = vq->last_avail_idx;
 	vq->ids[id].ndescs = (uint16_t)n;
+	vq->ids[id].from_copy = false;
+	if (vq->pinflight)
+		virtq_packed_inflight_pop(vq, vq->last_avail_idx, (uint16_t)n, id);
 	if (++pos == vq->size) {
 		pos = 0;
 		wrap = !wrap;
@@ -275,6 +284,42 @@ static int walk_chain(struct virtq *vq, struct virtq_chain *c, uint16_t pos,
 	return 0;
 }
 
+/* A resubmitted chain, from the inflight region's copies of its ring
+ * descriptors (the ring itself may hold used entries there by now). The
+ * entries were checked when the region was attached; the front-end that
+ * holds the region could still rewrite it, so every index is checked
+ * again as it is read. */
+static int walk_copies(struct virtq *vq, struct virtq_chain *c, uint16_t entry,
+		       uint16_t ndescs)
+{
+	const struct inflight_packed_desc *copies = vq->pinflight->desc;
+
+	for (uint16_t i = 0; i < ndescs; i++) {
+		struct vring_packed_desc d;
+		bool last = i + 1 == ndescs;
+		int ret;
+
+		if (entry >= vq->size)
+			return -EINVAL;
+		d.addr = READ_ONCE(copies[entry].addr);
+		d.len = READ_ONCE(copies[entry].len);
+		d.flags = READ_ONCE(copies[entry].flags);
+		entry = READ_ONCE(copies[entry].next);
+		if (!!(d.flags & VRING_DESC_F_NEXT) == last)
+			return -EINVAL;
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (!last)
+				return -EINVAL;
+			return walk_indirect(vq, c, &d);
+		}
+		ret = virtq_chain_add(vq, c, d.addr, d.len,
+				      d.flags & VRING_DESC_F_WRITE);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 void virtq_packed_map_chain(struct virtq *vq, uint16_t id, struct virtq_chain *c)
 {
 	c->head = id;
@@ -285,7 +330,12 @@ void virtq_packed_map_chain(struct virtq *vq, uint16_t id, struct virtq_chain *c
 		c->error = -EINVAL;
 		return;
 	}
-	c->error = walk_chain(vq, c, vq->ids[id].start, vq->ids[id].ndescs);
+	if (unlikely(vq->ids[id].from_copy) && vq->pinflight)
+		c->error = walk_copies(vq, c, vq->ids[id].entry,
+				       vq->ids[id].ndescs);
+	else
+		c->error = walk_chain(vq, c, vq->ids[id].start,
+				      vq->ids[id].ndescs);
 }
 
 void virtq_packed_push(struct virtq *vq, uint16_t id, uint32_t len)
@@ -303,6 +353,7 @@ void virtq_packed_push(struct virtq *vq, uint16_t id, uint32_t len)
 	}
 	n = vq->ids[id].ndescs;
 	vq->ids[id].ndescs = 0;
+	vq->ids[id].from_copy = false;
 	d = &vq->pdesc[vq->used_idx];
 	/* The slot is one we popped from already (used never passes avail:
 	 * each push moves it by what one pop moved avail), so the guest
@@ -313,6 +364,7 @@ void virtq_packed_push(struct virtq *vq, uint16_t id, uint32_t len)
 	p->pos = vq->used_idx;
 	p->flags = (vq->used_wrap ? F_AVAIL | F_USED : 0) |
 		   (len ? VRING_DESC_F_WRITE : 0);
+	p->entry = vq->ids[id].entry;
 	vq->used_idx += n;
 	if (vq->used_idx >= vq->size) {
 		vq->used_idx -= vq->size;
@@ -330,6 +382,8 @@ void virtq_packed_publish(struct virtq *vq)
 
 	if (!n)
 		return;
+	if (vq->pinflight)
+		virtq_packed_inflight_publish_begin(vq);
 	/* The batch becomes visible at once: the driver stops at the first
 	 * slot that is not used yet, so the first slot's flags go last,
 	 * each flags store releasing the id and len written before it. */
@@ -338,6 +392,8 @@ void virtq_packed_publish(struct virtq *vq)
 				 vq->pending[i].flags, __ATOMIC_RELEASE);
 	__atomic_store_n(&vq->pdesc[vq->pending[0].pos].flags,
 			 vq->pending[0].flags, __ATOMIC_RELEASE);
+	if (vq->pinflight)
+		virtq_packed_inflight_publish_end(vq);
 	vq->npending = 0;
 }
 

@@ -165,13 +165,7 @@ void vu_vring_start(struct vu_dev *dev, unsigned int idx)
 						 __ATOMIC_ACQUIRE);
 		v->base_pending = false;
 	}
-	if (dev->inflight_base && packed) {
-		/* Refused when offered (vu_msg.c); a region left from a split
-		 * session has the wrong layout for this ring. */
-		log_warn("disk %s: vring %u is packed: in-flight requests are "
-			 "not tracked, a restarted vmiod cannot resubmit them",
-			 dev->name, idx);
-	} else if (dev->inflight_base) {
+	if (dev->inflight_base) {
 		ret = vu_vring_attach_inflight(dev, idx);
 		if (ret)
 			return;
@@ -204,19 +198,29 @@ void vu_vring_stop(struct vu_dev *dev, unsigned int idx)
 int vu_vring_attach_inflight(struct vu_dev *dev, unsigned int idx)
 {
 	struct vu_vring *v = &dev->vrings[idx];
-	size_t qbytes = inflight_queue_bytes(dev->inflight_queue_size);
+	bool packed = v->vq.packed;
+	/* The layout follows the ring: packed rings keep descriptor copies
+	 * (vhost-user.rst), so their queues are further apart. */
+	size_t qbytes = packed ? inflight_packed_queue_bytes(dev->inflight_queue_size)
+			       : inflight_queue_bytes(dev->inflight_queue_size);
+	uint8_t *region = (uint8_t *)dev->inflight_base + idx * qbytes;
 	int ret;
 
 	if (idx >= dev->inflight_num_queues ||
-	    v->num > dev->inflight_queue_size) {
-		log_error("disk %s: vring %u (size %u) does not fit the inflight "
-			  "region (%u queues of %u); the queue stays stopped",
-			  dev->name, idx, v->num, dev->inflight_num_queues,
-			  dev->inflight_queue_size);
+	    v->num > dev->inflight_queue_size ||
+	    (idx + 1) * qbytes > dev->inflight_size) {
+		log_error("disk %s: vring %u (size %u, %s) does not fit the inflight "
+			  "region (%u queues of %u, %zu bytes); the queue stays "
+			  "stopped", dev->name, idx, v->num,
+			  packed ? "packed" : "split", dev->inflight_num_queues,
+			  dev->inflight_queue_size, dev->inflight_size);
 		return -EINVAL;
 	}
-	ret = virtq_inflight_attach(&v->vq, (struct inflight_queue *)
-				    ((uint8_t *)dev->inflight_base + idx * qbytes));
+	if (packed)
+		ret = virtq_packed_inflight_attach(
+			&v->vq, (struct inflight_packed_queue *)region);
+	else
+		ret = virtq_inflight_attach(&v->vq, (struct inflight_queue *)region);
 	if (ret)
 		log_error("disk %s: vring %u: cannot track in-flight requests: %s",
 			  dev->name, idx, strerror(-ret));

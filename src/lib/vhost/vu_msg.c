@@ -79,6 +79,9 @@ static int h_set_features(struct vu_dev *dev, struct vhost_user_msg *msg,
 			  (unsigned long long)offered_features(dev));
 		return -EINVAL;
 	}
+	if ((want & ~dev->features) & (1ull << VIRTIO_F_RING_PACKED))
+		log_info("disk %s: the front-end chose packed virtqueues",
+			 dev->name);
 	dev->features = want;
 	return VU_OK;
 }
@@ -104,6 +107,11 @@ static int h_reset_device(struct vu_dev *dev, struct vhost_user_msg *msg,
 			  struct vu_rx *rx)
 {
 	vu_dev_reset_vrings(dev);
+	/* Nothing is in flight after a reset, and the driver starts its
+	 * rings afresh: a packed ring's positions live only in the region,
+	 * so it must not outlive the reset (version 0: initialised anew). */
+	if (dev->inflight_base)
+		memset(dev->inflight_base, 0, dev->inflight_size);
 	return VU_OK;
 }
 
@@ -511,20 +519,12 @@ static int h_get_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
 
 	if (!inflight_geometry_ok(dev, in))
 		return -EPROTO;
-	if (vu_dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
-		/* Our region has the split ring's layout; packed rings need
-		 * another (descriptor copies: used entries overwrite the ring)
-		 * that we do not implement. An empty reply is the protocol's
-		 * "no tracking": QEMU goes on without (QEMU sets features
-		 * before asking, so we know). */
-		log_warn("disk %s: packed virtqueues: in-flight requests are not "
-			 "tracked, so a vmiod restart cannot resubmit them (use "
-			 "packed=off on the QEMU device to keep that)", dev->name);
-		memset(in, 0, sizeof(*in));
-		msg->hdr.size = sizeof(*in);
-		return VU_REPLY;
-	}
-	size = in->num_queues * inflight_queue_bytes(in->queue_size);
+	/* QEMU sets the features before it asks, so the layout is known:
+	 * packed rings need room for descriptor copies. */
+	size = in->num_queues *
+	       (vu_dev_has_feature(dev, VIRTIO_F_RING_PACKED)
+			? inflight_packed_queue_bytes(in->queue_size)
+			: inflight_queue_bytes(in->queue_size));
 	fd = memfd_create("vmio-inflight", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
