@@ -79,6 +79,7 @@ static int teardown(void **state)
 {
 	struct drv *d = *state;
 
+	virtq_inflight_detach(&d->g.vq);
 	virtq_release(&d->g.vq);
 	fg_destroy(&d->g);
 	return 0;
@@ -665,6 +666,7 @@ static struct inflight_packed_queue *new_region(uint16_t size)
  * and the region the first one left. */
 static void restart_with(struct drv *d, struct inflight_packed_queue *q)
 {
+	virtq_inflight_detach(&d->g.vq);
 	virtq_release(&d->g.vq);
 	memset(&d->g.vq, 0, sizeof(d->g.vq));
 	assert_int_equal(virtq_map_packed(&d->g.vq, &d->g.mem, d->size,

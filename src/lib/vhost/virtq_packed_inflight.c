@@ -215,6 +215,7 @@ int virtq_packed_inflight_attach(struct virtq *vq,
 	uint32_t avail;
 	int n = 0;
 
+	free(vq->resubmit); /* attached again without a detach */
 	vq->resubmit = calloc(vq->size, sizeof(*vq->resubmit));
 	if (!heads || !seen || !id_seen || !vq->resubmit) {
 		free(heads);
