@@ -14,7 +14,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 md=$tmp/out/report.md
 json=$tmp/out/report.json
 for section in "## 1-3. Throughput" "## 4. Noisy-neighbour isolation" \
-	"## 5. Scalability" "## Commands" "| CPU |" "| command |"; do
+	"## 5. Scalability" "## 6. Budgets (issue #8)" "## Commands" "| CPU |" "| command |"; do
 	grep -qF "$section" "$md" || fail "report.md lacks '$section'"
 done
 for target in vmiod qsd host; do
@@ -34,6 +34,15 @@ for kase in "tenant 2 alone" "beside tenant 1, no QoS"; do
 	done
 done
 grep -q "| (a) cap on tenant 1" "$md" || fail "no QoS isolation row"
+# The budgets: one round with --quick, a verdict per budget (PASS is not
+# asserted: the machine is noisy), in report.md and report.json.
+[ "$(grep -cE '^\| [1-4]\. .* \| (PASS|MISS) \| .* \| 1/1, [01] busy \| `vmio bench budget --only [1-4] --rounds 1 --runtime 0.25 --file ' "$md")" = 4 ] ||
+	fail "report.md lacks the 4 budget rows: $(sed -n '/## 6\./,/## Commands/p' "$md")"
+jq -e '(.budgets | length) == 4 and all(.budgets[]; (.rounds | length) == 1
+	and (.median | type) == "number" and (.verdict == "PASS" or .verdict == "MISS"))' \
+	"$json" >/dev/null || fail "report.json lacks the budgets: $(jq -c '.budgets' "$json" | head -c 600)"
+[ "$(grep -cE '^budget [1-4]: .*\(bar .*\): (PASS|MISS)$' "$tmp/log")" = 4 ] ||
+	fail "the output lacks a line per budget"
 jq -e '.failures == 0' "$json" >/dev/null || fail "report.json counts failures"
 jq -e '.machine.cores >= 1 and (.machine.kernel | length) > 0' "$json" >/dev/null ||
 	fail "report.json does not describe the machine"

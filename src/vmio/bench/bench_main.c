@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `vmio bench run`, `sweep` and `paper`: argument handling. */
+/* `vmio bench run`, `sweep`, `budget` and `paper`: argument handling. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "bench/budget.h"
 #include "bench/paper.h"
 #include "bench/run.h"
 #include "bench/sweep.h"
@@ -24,6 +25,8 @@ static void usage(FILE *out)
 		"       vmio bench sweep [--target vmiod|qsd|both] [--queues LIST] [--cpus LIST]\n"
 		"                        [--backend null|file:PATH] [--rw MODE] [--bs SIZE]\n"
 		"                        [--iodepth N] [--runtime S] [--json FILE]\n"
+		"       vmio bench budget [--rounds N] [--runtime S] [--file PATH]\n"
+		"                         [--only LIST] [--json FILE]\n"
 		"       vmio bench paper [--quick] [--out DIR] [--file PATH] [--runtime S]\n"
 		"\n"
 		"run: one workload on one target. vmiod and qsd are started and stopped\n"
@@ -38,8 +41,12 @@ static void usage(FILE *out)
 		"pinned to the first N CPUs) x queue counts (--queues 1,2), and qsd over\n"
 		"queue counts; a table with speed-ups and what this machine can show\n"
 		"('vmio bench sweep --help').\n"
+		"budget: issue #8's performance budgets (vmiod against host io_uring and\n"
+		"qsd), in interleaved rounds with rotating order; PASS or MISS on the\n"
+		"median per budget ('vmio bench budget --help').\n"
 		"paper: the source paper's experiments, vmiod beside qemu-storage-daemon\n"
-		"and the host, into DIR (default out/bench) as report.md/json and plots.\n");
+		"and the host, and the budgets, into DIR (default out/bench) as\n"
+		"report.md/json and plots.\n");
 }
 
 static int die(const char *msg, const char *arg)
@@ -234,7 +241,9 @@ int bench_main(int argc, char **argv)
 		return bench_run_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sweep"))
 		return bench_sweep_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "budget"))
+		return bench_budget_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "paper"))
 		return bench_paper_main(argc - 1, argv + 1);
-	return die("unknown bench command (run, sweep or paper)", argv[1]);
+	return die("unknown bench command (run, sweep, budget or paper)", argv[1]);
 }

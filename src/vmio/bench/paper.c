@@ -3,7 +3,8 @@
  * `vmio bench paper`: the source paper's four experiments (and a
  * scalability sweep), each target measured in the same run by the same
  * frontend: vmiod, qemu-storage-daemon, and io_uring straight on the file
- * (the physical baseline). Writes report.md, report.json and gnuplot plots.
+ * (the physical baseline), and issue #8's budgets (budget.c). Writes
+ * report.md, report.json and gnuplot plots.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/budget.h"
 #include "bench/paper.h"
 #include "bench/run.h"
 #include "util/clock.h"
@@ -24,10 +26,12 @@ struct paper {
 	const char *out;
 	char file[512], file2[520];
 	double runtime;
+	double budget_runtime;   /* seconds per target and budget round */
 	uint64_t size;
 	bool quick;
 	json_t *runs;
 	json_t *cmds;            /* rerun commands, numbered in the tables */
+	json_t *budgets;         /* budget.c's verdicts and rounds */
 	FILE *iso_dat;           /* isolation.dat, for the plot */
 	unsigned int busy_rows;  /* rows during which others used the CPU */
 	FILE *md;
@@ -478,6 +482,20 @@ static void exp_scaling(struct paper *pp)
 		sysconf(_SC_NPROCESSORS_ONLN));
 }
 
+/* Experiment 6: issue #8's budgets, in interleaved rounds (budget.c):
+ * 5 rounds of 3 s per target (1 of 1 s with --quick; --runtime sets the
+ * seconds). */
+static void exp_budgets(struct paper *pp)
+{
+	struct budget_opts o = { .rounds = pp->quick ? 1 : 5,
+				 .runtime_s = pp->budget_runtime,
+				 .file = pp->file, .rerun_file = pp->file,
+				 .heading = "## 6. Budgets (issue #8)" };
+
+	pp->failures += budget_run(&o, pp->md, &pp->budgets);
+	budget_print(pp->budgets, stdout);
+}
+
 /* Runs one gnuplot script in the output folder. */
 static int gnuplot(const struct paper *pp, const char *script)
 {
@@ -667,12 +685,16 @@ int bench_paper_main(int argc, char **argv)
 				"usage: vmio bench paper [--quick] [--out DIR] "
 				"[--file PATH] [--runtime S]\n"
 				"  --quick      1 s per row, 256 MiB images, fewer "
-				"block sizes (under a minute)\n"
+				"block sizes, one\n"
+				"               budget round (about a minute)\n"
 				"  --out DIR    report.md, report.json, plots and "
 				"images (default out/bench)\n"
 				"  --file PATH  image for disk A (PATH.b is disk B)\n"
 				"  --runtime S  seconds per row (default 5; 1 with "
-				"--quick)\n");
+				"--quick), and per\n"
+				"               target in each budget round (default 3 "
+				"in 5 rounds; 1 in\n"
+				"               one round with --quick)\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -683,6 +705,7 @@ int bench_paper_main(int argc, char **argv)
 	}
 	if (runtime)
 		pp.runtime = runtime;
+	pp.budget_runtime = runtime ? runtime : pp.quick ? 1 : 3;
 	snprintf(path, sizeof(path), "mkdir -p '%s'", pp.out);
 	if (system(path)) {
 		fprintf(stderr, "vmio bench paper: cannot create %s\n", pp.out);
@@ -712,13 +735,15 @@ int bench_paper_main(int argc, char **argv)
 	exp_throughput(&pp);
 	exp_isolation(&pp);
 	exp_scaling(&pp);
+	exp_budgets(&pp);
 	commands(&pp);
 	plot(&pp);
 	fclose(pp.md);
 	snprintf(path, sizeof(path), "%s/report.json", pp.out);
-	report = json_pack("{s:s,s:o,s:f,s:b,s:o,s:o,s:i,s:i}", "command", argv_line,
+	report = json_pack("{s:s,s:o,s:f,s:b,s:o,s:o,s:o,s:i,s:i}", "command", argv_line,
 			   "machine", machine_json(&m), "runtime_s", pp.runtime,
 			   "quick", pp.quick, "runs", pp.runs, "commands", pp.cmds,
+			   "budgets", pp.budgets ? pp.budgets : json_array(),
 			   "failures", pp.failures, "busy_rows", (int)pp.busy_rows);
 	if (json_dump_file(report, path, JSON_INDENT(2)))
 		fprintf(stderr, "vmio bench paper: cannot write %s\n", path);
