@@ -73,7 +73,8 @@ echo "ok: JSON, 2 rounds per budget, rotated order"
 
 # Bad arguments: a message saying what is wrong, and exit 2.
 for args in "--rounds 0" "--rounds x" "--rounds 51" "--runtime x" "--runtime 0" \
-	"--runtime 0.5s" "--only 5" "--only 1,,2" "--nonsense" "extra"; do
+	"--runtime 0.5s" "--only 5" "--only 1,,2" "--nonsense" "extra" \
+	"--frontend-cpu 99999" "--frontend-cpu x"; do
 	rc=0
 	# shellcheck disable=SC2086 # $args is several words on purpose
 	"$VMIO" bench budget $args >"$tmp/e.out" 2>&1 || rc=$?
@@ -86,3 +87,22 @@ msg=$("$VMIO" bench budget --runtime x 2>&1 || true)
 grep -q -- "--runtime takes seconds .*: x" <<<"$msg" || fail "--runtime x does not say what --runtime takes: $msg"
 "$VMIO" bench budget --help | grep -q "^usage: vmio bench budget" || fail "no --help"
 echo "ok: argument errors"
+
+# --frontend-cpu: the frontend on that CPU, the target it starts on the
+# others (same placement for every target relative to the device's
+# interrupts). Checked in /proc while a run is going on.
+if [ "$(nproc)" -ge 2 ]; then
+	"$VMIO" bench run --target vmiod --backend null --runtime 2 --ramp 0 \
+		--frontend-cpu 0 >"$tmp/pin.out" 2>&1 &
+	bench=$!
+	for _ in $(seq 50); do pid=$(pgrep -n -x vmiod) && break; sleep 0.05; done
+	[ -n "${pid:-}" ] || fail "--frontend-cpu 0: no vmiod started"
+	sleep 0.3
+	front=$(awk '/Cpus_allowed_list/ {print $2}' "/proc/$bench/status")
+	target=$(awk '/Cpus_allowed_list/ {print $2}' "/proc/$pid/status")
+	wait "$bench" || fail "--frontend-cpu 0 run failed: $(cat "$tmp/pin.out")"
+	[ "$front" = 0 ] || fail "--frontend-cpu 0: the frontend may run on $front"
+	[ -n "$target" ] && ! grep -qE '(^|,)0(,|-|$)' <<<"$target" ||
+		fail "--frontend-cpu 0: vmiod may run on $target, CPU 0 included"
+	echo "ok: --frontend-cpu 0 pins the frontend to 0 and vmiod to $target"
+fi

@@ -9,6 +9,7 @@
 #include "bench/bench.h"
 #include "bench/budget.h"
 #include "bench/paper.h"
+#include "bench/pin.h"
 #include "bench/run.h"
 #include "bench/sweep.h"
 #include "util/parse.h"
@@ -21,7 +22,7 @@ static void usage(FILE *out)
 		"                      [--iodepth N] [--queues N] [--runtime S] [--ramp S]\n"
 		"                      [--rate-iops N] [--size BYTES] [--verify] [--json FILE]\n"
 		"                      [--vmiod-disk-opts OPTS] [--no-irq]\n"
-		"                      [--device blk|scsi] [--lun N]\n"
+		"                      [--device blk|scsi] [--lun N] [--frontend-cpu N]\n"
 		"       vmio bench sweep [--target vmiod|qsd|both] [--queues LIST] [--cpus LIST]\n"
 		"                        [--backend null|file:PATH] [--rw MODE] [--bs SIZE]\n"
 		"                        [--iodepth N] [--runtime S] [--json FILE]\n"
@@ -35,6 +36,9 @@ static void usage(FILE *out)
 		"--device scsi drives virtio-scsi (vmiod --scsi, or a running\n"
 		"vhost-user-scsi target at socket:) with READ(16)/WRITE(16) on LUN N\n"
 		"(default 0); qsd and host have no virtio-scsi.\n"
+		"--frontend-cpu N pins the frontend (and the host loop) to CPU N and\n"
+		"the target it starts to the other CPUs, so every target has the same\n"
+		"placement relative to the device's interrupts.\n"
 		"MODE: read write randread randwrite randrw[:READ%%] (default randread)\n"
 		"defaults: --bs 4K --iodepth 32 --queues 1 --runtime 5 --backend null\n"
 		"sweep: one workload over vmiod reactor counts (--cpus 1,2: N reactors\n"
@@ -72,6 +76,7 @@ static int bench_run_main(int argc, char **argv)
 		{ "verify", no_argument, NULL, 'v' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "vmiod-disk-opts", required_argument, NULL, 'o' },
+		{ "frontend-cpu", required_argument, NULL, 'F' },
 		{ "no-irq", no_argument, NULL, 'n' },
 		{ "device", required_argument, NULL, 'D' },
 		{ "lun", required_argument, NULL, 'L' },
@@ -151,6 +156,10 @@ static int bench_run_main(int argc, char **argv)
 			break;
 		case 'j':
 			json_path = optarg;
+			break;
+		case 'F':
+			if (bench_pin_frontend(optarg, err, sizeof(err)))
+				return die(err, NULL);
 			break;
 		case 'o':
 			s.vmiod_disk_extra = optarg;

@@ -23,6 +23,7 @@
  * dropped; a MISS is a result like a PASS.
  */
 #include "bench/budget.h"
+#include "bench/pin.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -104,9 +105,11 @@ static const char *const kind_key[NKINDS] = { "vmiod", "qsd", "host" };
 static void rerun_command(const struct budget_opts *o, unsigned int b,
 			  char *buf, size_t len)
 {
-	snprintf(buf, len, "vmio bench budget --only %u --rounds %u --runtime %g%s%s",
+	snprintf(buf, len, "vmio bench budget --only %u --rounds %u --runtime %g%s%s%s%s",
 		 b + 1, o->rounds, o->runtime_s, o->rerun_file ? " --file " : "",
-		 o->rerun_file ? o->rerun_file : "");
+		 o->rerun_file ? o->rerun_file : "",
+		 o->frontend_cpu ? " --frontend-cpu " : "",
+		 o->frontend_cpu ? o->frontend_cpu : "");
 }
 
 static double idle_hold_s(const struct budget_opts *o)
@@ -686,7 +689,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vmio bench budget [--rounds N] [--runtime S] [--file PATH]\n"
-		"                         [--only LIST] [--json FILE]\n"
+		"                         [--only LIST] [--json FILE] [--frontend-cpu N]\n"
 		"\n"
 		"Issue #8's performance budgets, each against its peer in this run:\n"
 		"  1. 4K randread QD64 on the image: vmiod IOPS >= 97%% of host io_uring\n"
@@ -702,6 +705,8 @@ static void usage(FILE *out)
 		"               default: a temporary 1 GiB image in /var/tmp, removed\n"
 		"  --only LIST  budgets to measure, e.g. 1,3 (default all)\n"
 		"  --json FILE  every round and run, and the verdicts\n"
+		"  --frontend-cpu N  the frontend and the host loop on CPU N, the\n"
+		"               targets on the other CPUs (same placement for all)\n"
 		"Prints a markdown table (median, range, bar, PASS or MISS, the command\n"
 		"that repeats each budget). Exit status: 0 when every run was measured\n"
 		"(whatever the verdicts), 1 when a run failed, 2 for bad arguments.\n",
@@ -746,6 +751,7 @@ int bench_budget_main(int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "frontend-cpu", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -798,6 +804,11 @@ int bench_budget_main(int argc, char **argv)
 			break;
 		case 'j':
 			json_path = optarg;
+			break;
+		case 'F':
+			if (bench_pin_frontend(optarg, err, sizeof(err)))
+				return die(err, NULL);
+			o.frontend_cpu = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -20,6 +20,7 @@ struct budget_opts {
 	const char *rerun_file;
 	bool only[BUDGET_COUNT];  /* budgets to measure; none set: all */
 	const char *heading;      /* markdown heading of the section */
+	const char *frontend_cpu; /* --frontend-cpu, for the rerun commands */
 };
 
 /* Measures the budgets, writes the markdown section to md and sets *out

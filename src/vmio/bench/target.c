@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "bench/target.h"
+#include "bench/pin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -185,6 +186,7 @@ int target_start(struct target *t, char *err, size_t errlen)
 
 		dup2(fd, 1);
 		dup2(fd, 2);
+		bench_pin_target_child();
 		execvp(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
