@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -240,7 +241,15 @@ static void on_conn(void *arg, uint32_t events)
 static void on_listen(void *arg, uint32_t events)
 {
 	struct endpoint *ep = arg;
+	struct pollfd old = { .fd = ep->conn_fd_watched,
+			      .events = POLLIN | POLLRDHUP };
 
+	/* A front-end that connects right after another hung up (a start-up
+	 * probe, a quick reconnect) may be seen before that hang-up, both
+	 * in one epoll batch: read what the old connection left first, its
+	 * end included, so the new one is not refused as a second front-end. */
+	if (ep->conn_fd_watched >= 0 && poll(&old, 1, 0) == 1)
+		on_conn(ep, old.revents);
 	if (vu_dev_accept(ep->vu) <= 0)
 		return;
 	if (daemon_watch(ep->dm, ep->vu->conn_fd, on_conn, ep)) {

@@ -536,6 +536,25 @@ static void test_stalled_client_does_not_block_others(void **state)
 	vc_close(&stalled);
 }
 
+/* A front-end that connects, hangs up and connects again at once (a
+ * start-up probe, then the real front-end) is served the second time,
+ * not refused as a second front-end because vmiod had not yet read the
+ * first one's hang-up. */
+static void test_quick_reconnect_is_served(void **state)
+{
+	for (int i = 0; i < 200; i++) {
+		struct vc probe, c;
+		uint64_t f;
+
+		assert_int_equal(vc_connect(&probe, sock1), 0);
+		vc_close(&probe);
+		assert_int_equal(vc_connect(&c, sock1), 0);
+		if (vc_get_u64(&c, VHOST_USER_GET_FEATURES, &f) != 0)
+			fail_msg("reconnection %d was refused", i);
+		vc_close(&c);
+	}
+}
+
 static void test_second_connection_is_refused(void **state)
 {
 	struct vc a, b;
@@ -584,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_sizes_and_fds_close_connection),
 		cmocka_unit_test(test_unknown_request_is_refused_with_ack),
 		cmocka_unit_test(test_stalled_client_does_not_block_others),
+		cmocka_unit_test(test_quick_reconnect_is_served),
 		cmocka_unit_test(test_second_connection_is_refused),
 		cmocka_unit_test(test_many_fds_are_refused),
 	};
