@@ -453,6 +453,58 @@ void daemon_disk_check_guest(struct daemon *dm, struct disk *k)
 		placement_check_guest(dm->placement, &k->place, k->vu->mem);
 }
 
+unsigned int daemon_nscsi(const struct daemon *dm)
+{
+	unsigned int n = 0;
+
+	for (const struct scsi_target *t = dm->scsi; t; t = t->next)
+		n++;
+	return n;
+}
+
+static void scsi_target_get_info(struct daemon *dm, struct scsi_target *t,
+				 struct scsi_target_info *out)
+{
+	struct vu_dev *vu = scsi_dev_vu(t->dev);
+
+	if (vu->conn_fd >= 0)
+		placement_check_guest(dm->placement, &t->place, vu->mem);
+	out->id = scsi_dev_id(t->dev);
+	out->socket = vu->socket_path;
+	out->queues = t->place.nqueues;
+	out->connected = vu->conn_fd >= 0;
+	out->features = out->connected ? vu->features : 0;
+	out->dev = t->dev;
+	out->place = &t->place;
+	out->guest_mem = vu->mem;
+}
+
+bool daemon_scsi_at(struct daemon *dm, unsigned int i,
+		    struct scsi_target_info *out)
+{
+	/* The list is newest first; number them in the order given. */
+	unsigned int n = daemon_nscsi(dm);
+	struct scsi_target *t = dm->scsi;
+
+	if (i >= n)
+		return false;
+	for (unsigned int k = n - 1; k > i; k--)
+		t = t->next;
+	scsi_target_get_info(dm, t, out);
+	return true;
+}
+
+bool daemon_scsi_find(struct daemon *dm, const char *id,
+		      struct scsi_target_info *out)
+{
+	for (struct scsi_target *t = dm->scsi; t; t = t->next)
+		if (!strcmp(scsi_dev_id(t->dev), id)) {
+			scsi_target_get_info(dm, t, out);
+			return true;
+		}
+	return false;
+}
+
 struct blk_dev *disk_blk(struct disk *k)
 {
 	return k->blk;

@@ -78,6 +78,25 @@ struct blk_dev *disk_blk(struct disk *k);
 /* The configuration to recreate this disk (config save). */
 const struct disk_config *disk_config(const struct disk *k);
 
+/* virtio-scsi targets (--scsi), for the control plane. */
+struct scsi_target_info {
+	const char *id;
+	const char *socket;
+	unsigned int queues;         /* request queues */
+	bool connected;
+	uint64_t features;           /* negotiated, 0 when not connected */
+	struct scsi_dev *dev;
+	struct queue_place *place;   /* request queues' reactors, device node */
+	struct guest_mem *guest_mem; /* the connected guest's memory table */
+};
+unsigned int daemon_nscsi(const struct daemon *d);
+/* The i-th target, or the one named id; false if there is none. Looks
+ * again where a connected guest's memory is first. Control thread. */
+bool daemon_scsi_at(struct daemon *d, unsigned int i,
+		    struct scsi_target_info *out);
+bool daemon_scsi_find(struct daemon *d, const char *id,
+		      struct scsi_target_info *out);
+
 unsigned int daemon_nreactors(const struct daemon *d);
 struct reactor *daemon_reactor(struct daemon *d, unsigned int i);
 /* A reactor's NUMA node in the topology vmiod read; -1 when unknown. */

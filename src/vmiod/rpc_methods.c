@@ -15,6 +15,7 @@
 
 #include "metrics/prom.h"
 #include "rpc/rpc.h"
+#include "scsi/scsi_dev.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -61,11 +62,12 @@ static json_t *feature_names(uint64_t f)
 	return a;
 }
 
-/* Where the disk runs (docs/numa.md): its device's node, each queue's
- * reactor and node, and where the connected guest's memory is. */
-static json_t *placement_json(const struct disk_info *i)
+/* Where a disk or scsi target runs (docs/numa.md): its device's node,
+ * each queue's reactor and node, and where the connected guest's memory
+ * is. */
+static json_t *placement_json(const struct queue_place *dp, bool connected,
+			      const struct guest_mem *guest_mem)
 {
-	const struct queue_place *dp = i->place;
 	json_t *reactors = json_array(), *nodes = json_array(), *gm = json_null();
 	json_t *huge = json_false();
 	struct guest_mem_summary s = { 0 };
@@ -77,8 +79,8 @@ static json_t *placement_json(const struct disk_info *i)
 				      json_integer(reactor_id(dp->queue_reactor[q])));
 		json_array_append_new(nodes, n >= 0 ? json_integer(n) : json_null());
 	}
-	if (i->connected && i->guest_mem && i->guest_mem->nregions) {
-		guest_mem_summary(i->guest_mem, &s);
+	if (connected && guest_mem && guest_mem->nregions) {
+		guest_mem_summary(guest_mem, &s);
 		gm = json_array();
 		for (int n = 0; n < 64; n++)
 			if (s.nodes & (1ull << n))
@@ -114,7 +116,70 @@ static json_t *disk_json(struct disk *k)
 			 "ro", i.ro, "direct", i.direct, "connected", i.connected,
 			 "features", f, "feature_names", feature_names(i.features),
 			 "protocol_features", pf, "qos", i.qos,
-			 "placement", placement_json(&i));
+			 "placement", placement_json(i.place, i.connected,
+						     i.guest_mem));
+}
+
+/* A virtio-scsi target: its LUNs, counters and placement. */
+static json_t *scsi_json(const struct scsi_target_info *t)
+{
+	struct scsi_lun_info luns[SCSI_MAX_LUNS];
+	unsigned int n = scsi_dev_luns(t->dev, luns);
+	struct scsi_dev_stats st;
+	json_t *a = json_array();
+	char f[32];
+
+	for (unsigned int i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:i,s:s,s:s?,s:I,s:i,s:b,s:b}",
+			"lun", luns[i].lun,
+			"backend", luns[i].path ? "uring" : "null",
+			"path", luns[i].path, "size", (json_int_t)luns[i].size,
+			"blk_size", (int)luns[i].block_size, "ro", luns[i].ro,
+			"thin", luns[i].thin));
+	scsi_dev_get_stats(t->dev, &st);
+	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)t->features);
+	return json_pack("{s:s,s:s,s:i,s:b,s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:I,s:I,s:I,s:I,s:I},s:o}",
+		"id", t->id, "socket", t->socket, "queues", (int)t->queues,
+		"connected", t->connected, "features", f, "luns", a,
+		"stats",
+		"cmds", (json_int_t)st.cmds, "reads", (json_int_t)st.reads,
+		"writes", (json_int_t)st.writes, "flushes", (json_int_t)st.flushes,
+		"unmaps", (json_int_t)st.unmaps,
+		"bytes_read", (json_int_t)st.bytes_read,
+		"bytes_written", (json_int_t)st.bytes_written,
+		"check_conditions", (json_int_t)st.check_conditions,
+		"bad_requests", (json_int_t)st.bad_requests,
+		"tmfs", (json_int_t)st.tmfs, "events", (json_int_t)st.events,
+		"inflight", (json_int_t)st.inflight,
+		"placement", placement_json(t->place, t->connected, t->guest_mem));
+}
+
+static int m_scsi_list(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	struct scsi_target_info t;
+
+	*r = json_array();
+	for (unsigned int i = 0; daemon_scsi_at(ctx.d, i, &t); i++)
+		json_array_append_new(*r, scsi_json(&t));
+	return 0;
+}
+
+static int m_scsi_info(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	struct scsi_target_info t;
+	const char *id;
+	int ret = need_id(p, &id, err, len);
+
+	if (ret)
+		return ret;
+	if (!daemon_scsi_find(ctx.d, id, &t)) {
+		snprintf(err, len, "scsi target '%s' not found (vmio rpc "
+			 "scsi_list lists them)", id);
+		return RPC_NOT_FOUND;
+	}
+	*r = scsi_json(&t);
+	return 0;
 }
 
 static int m_version(void *c, json_t *p, json_t **r, char *err, size_t len)
@@ -449,6 +514,11 @@ static const struct rpc_method methods[] = {
 	{ "qos_get", m_qos_get, "{id}: the QoS contract in force" },
 	{ "stats", m_stats, "[{id}]: ops, bytes, errors, in-flight, latency, "
 	  "QoS throttling" },
+	{ "scsi_list", m_scsi_list, "every virtio-scsi target, as scsi_info "
+				    "shows it" },
+	{ "scsi_info", m_scsi_info, "{id}: socket, request queues, connected, "
+				    "LUNs (number, backend, path, size, blk_size, "
+				    "ro, thin), command counters, placement" },
 	{ "reactor_list", m_reactor_list, "reactors: cpu, NUMA node, pollers, "
 	  "busy share" },
 	{ "config_get", m_config_get, "the running disks, as vmiod --config reads "

@@ -257,6 +257,25 @@ unsigned int scsi_dev_nluns(const struct scsi_dev *d)
 	return n;
 }
 
+unsigned int scsi_dev_luns(const struct scsi_dev *d, struct scsi_lun_info *out)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		const struct scsi_lun *l = __atomic_load_n(&d->luns[i],
+							   __ATOMIC_ACQUIRE);
+
+		if (!l || __atomic_load_n(&l->removed, __ATOMIC_ACQUIRE))
+			continue;
+		out[n++] = (struct scsi_lun_info){
+			.lun = (uint16_t)i, .path = l->bdev->path,
+			.size = l->props.nblocks * l->props.block_size,
+			.block_size = l->props.block_size,
+			.ro = l->props.ro, .thin = l->props.thin };
+	}
+	return n;
+}
+
 void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out)
 {
 	memset(out, 0, sizeof(*out));

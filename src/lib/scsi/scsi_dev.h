@@ -64,6 +64,19 @@ const char *scsi_dev_id(const struct scsi_dev *d);
 unsigned int scsi_dev_nluns(const struct scsi_dev *d);
 void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out);
 
+/* One logical unit as the control plane shows it. */
+struct scsi_lun_info {
+	uint16_t lun;
+	const char *path;    /* NULL for a null backend */
+	uint64_t size;       /* bytes */
+	uint32_t block_size;
+	bool ro;
+	bool thin;           /* UNMAP reaches the backend */
+};
+/* The units served now (removed ones left out), by number, into out
+ * (room for SCSI_MAX_LUNS); returns how many. Control thread. */
+unsigned int scsi_dev_luns(const struct scsi_dev *d, struct scsi_lun_info *out);
+
 /*
  * Runtime hotplug (control thread). Adding opens the LUN on every running
  * queue, then tells the guest to rescan (a TRANSPORT_RESET/RESCAN event).
