@@ -453,6 +453,8 @@ void daemon_disk_check_guest(struct daemon *dm, struct disk *k)
 		placement_check_guest(dm->placement, &k->place, k->vu->mem);
 }
 
+static struct scsi_target *scsi_target_named(struct daemon *dm, const char *id);
+
 unsigned int daemon_nscsi(const struct daemon *dm)
 {
 	unsigned int n = 0;
@@ -497,12 +499,77 @@ bool daemon_scsi_at(struct daemon *dm, unsigned int i,
 bool daemon_scsi_find(struct daemon *dm, const char *id,
 		      struct scsi_target_info *out)
 {
+	struct scsi_target *t = scsi_target_named(dm, id);
+
+	if (t)
+		scsi_target_get_info(dm, t, out);
+	return t != NULL;
+}
+
+static struct scsi_target *scsi_target_named(struct daemon *dm, const char *id)
+{
 	for (struct scsi_target *t = dm->scsi; t; t = t->next)
-		if (!strcmp(scsi_dev_id(t->dev), id)) {
-			scsi_target_get_info(dm, t, out);
-			return true;
-		}
-	return false;
+		if (!strcmp(scsi_dev_id(t->dev), id))
+			return t;
+	return NULL;
+}
+
+int daemon_scsi_lun_add(struct daemon *dm, const char *id, unsigned int lun,
+			const char *path, uint64_t null_size, bool ro,
+			char *err, unsigned long errlen)
+{
+	struct scsi_target *t = scsi_target_named(dm, id);
+	struct bdev_open_opts bo = { .path = path, .ro = ro, .direct = true };
+	struct scsi_lun_opts lo = { .lun = (uint16_t)lun, .ro = ro };
+	int ret;
+
+	if (!t) {
+		snprintf(err, errlen, "scsi target '%s' not found", id);
+		return -ENOENT;
+	}
+	if (lun >= SCSI_MAX_LUNS) {
+		snprintf(err, errlen, "LUN %u: LUNs are 0 to %d", lun,
+			 SCSI_MAX_LUNS - 1);
+		return -EINVAL;
+	}
+	ret = path ? bdev_uring_open(&bo, &lo.bdev)
+		   : bdev_null_open(null_size, &lo.bdev);
+	if (ret) {
+		snprintf(err, errlen, "cannot open %s: %s (vmiod's log says more)",
+			 path ? path : "a null backend", strerror(-ret));
+		return ret;
+	}
+	ret = scsi_dev_lun_add(t->dev, &lo);
+	if (ret) {
+		bdev_destroy(lo.bdev);
+		if (ret == -EEXIST)
+			snprintf(err, errlen, "scsi target '%s' already has LUN %u; "
+				 "remove it first", id, lun);
+		else
+			snprintf(err, errlen, "cannot add LUN %u to '%s': %s", lun,
+				 id, strerror(-ret));
+	}
+	return ret;
+}
+
+int daemon_scsi_lun_remove(struct daemon *dm, const char *id, unsigned int lun,
+			   char *err, unsigned long errlen)
+{
+	struct scsi_target *t = scsi_target_named(dm, id);
+	int ret;
+
+	if (!t) {
+		snprintf(err, errlen, "scsi target '%s' not found", id);
+		return -ENOENT;
+	}
+	ret = lun < SCSI_MAX_LUNS ? scsi_dev_lun_remove(t->dev, (uint16_t)lun)
+				  : -ENOENT;
+	if (ret == -ENOENT)
+		snprintf(err, errlen, "scsi target '%s' has no LUN %u", id, lun);
+	else if (ret)
+		snprintf(err, errlen, "cannot remove LUN %u from '%s': %s", lun,
+			 id, strerror(-ret));
+	return ret;
 }
 
 struct blk_dev *disk_blk(struct disk *k)

@@ -97,6 +97,17 @@ bool daemon_scsi_at(struct daemon *d, unsigned int i,
 bool daemon_scsi_find(struct daemon *d, const char *id,
 		      struct scsi_target_info *out);
 
+/* Hot-plugs a LUN into scsi target id (the guest is told to rescan): a
+ * file at path (opened with O_DIRECT), or a null backend of null_size
+ * bytes when path is NULL. 0, or -errno with a sentence in err:
+ * -ENOENT no such target, -EEXIST the LUN exists, -EINVAL bad number. */
+int daemon_scsi_lun_add(struct daemon *d, const char *id, unsigned int lun,
+			const char *path, uint64_t null_size, bool ro,
+			char *err, unsigned long errlen);
+/* Unplugs it: new commands are refused, in-flight ones finish first. */
+int daemon_scsi_lun_remove(struct daemon *d, const char *id, unsigned int lun,
+			   char *err, unsigned long errlen);
+
 unsigned int daemon_nreactors(const struct daemon *d);
 struct reactor *daemon_reactor(struct daemon *d, unsigned int i);
 /* A reactor's NUMA node in the topology vmiod read; -1 when unknown. */

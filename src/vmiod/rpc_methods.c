@@ -7,8 +7,10 @@
  * RPC_APP_ERROR for the rest.
  */
 #include "rpc_methods.h"
+#include "rpc_paths.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +155,89 @@ static json_t *scsi_json(const struct scsi_target_info *t)
 		"tmfs", (json_int_t)st.tmfs, "events", (json_int_t)st.events,
 		"inflight", (json_int_t)st.inflight,
 		"placement", placement_json(t->place, t->connected, t->guest_mem));
+}
+
+/* params.lun: an integer LUN number. */
+static int need_lun(json_t *p, unsigned int *lun, char *err, size_t len)
+{
+	json_t *v = json_object_get(p, "lun");
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) >= SCSI_MAX_LUNS) {
+		snprintf(err, len, "params.lun (the LUN number, 0 to %d) is "
+			 "required", SCSI_MAX_LUNS - 1);
+		return RPC_INVALID_PARAMS;
+	}
+	*lun = (unsigned int)json_integer_value(v);
+	return 0;
+}
+
+static int scsi_error(int ret)
+{
+	return ret == -ENOENT ? RPC_NOT_FOUND
+	       : ret == -EINVAL ? RPC_INVALID_PARAMS : RPC_APP_ERROR;
+}
+
+/* {id, lun, path} or {id, lun, backend: "null", size}, ro optional. A
+ * path must lie under an --image-dir, as disk_add's does. */
+static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	const char *id, *path = json_string_value(json_object_get(p, "path"));
+	const char *backend = json_string_value(json_object_get(p, "backend"));
+	json_t *size = json_object_get(p, "size"), *ro = json_object_get(p, "ro");
+	struct scsi_target_info t;
+	char real[PATH_MAX];
+	uint64_t bytes = 0;
+	unsigned int lun;
+	int ret = need_id(p, &id, err, len);
+
+	if (ret || (ret = need_lun(p, &lun, err, len)))
+		return ret;
+	if (ro && !json_is_boolean(ro)) {
+		snprintf(err, len, "params.ro must be true or false");
+		return RPC_INVALID_PARAMS;
+	}
+	if (!!path == (backend && !strcmp(backend, "null"))) {
+		snprintf(err, len, "give params.path (an image under --image-dir) "
+			 "or params.backend \"null\" with params.size");
+		return RPC_INVALID_PARAMS;
+	}
+	if (!path && !(json_is_integer(size) && json_integer_value(size) > 0 &&
+		       (bytes = (uint64_t)json_integer_value(size))) &&
+	    !(json_is_string(size) && !parse_size(json_string_value(size), &bytes) &&
+	      bytes)) {
+		snprintf(err, len, "params.size (bytes, or e.g. \"16M\") is "
+			 "required for a null LUN");
+		return RPC_INVALID_PARAMS;
+	}
+	if (path && rpc_path_check(path, ctx.o.image_dirs, ctx.o.nimage_dirs,
+				   real, sizeof(real), err, len))
+		return RPC_APP_ERROR;
+	ret = daemon_scsi_lun_add(ctx.d, id, lun, path ? real : NULL, bytes,
+				  ro && json_is_true(ro), err, len);
+	if (ret)
+		return scsi_error(ret);
+	daemon_scsi_find(ctx.d, id, &t);
+	*r = scsi_json(&t);
+	return 0;
+}
+
+static int m_scsi_lun_remove(void *c, json_t *p, json_t **r, char *err,
+			     size_t len)
+{
+	struct scsi_target_info t;
+	unsigned int lun;
+	const char *id;
+	int ret = need_id(p, &id, err, len);
+
+	if (ret || (ret = need_lun(p, &lun, err, len)))
+		return ret;
+	ret = daemon_scsi_lun_remove(ctx.d, id, lun, err, len);
+	if (ret)
+		return scsi_error(ret);
+	daemon_scsi_find(ctx.d, id, &t);
+	*r = scsi_json(&t);
+	return 0;
 }
 
 static int m_scsi_list(void *c, json_t *p, json_t **r, char *err, size_t len)
@@ -519,6 +604,11 @@ static const struct rpc_method methods[] = {
 	{ "scsi_info", m_scsi_info, "{id}: socket, request queues, connected, "
 				    "LUNs (number, backend, path, size, blk_size, "
 				    "ro, thin), command counters, placement" },
+	{ "scsi_lun_add", m_scsi_lun_add, "{id, lun, path | backend: \"null\", "
+					  "size, ro?}: hot-plugs a LUN (the path "
+					  "under --image-dir); the guest rescans" },
+	{ "scsi_lun_remove", m_scsi_lun_remove, "{id, lun}: unplugs a LUN once "
+						"its commands finish" },
 	{ "reactor_list", m_reactor_list, "reactors: cpu, NUMA node, pollers, "
 	  "busy share" },
 	{ "config_get", m_config_get, "the running disks, as vmiod --config reads "

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# virtio-scsi targets seen through the RPC: scsi_list and scsi_info show a
+# virtio-scsi targets through the RPC: scsi_list and scsi_info show a
 # --scsi target's socket, request queues, LUNs (file and null) and
-# placement; after verified I/O from the bench frontend its counters match
-# what the frontend did; an unknown target is an error that says where to
-# look.
+# placement; after I/O from the bench frontend its counters match what the
+# frontend did; LUNs are hot-plugged (a file under --image-dir, a null
+# one) and served, and unplugged; every mistake is an error that says
+# what is wrong.
 . "$(dirname "$0")/lib.sh"
 truncate -s 64M "$tmp/lun0.img"
-start_vmiod -q --scsi "id=t0,socket=$tmp/t0.sock,queues=2,lun0=$tmp/lun0.img,lun3=null:16M"
+mkdir "$tmp/images"
+truncate -s 32M "$tmp/images/lun6.img"
+start_vmiod -q --image-dir "$tmp/images" \
+	--scsi "id=t0,socket=$tmp/t0.sock,queues=2,lun0=$tmp/lun0.img,lun3=null:16M"
 wait_socket "$tmp/t0.sock"
 
 "$VMIO" rpc rpc_methods | jq -e 'has("scsi_list") and has("scsi_info")' >/dev/null ||
@@ -41,3 +45,38 @@ rc=0; "$VMIO" rpc scsi_info '{"id": "t9"}' >"$tmp/o" 2>"$tmp/e" || rc=$?
 rc=0; "$VMIO" rpc scsi_info '{}' >"$tmp/o" 2>"$tmp/e" || rc=$?
 [ $rc = 1 ] && [ -s "$tmp/e" ] || fail "scsi_info without an id: rc $rc"
 echo "ok: errors say what is wrong"
+
+# Hot-plug: a file LUN under --image-dir and a null one, then I/O on the
+# new file LUN, verified, through the running target.
+"$VMIO" rpc scsi_lun_add "{\"id\": \"t0\", \"lun\": 6, \"path\": \"$tmp/images/lun6.img\"}" >"$tmp/add.json" ||
+	fail "scsi_lun_add of a file LUN failed"
+"$VMIO" rpc scsi_lun_add '{"id": "t0", "lun": 5, "backend": "null", "size": "8M"}' >/dev/null ||
+	fail "scsi_lun_add of a null LUN failed"
+"$VMIO" rpc scsi_info '{"id": "t0"}' >"$tmp/info2.json"
+jq -e --arg img "$tmp/images/lun6.img" '[.luns[].lun] == [0, 3, 5, 6] and
+	(.luns[] | select(.lun == 6) | .path == $img and .size == 33554432) and
+	(.luns[] | select(.lun == 5) | .backend == "null" and .size == 8388608)' "$tmp/info2.json" >/dev/null ||
+	fail "after hot-plug: $(jq -c .luns "$tmp/info2.json")"
+"$VMIO" bench run --target "socket:$tmp/t0.sock" --device scsi --lun 6 --rw randrw --bs 4k \
+	--iodepth 4 --runtime 1 --ramp 0 --size 32M --verify >"$tmp/b6.log" 2>&1 ||
+	fail "verified I/O on the hot-plugged LUN 6: $(cat "$tmp/b6.log")"
+echo "ok: LUNs 5 (null) and 6 (file) hot-plugged; LUN 6 serves verified I/O"
+
+# Mistakes: each exits 1 with a sentence.
+expect_error() { # expect_error MESSAGE METHOD JSON
+	local rc=0
+	"$VMIO" rpc "$2" "$3" >"$tmp/o" 2>"$tmp/e" || rc=$?
+	[ $rc = 1 ] && grep -q -- "$1" "$tmp/e" || fail "$2 $3: rc $rc, $(cat "$tmp/e")"
+}
+expect_error "already has LUN 6" scsi_lun_add "{\"id\": \"t0\", \"lun\": 6, \"path\": \"$tmp/images/lun6.img\"}"
+expect_error "image-dir" scsi_lun_add "{\"id\": \"t0\", \"lun\": 7, \"path\": \"$tmp/lun0.img\"}"
+expect_error "params.lun" scsi_lun_add '{"id": "t0", "lun": 300, "backend": "null", "size": 4096}'
+expect_error "params.size" scsi_lun_add '{"id": "t0", "lun": 7, "backend": "null"}'
+expect_error "params.path" scsi_lun_add '{"id": "t0", "lun": 7}'
+expect_error "scsi target 't9' not found" scsi_lun_add '{"id": "t9", "lun": 7, "backend": "null", "size": 4096}'
+echo "ok: scsi_lun_add refuses a taken LUN, a path outside --image-dir, bad params, an unknown target"
+
+"$VMIO" rpc scsi_lun_remove '{"id": "t0", "lun": 5}' >"$tmp/rm.json" || fail "scsi_lun_remove failed"
+jq -e '[.luns[].lun] == [0, 3, 6]' "$tmp/rm.json" >/dev/null || fail "after remove: $(jq -c .luns "$tmp/rm.json")"
+expect_error "has no LUN 5" scsi_lun_remove '{"id": "t0", "lun": 5}'
+echo "ok: LUN 5 unplugged; unplugging it again says it is not there"
