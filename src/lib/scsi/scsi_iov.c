@@ -54,6 +54,10 @@ void scsi_lun_encode(uint16_t lun, uint8_t out[8])
 {
 	memset(out, 0, 8);
 	out[0] = 1;
-	out[2] = 0x40 | (lun >> 8);
+	/* Peripheral addressing below 256, flat space above, as QEMU does:
+	 * Linux's driver reads an event's LUN as lun[2] << 8 | lun[3], so a
+	 * flat-space flag on LUN 2 made it add a disk at LUN 16386 (found by
+	 * the hot-plug guest test). */
+	out[2] = lun < 256 ? 0 : 0x40 | (lun >> 8);
 	out[3] = lun & 0xff;
 }
