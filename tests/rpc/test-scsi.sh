@@ -80,3 +80,21 @@ echo "ok: scsi_lun_add refuses a taken LUN, a path outside --image-dir, bad para
 jq -e '[.luns[].lun] == [0, 3, 6]' "$tmp/rm.json" >/dev/null || fail "after remove: $(jq -c .luns "$tmp/rm.json")"
 expect_error "has no LUN 5" scsi_lun_remove '{"id": "t0", "lun": 5}'
 echo "ok: LUN 5 unplugged; unplugging it again says it is not there"
+
+# The same through vmio scsi: a table, hot-plug and unplug by name, and
+# usage errors that exit 2.
+"$VMIO" scsi ls >"$tmp/ls"
+grep -qE "^t0 +2 +0,3,6 +- +[0-9]+ +$tmp/t0.sock$" "$tmp/ls" || fail "vmio scsi ls: $(cat "$tmp/ls")"
+out=$("$VMIO" scsi lun-add t0 9 null:4M ro)
+[ "$out" = "added LUN 9 to t0 (the guest was told to rescan)" ] || fail "vmio scsi lun-add said: $out"
+"$VMIO" scsi info t0 >"$tmp/info.txt"
+grep -qE '^ +9 +null +4M +[0-9]+ +yes +-$' "$tmp/info.txt" || fail "vmio scsi info: $(cat "$tmp/info.txt")"
+grep -qE '^request queues +2$' "$tmp/info.txt" || fail "vmio scsi info header: $(cat "$tmp/info.txt")"
+[ "$("$VMIO" scsi lun-rm t0 9)" = "removed LUN 9 from t0" ] || fail "vmio scsi lun-rm"
+rc=0; "$VMIO" scsi lun-add t0 256 null:4M 2>"$tmp/e" || rc=$?
+[ $rc = 2 ] && grep -q "LUNs are 0 to 255" "$tmp/e" || fail "lun-add 256: rc $rc, $(cat "$tmp/e")"
+rc=0; "$VMIO" scsi frob 2>"$tmp/e" || rc=$?
+[ $rc = 2 ] && grep -q "^usage: vmio scsi" "$tmp/e" || fail "scsi frob: rc $rc"
+rc=0; "$VMIO" scsi info t9 2>"$tmp/e" || rc=$?
+[ $rc = 1 ] && grep -q "scsi target 't9' not found" "$tmp/e" || fail "scsi info t9: rc $rc, $(cat "$tmp/e")"
+echo "ok: vmio scsi ls, info, lun-add, lun-rm"

@@ -4,6 +4,7 @@
 #define VMIO_CTL_H
 
 int ctl_disk_main(int argc, char **argv);
+int ctl_scsi_main(int argc, char **argv);
 int ctl_qos_main(int argc, char **argv);
 int ctl_stats_main(int argc, char **argv);
 int ctl_config_main(int argc, char **argv);

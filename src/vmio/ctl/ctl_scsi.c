@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* vmio scsi ls | info | lun-add | lun-rm: vmiod's virtio-scsi targets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+#include "ctl/ctl_common.h"
+#include "ctl/ctl_place.h"
+#include "ctl/ctl_table.h"
+
+static const char *const usage_text =
+	"usage: vmio scsi ls\n"
+	"       vmio scsi info NAME\n"
+	"       vmio scsi lun-add NAME LUN FILE|null:SIZE [ro]\n"
+	"                     (hot-plug; FILE under vmiod's --image-dir)\n"
+	"       vmio scsi lun-rm NAME LUN\n"
+	"options: --json  --rpc PATH (default $VMIO_RPC or " CTL_DEFAULT_RPC ")\n";
+
+static int scsi_ls(const struct ctl *c)
+{
+	static const char *const head[] = { "ID", "QUEUES", "LUNS", "GUEST",
+		"COMMANDS", "SOCKET" };
+	json_t *r = ctl_call(c, "scsi_list", NULL), *t;
+	struct table tb;
+	size_t i;
+
+	if (!r)
+		return 1;
+	if (c->json)
+		return ctl_print_json(r);
+	table_init(&tb, 6, head, "lrllrl");
+	json_array_foreach(r, i, t) {
+		json_t *luns = json_object_get(t, "luns"), *l;
+		char list[256] = "";
+		size_t k;
+
+		json_array_foreach(luns, k, l)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 "%s%lld", k ? "," : "", ctl_int(l, "lun"));
+		table_cell(&tb, "%s", ctl_str(t, "id"));
+		table_cell(&tb, "%lld", ctl_int(t, "queues"));
+		table_cell(&tb, "%s", list[0] ? list : "-");
+		table_cell(&tb, "%s", json_is_true(json_object_get(t, "connected")) ?
+			   "connected" : "-");
+		table_cell(&tb, "%lld", ctl_int(json_object_get(t, "stats"), "cmds"));
+		table_cell(&tb, "%s", ctl_str(t, "socket"));
+	}
+	table_print(&tb, stdout);
+	table_free(&tb);
+	json_decref(r);
+	return 0;
+}
+
+static void print_luns(json_t *luns)
+{
+	static const char *const head[] = { "LUN", "BACKEND", "SIZE", "BLK",
+		"RO", "PATH" };
+	struct table tb;
+	json_t *l;
+	size_t i;
+
+	table_init(&tb, 6, head, "rlrrll");
+	json_array_foreach(luns, i, l) {
+		char sz[32];
+
+		ctl_size_str((uint64_t)ctl_int(l, "size"), sz, sizeof(sz));
+		table_cell(&tb, "%lld", ctl_int(l, "lun"));
+		table_cell(&tb, "%s", ctl_str(l, "backend"));
+		table_cell(&tb, "%s", sz);
+		table_cell(&tb, "%lld", ctl_int(l, "blk_size"));
+		table_cell(&tb, "%s", json_is_true(json_object_get(l, "ro")) ? "yes" : "no");
+		table_cell(&tb, "%s", ctl_str(l, "path"));
+	}
+	table_print(&tb, stdout);
+	table_free(&tb);
+}
+
+static int scsi_info(const struct ctl *c, const char *id)
+{
+	json_t *r = ctl_call(c, "scsi_info", json_pack("{s:s}", "id", id));
+	json_t *st;
+	char line[160];
+
+	if (!r)
+		return 1;
+	if (c->json)
+		return ctl_print_json(r);
+	st = json_object_get(r, "stats");
+	printf("%-18s %s\n", "id", ctl_str(r, "id"));
+	printf("%-18s %s\n", "socket", ctl_str(r, "socket"));
+	printf("%-18s %lld\n", "request queues", ctl_int(r, "queues"));
+	printf("%-18s %s\n", "guest", json_is_true(json_object_get(r, "connected")) ?
+	       "connected" : "not connected");
+	snprintf(line, sizeof(line), "%lld (%lld reads, %lld writes, %lld check "
+		 "conditions, %lld in flight)", ctl_int(st, "cmds"),
+		 ctl_int(st, "reads"), ctl_int(st, "writes"),
+		 ctl_int(st, "check_conditions"), ctl_int(st, "inflight"));
+	printf("%-18s %s\n", "commands", line);
+	ctl_print_placement(json_object_get(r, "placement"));
+	print_luns(json_object_get(r, "luns"));
+	json_decref(r);
+	return 0;
+}
+
+/* A LUN number as the RPC wants it: an integer, or a message. */
+static int lun_arg(const char *s, int *lun)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < 0 || v > 255) {
+		fprintf(stderr, "vmio scsi: LUN %s: LUNs are 0 to 255\n", s);
+		return -1;
+	}
+	*lun = (int)v;
+	return 0;
+}
+
+static int scsi_lun_add(const struct ctl *c)
+{
+	const char *what = c->argv[3];
+	bool ro = c->argc == 5 && !strcmp(c->argv[4], "ro");
+	json_t *p, *r;
+	int lun;
+
+	if (lun_arg(c->argv[2], &lun))
+		return 2;
+	if (c->argc == 5 && !ro) {
+		fprintf(stderr, "vmio scsi lun-add: '%s': the last word may only "
+			"be 'ro'\n", c->argv[4]);
+		return 2;
+	}
+	p = json_pack("{s:s,s:i,s:b}", "id", c->argv[1], "lun", lun, "ro", ro);
+	if (!strncmp(what, "null:", 5)) {
+		json_object_set_new(p, "backend", json_string("null"));
+		json_object_set_new(p, "size", json_string(what + 5));
+	} else {
+		char cwd[4096], *abs = NULL;
+
+		/* vmiod resolves paths from its own directory. */
+		if (what[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+		    asprintf(&abs, "%s/%s", cwd, what) < 0)
+			abs = NULL;
+		json_object_set_new(p, "path", json_string(abs ? abs : what));
+		free(abs);
+	}
+	r = ctl_call(c, "scsi_lun_add", p);
+	if (!r)
+		return 1;
+	if (c->json)
+		return ctl_print_json(r);
+	printf("added LUN %d to %s (the guest was told to rescan)\n", lun,
+	       c->argv[1]);
+	json_decref(r);
+	return 0;
+}
+
+static int scsi_lun_rm(const struct ctl *c)
+{
+	json_t *r;
+	int lun;
+
+	if (lun_arg(c->argv[2], &lun))
+		return 2;
+	r = ctl_call(c, "scsi_lun_remove", json_pack("{s:s,s:i}", "id",
+						      c->argv[1], "lun", lun));
+	if (!r)
+		return 1;
+	if (c->json)
+		return ctl_print_json(r);
+	printf("removed LUN %d from %s\n", lun, c->argv[1]);
+	json_decref(r);
+	return 0;
+}
+
+int ctl_scsi_main(int argc, char **argv)
+{
+	const char *cmd;
+	struct ctl c;
+
+	if (ctl_opts(&c, argc - 1, argv + 1))
+		return 2;
+	cmd = c.argc ? c.argv[0] : "ls";
+	if ((!strcmp(cmd, "ls") || !strcmp(cmd, "list")) && c.argc <= 1)
+		return scsi_ls(&c);
+	if (!strcmp(cmd, "info") && c.argc == 2)
+		return scsi_info(&c, c.argv[1]);
+	if (!strcmp(cmd, "lun-add") && (c.argc == 4 || c.argc == 5))
+		return scsi_lun_add(&c);
+	if (!strcmp(cmd, "lun-rm") && c.argc == 3)
+		return scsi_lun_rm(&c);
+	fputs(usage_text, !strcmp(cmd, "--help") || !strcmp(cmd, "help") ?
+	      stdout : stderr);
+	return !strcmp(cmd, "--help") || !strcmp(cmd, "help") ? 0 : 2;
+}
