@@ -834,13 +834,17 @@ static void test_inflight_corrupt_region_starts_afresh(void **state)
 		memset(q, 0, inflight_packed_queue_bytes(d->size));
 		assert_int_equal(virtq_packed_inflight_attach(&d->g.vq, q), 0);
 		pop_three(d);
-		if (kind == 0)
+		uint16_t head5 = d->g.vq.ids[5].entry, head9 = d->g.vq.ids[9].entry;
+
+		if (kind == 0) {
 			q->desc[q->free_head].next = q->free_head;
-		else if (kind == 1)
-			q->desc[q->desc[d->g.vq.ids[5].entry].last].next =
-				d->g.vq.ids[9].entry, q->desc[d->g.vq.ids[5].entry].num = 5;
-		else
-			q->desc[q->desc[d->g.vq.ids[9].entry].last].id = 999;
+		} else if (kind == 1) {
+			/* id 5's chain runs on into id 9's entries. */
+			q->desc[q->desc[head5].last].next = head9;
+			q->desc[head5].num = 5;
+		} else {
+			q->desc[q->desc[head9].last].id = 999;
+		}
 		restart_with(d, q);
 		/* Nothing from the region: the front-end's base stands, and
 		 * the ring still holds the three chains (none completed). */

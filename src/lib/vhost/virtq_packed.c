@@ -254,6 +254,22 @@ static int walk_indirect(struct virtq *vq, struct virtq_chain *c,
 	return 0;
 }
 
+/* One ring descriptor of a chain whose length was fixed when it was
+ * popped (last: it must end there), read once into d: its buffer goes
+ * into c, or, last and indirect, its table does. */
+static int add_ring_desc(struct virtq *vq, struct virtq_chain *c,
+			 const struct vring_packed_desc *d, bool last)
+{
+	/* The guest may have rewritten flags since we counted: the count
+	 * stays the budget, the chain must end where it did. */
+	if (!!(d->flags & VRING_DESC_F_NEXT) == last)
+		return -EINVAL;
+	if (d->flags & VRING_DESC_F_INDIRECT)
+		return last ? walk_indirect(vq, c, d) : -EINVAL;
+	return virtq_chain_add(vq, c, d->addr, d->len,
+			       d->flags & VRING_DESC_F_WRITE);
+}
+
 static int walk_chain(struct virtq *vq, struct virtq_chain *c, uint16_t pos,
 		      uint16_t ndescs)
 {
@@ -261,22 +277,11 @@ static int walk_chain(struct virtq *vq, struct virtq_chain *c, uint16_t pos,
 
 	for (uint16_t i = 0; i < ndescs; i++) {
 		struct vring_packed_desc d;
-		bool last = i + 1 == ndescs;
 		int ret;
 
 		pdesc_read(ring, pos, &d);
-		/* The guest may have rewritten flags since we counted: the
-		 * count stays the budget, the chain must end where it did. */
-		if (!!(d.flags & VRING_DESC_F_NEXT) == last)
-			return -EINVAL;
-		if (d.flags & VRING_DESC_F_INDIRECT) {
-			if (!last)
-				return -EINVAL;
-			return walk_indirect(vq, c, &d);
-		}
-		ret = virtq_chain_add(vq, c, d.addr, d.len,
-				      d.flags & VRING_DESC_F_WRITE);
-		if (ret)
+		ret = add_ring_desc(vq, c, &d, i + 1 == ndescs);
+		if (ret || (d.flags & VRING_DESC_F_INDIRECT))
 			return ret;
 		if (++pos == vq->size)
 			pos = 0;
@@ -296,7 +301,6 @@ static int walk_copies(struct virtq *vq, struct virtq_chain *c, uint16_t entry,
 
 	for (uint16_t i = 0; i < ndescs; i++) {
 		struct vring_packed_desc d;
-		bool last = i + 1 == ndescs;
 		int ret;
 
 		if (entry >= vq->size)
@@ -305,16 +309,8 @@ static int walk_copies(struct virtq *vq, struct virtq_chain *c, uint16_t entry,
 		d.len = READ_ONCE(copies[entry].len);
 		d.flags = READ_ONCE(copies[entry].flags);
 		entry = READ_ONCE(copies[entry].next);
-		if (!!(d.flags & VRING_DESC_F_NEXT) == last)
-			return -EINVAL;
-		if (d.flags & VRING_DESC_F_INDIRECT) {
-			if (!last)
-				return -EINVAL;
-			return walk_indirect(vq, c, &d);
-		}
-		ret = virtq_chain_add(vq, c, d.addr, d.len,
-				      d.flags & VRING_DESC_F_WRITE);
-		if (ret)
+		ret = add_ring_desc(vq, c, &d, i + 1 == ndescs);
+		if (ret || (d.flags & VRING_DESC_F_INDIRECT))
 			return ret;
 	}
 	return 0;

@@ -101,8 +101,6 @@ void virtq_packed_inflight_publish_end(struct virtq *vq)
 {
 	struct inflight_packed_queue *q = vq->pinflight;
 
-	if (!q)
-		return;
 	order();
 	for (unsigned int i = 0; i < vq->npending; i++)
 		if (vq->pending[i].entry < vq->size)

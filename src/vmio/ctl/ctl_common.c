@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rpc/rpc.h"
 
@@ -124,4 +125,25 @@ const char *ctl_str(json_t *o, const char *key)
 	const char *s = json_string_value(json_object_get(o, key));
 
 	return s ? s : "-";
+}
+
+json_t *ctl_abs_path(const char *path)
+{
+	char cwd[4096], *abs;
+	json_t *j;
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ||
+	    asprintf(&abs, "%s/%s", cwd, path) < 0)
+		return json_string(path);
+	j = json_string(abs);
+	free(abs);
+	return j;
+}
+
+int ctl_usage(const char *usage_text, const char *cmd)
+{
+	bool help = !strcmp(cmd, "--help") || !strcmp(cmd, "help");
+
+	fputs(usage_text, help ? stdout : stderr);
+	return help ? 0 : 2;
 }

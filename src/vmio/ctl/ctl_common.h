@@ -34,5 +34,11 @@ void ctl_size_str(uint64_t bytes, char *out, size_t len);
 /* Integer and string members, tolerating absent ones. */
 long long ctl_int(json_t *o, const char *key);
 const char *ctl_str(json_t *o, const char *key);
+/* path as a JSON string vmiod can open: vmiod resolves relative paths
+ * from its own directory, so a relative one is made absolute from ours. */
+json_t *ctl_abs_path(const char *path);
+/* Prints usage to stdout for help (cmd "help" or "--help") and returns 0,
+ * else to stderr and returns 2. */
+int ctl_usage(const char *usage_text, const char *cmd);
 
 #endif

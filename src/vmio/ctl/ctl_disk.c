@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_common.h"
@@ -96,19 +95,12 @@ static int disk_info(const struct ctl *c, const char *id)
 	return 0;
 }
 
-/* vmiod resolves paths from its own directory: send ours absolute. */
+/* Paths are sent absolute (ctl_abs_path); other values as they are. */
 static json_t *path_value(const char *key, const char *v)
 {
-	char cwd[4096];
-	json_t *j;
-	char *abs;
-
-	if ((strcmp(key, "path") && strcmp(key, "socket")) || v[0] == '/' ||
-	    !getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, v) < 0)
+	if (strcmp(key, "path") && strcmp(key, "socket"))
 		return json_string(v);
-	j = json_string(abs);
-	free(abs);
-	return j;
+	return ctl_abs_path(v);
 }
 
 /* "id=vm1,path=/x" "queues=2" -> {"id":"vm1","path":"/x","queues":"2"}. */
@@ -199,7 +191,5 @@ int ctl_disk_main(int argc, char **argv)
 		return disk_rm(&c, c.argv[1]);
 	if (!strcmp(cmd, "resize") && c.argc == 3)
 		return disk_resize(&c, c.argv[1], c.argv[2]);
-	fputs(usage_text, !strcmp(cmd, "--help") || !strcmp(cmd, "help") ?
-	      stdout : stderr);
-	return !strcmp(cmd, "--help") || !strcmp(cmd, "help") ? 0 : 2;
+	return ctl_usage(usage_text, cmd);
 }

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_common.h"
@@ -137,14 +136,7 @@ static int scsi_lun_add(const struct ctl *c)
 		json_object_set_new(p, "backend", json_string("null"));
 		json_object_set_new(p, "size", json_string(what + 5));
 	} else {
-		char cwd[4096], *abs = NULL;
-
-		/* vmiod resolves paths from its own directory. */
-		if (what[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
-		    asprintf(&abs, "%s/%s", cwd, what) < 0)
-			abs = NULL;
-		json_object_set_new(p, "path", json_string(abs ? abs : what));
-		free(abs);
+		json_object_set_new(p, "path", ctl_abs_path(what));
 	}
 	r = ctl_call(c, "scsi_lun_add", p);
 	if (!r)
@@ -191,7 +183,5 @@ int ctl_scsi_main(int argc, char **argv)
 		return scsi_lun_add(&c);
 	if (!strcmp(cmd, "lun-rm") && c.argc == 3)
 		return scsi_lun_rm(&c);
-	fputs(usage_text, !strcmp(cmd, "--help") || !strcmp(cmd, "help") ?
-	      stdout : stderr);
-	return !strcmp(cmd, "--help") || !strcmp(cmd, "help") ? 0 : 2;
+	return ctl_usage(usage_text, cmd);
 }
