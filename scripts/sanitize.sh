@@ -42,4 +42,6 @@ if [ ${#tests[@]} = 0 ]; then
 	exit 1
 fi
 echo "sanitize: ${#tests[@]} tests under ASan+UBSan in $dir (skipped: ${SKIP[*]})"
-meson test -C "$dir" --print-errorlogs --num-processes 2 "${tests[@]}"
+# Sanitized code runs 2-5x slower: time limits grow with it.
+meson test -C "$dir" --print-errorlogs --num-processes 2 \
+	--timeout-multiplier "${VMIO_ASAN_TIMEOUT_MULTIPLIER:-4}" "${tests[@]}"

@@ -7,7 +7,7 @@
 # Usage: boot-guest.sh --socket SOCK [--queues N] [--packed on]
 #          [--workload FILE] [--env KEY=VALUE]... [--timeout S] [--scsi]
 #          [--reconnect S] [--device-opt PROP=VAL]... [--log FILE]
-#          [--initrd FILE] [--mem SIZE]
+#          [--initrd FILE] [--mem SIZE] [--smp N]
 #
 #   --socket      the vhost-user unix socket the target listens on
 #   --queues      virtqueues asked of the device (num-queues / num_queues)
@@ -21,6 +21,7 @@
 #   --log         keep the full console output in FILE
 #   --initrd      boot this initramfs instead of the cached base
 #   --mem         guest RAM (default 512M), shared with the target via memfd
+#   --smp         guest vCPUs (default 2)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,7 +36,7 @@ usage()
 parse_args()
 {
 	sock="" queues=1 packed=off workload="" timeout_s=120 scsi=0
-	reconnect="" log="" initrd="" mem=512M
+	reconnect="" log="" initrd="" mem=512M smp=2
 	envs=() devopts=()
 	while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || case $1 in --scsi) ;; *) usage ;; esac
@@ -52,6 +53,7 @@ parse_args()
 		--log) log=$2; shift 2 ;;
 		--initrd) initrd=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
+		--smp) smp=$2; shift 2 ;;
 		*) usage ;;
 		esac
 	done
@@ -122,7 +124,7 @@ run_qemu()
 
 	qemu_complained=""
 	kernel=$(e2e_boot_kernel)
-	qemu_args=(-accel tcg -cpu max -smp 2 -m "$mem"
+	qemu_args=(-accel tcg -cpu max -smp "$smp" -m "$mem"
 		-object "memory-backend-memfd,id=mem,size=$mem,share=on"
 		-numa node,memdev=mem
 		-nodefaults -no-user-config -nographic -serial stdio -no-reboot

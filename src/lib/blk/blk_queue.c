@@ -36,7 +36,7 @@ static void req_finish(struct blk_req *r, uint8_t status)
 		qos_complete(&q->qos, &r->qos, clock_now_ns());
 		r->via_qos = false;
 	}
-	*r->status = status;
+	SHM_STORE(r->status, status);
 	r->used_len += 1;
 	virtq_push(q->vq, r->head, r->used_len);
 	q->dirty = true;
@@ -64,7 +64,7 @@ static void req_finish(struct blk_req *r, uint8_t status)
 static void chain_reject(struct blk_queue *q, uint16_t head, uint8_t *status)
 {
 	if (status)
-		*status = VIRTIO_BLK_S_IOERR;
+		SHM_STORE(status, VIRTIO_BLK_S_IOERR);
 	virtq_push(q->vq, head, status ? 1 : 0);
 	q->dirty = true;
 	q->stats.bad_chains++;
@@ -238,7 +238,7 @@ static uint8_t start_get_id(struct blk_req *r, const struct blk_req_info *info)
 	/* Up to 20 bytes, NUL-padded, not necessarily terminated. */
 	memcpy(serial, r->q->dev->id, n < sizeof(serial) ? n : sizeof(serial));
 	r->stat = BLK_STAT_OTHER;
-	r->used_len = (uint32_t)iov_scatter(info->data, info->ndata, serial,
+	r->used_len = (uint32_t)shm_scatter(info->data, info->ndata, serial,
 						sizeof(serial));
 	req_finish(r, VIRTIO_BLK_S_OK);
 	return VIRTIO_BLK_S_OK;
@@ -330,16 +330,16 @@ static int blk_queue_poll(struct reactor_poller *p)
 static void blk_queue_flush(struct reactor_poller *p)
 {
 	struct blk_queue *q = container_of(p, struct blk_queue, poller);
-	uint64_t one = 1;
+	int ret;
 
 	if (!q->dirty)
 		return;
 	q->dirty = false;
 	virtq_publish(q->vq);
-	if (q->call_fd >= 0 && virtq_should_notify(q->vq))
-		if (write(q->call_fd, &one, sizeof(one)) < 0)
-			log_debug("disk %s: queue %u: call eventfd: %s",
-				  q->dev->id, q->idx, strerror(errno));
+	if (q->call_fd >= 0 && virtq_should_notify(q->vq) &&
+	    (ret = vu_call(q->call_fd)))
+		log_debug("disk %s: queue %u: call eventfd: %s", q->dev->id,
+			  q->idx, strerror(-ret));
 }
 
 static bool blk_queue_arm(struct reactor_poller *p)

@@ -76,7 +76,7 @@ static int tmf_answer(struct scsi_dev *d, const struct scsi_tmf *t)
 static void answer(struct scsi_queue *q, uint16_t head, uint8_t *resp,
 		   uint8_t response)
 {
-	*resp = response;
+	SHM_STORE(resp, response);
 	virtq_push(q->vq, head, 1);
 	q->dirty = true;
 }
@@ -155,7 +155,7 @@ static void handle_an(struct scsi_queue *q, uint16_t head,
 	/* We raise no asynchronous notifications: none are granted. */
 	scsi_lun_decode(req->lun, &bad_target);
 	resp.response = bad_target ? VIRTIO_SCSI_S_BAD_TARGET : VIRTIO_SCSI_S_OK;
-	n = iov_scatter(in, nin, &resp, sizeof(resp));
+	n = shm_scatter(in, nin, &resp, sizeof(resp));
 	virtq_push(q->vq, head, (uint32_t)n);
 	q->dirty = true;
 }

@@ -39,7 +39,7 @@ static void deliver_one(struct scsi_queue *q, uint16_t head)
 	ev.event = m->event | (q->events_missed ? VIRTIO_SCSI_T_EVENTS_MISSED : 0);
 	ev.reason = m->reason;
 	scsi_lun_encode(m->lun, ev.lun);
-	n = iov_scatter(c.iov + c.n_out, c.n_in, &ev, sizeof(ev));
+	n = shm_scatter(c.iov + c.n_out, c.n_in, &ev, sizeof(ev));
 	virtq_push(q->vq, head, (uint32_t)n);
 	q->dirty = true;
 	q->events_missed = false;

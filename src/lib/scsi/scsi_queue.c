@@ -29,16 +29,16 @@ struct reactor *scsi_queue_reactor(const struct scsi_dev *d, unsigned int idx)
 void scsi_queue_flush(struct reactor_poller *p)
 {
 	struct scsi_queue *q = container_of(p, struct scsi_queue, poller);
-	uint64_t one = 1;
+	int ret;
 
 	if (!q->dirty)
 		return;
 	q->dirty = false;
 	virtq_publish(q->vq);
-	if (q->call_fd >= 0 && virtq_should_notify(q->vq))
-		if (write(q->call_fd, &one, sizeof(one)) < 0)
-			log_debug("scsi %s: queue %u: call eventfd: %s",
-				  q->dev->id, q->idx, strerror(errno));
+	if (q->call_fd >= 0 && virtq_should_notify(q->vq) &&
+	    (ret = vu_call(q->call_fd)))
+		log_debug("scsi %s: queue %u: call eventfd: %s", q->dev->id,
+			  q->idx, strerror(-ret));
 }
 
 static bool queue_arm(struct reactor_poller *p)

@@ -36,7 +36,7 @@ static void req_complete(struct scsi_req *r, uint8_t response,
 	} else {
 		q->stats.bad_requests++;
 	}
-	iov_scatter(r->resp_iov, r->nresp_iov, &resp, sizeof(resp));
+	shm_scatter(r->resp_iov, r->nresp_iov, &resp, sizeof(resp));
 	virtq_push(q->vq, r->head, sizeof(resp) + din_written);
 	q->dirty = true;
 	__atomic_store_n(&r->busy, false, __ATOMIC_RELEASE);
@@ -198,7 +198,7 @@ static void run_cmd(struct scsi_req *r, const struct virtio_scsi_cmd_req *h,
 		start_io(r, in, nin, out, nout);
 		return;
 	}
-	written = (uint32_t)iov_scatter(in, nin, q->din, r->out.din_len);
+	written = (uint32_t)shm_scatter(in, nin, q->din, r->out.din_len);
 	req_complete(r, VIRTIO_SCSI_S_OK, written, r->din_len - written);
 }
 

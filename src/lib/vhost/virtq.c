@@ -112,11 +112,8 @@ static inline void inflight_get(struct virtq *vq, uint16_t head)
 {
 	struct inflight_desc *d = &vq->inflight->desc[head];
 
-	d->counter = ++vq->inflight_counter;
-	/* Ordering against a crash of this process only: the region is
-	 * shared memory that outlives us, written by one thread. */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	d->inflight = 1;
+	SHM_STORE(&d->counter, ++vq->inflight_counter);
+	SHM_STORE(&d->inflight, 1);
 }
 
 int virtq_next_head(struct virtq *vq, uint16_t *head)
@@ -206,11 +203,10 @@ void virtq_kicks_enable(struct virtq *vq)
 		/* avail_event lives just past the used ring. */
 		uint16_t *avail_event = (uint16_t *)&vq->used->ring[vq->size];
 
-		__atomic_store_n(avail_event, vq->last_avail_idx, __ATOMIC_RELAXED);
+		SHM_STORE(avail_event, vq->last_avail_idx);
 	} else {
-		__atomic_and_fetch(&vq->used->flags,
-				   (uint16_t)~VRING_USED_F_NO_NOTIFY,
-				   __ATOMIC_RELAXED);
+		SHM_STORE(&vq->used->flags, (uint16_t)(READ_ONCE(vq->used->flags) &
+						       ~VRING_USED_F_NO_NOTIFY));
 	}
 	/* Publish the wish before the caller re-reads avail->idx. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -224,8 +220,8 @@ void virtq_kicks_disable(struct virtq *vq)
 	}
 	/* With EVENT_IDX a stale avail_event already keeps the driver quiet. */
 	if (!vq->event_idx)
-		__atomic_or_fetch(&vq->used->flags, (uint16_t)VRING_USED_F_NO_NOTIFY,
-				  __ATOMIC_RELAXED);
+		SHM_STORE(&vq->used->flags, (uint16_t)(READ_ONCE(vq->used->flags) |
+						       VRING_USED_F_NO_NOTIFY));
 }
 
 void virtq_inflight_batch_done(struct virtq *vq)
@@ -233,16 +229,14 @@ void virtq_inflight_batch_done(struct virtq *vq)
 	struct inflight_queue *q = vq->inflight;
 
 	/* used->idx is already visible: only now may the flags go. */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	for (unsigned int i = 0; i < vq->nbatch; i++) {
 		uint16_t head = vq->batch[i];
 
-		q->desc[head].next = q->last_batch_head;
-		q->last_batch_head = head;
-		q->desc[head].inflight = 0;
+		SHM_STORE(&q->desc[head].next, q->last_batch_head);
+		SHM_STORE(&q->last_batch_head, head);
+		SHM_STORE(&q->desc[head].inflight, 0);
 	}
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	q->used_idx = vq->used_idx;
+	SHM_STORE(&q->used_idx, vq->used_idx);
 	vq->nbatch = 0;
 }
 
@@ -273,13 +267,12 @@ int virtq_inflight_attach(struct virtq *vq, struct inflight_queue *q)
 	}
 	if (q->version != INFLIGHT_VERSION || q->desc_num != vq->size) {
 		/* Fresh (or from a ring of another size): nothing to recover. */
-		memset(q->desc, 0, vq->size * sizeof(q->desc[0]));
-		q->features = 0;
-		q->desc_num = vq->size;
-		q->last_batch_head = 0;
-		q->used_idx = used;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		q->version = INFLIGHT_VERSION;
+		shm_zero(q->desc, vq->size * sizeof(q->desc[0]));
+		SHM_STORE(&q->features, 0);
+		SHM_STORE(&q->desc_num, vq->size);
+		SHM_STORE(&q->last_batch_head, 0);
+		SHM_STORE(&q->used_idx, used);
+		SHM_STORE(&q->version, INFLIGHT_VERSION);
 	}
 	/* Died after publishing a batch but before clearing its flags: the
 	 * used ring says which heads completed. */
@@ -287,9 +280,9 @@ int virtq_inflight_attach(struct virtq *vq, struct inflight_queue *q)
 		uint32_t id = READ_ONCE(vq->used->ring[i & (vq->size - 1)].id);
 
 		if (id < vq->size)
-			q->desc[id].inflight = 0;
+			SHM_STORE(&q->desc[id].inflight, 0);
 	}
-	q->used_idx = used;
+	SHM_STORE(&q->used_idx, used);
 	vq->inflight_counter = 0;
 	for (unsigned int h = 0; h < vq->size; h++) {
 		if (!q->desc[h].inflight)

@@ -25,6 +25,7 @@
 #include "util/compiler.h"
 #include "vhost/guest_mem.h"
 #include "vhost/inflight.h"
+#include "vhost/shm.h"
 
 /* Largest split ring the virtio spec allows. */
 #define VIRTQ_MAX_SIZE 32768
@@ -139,8 +140,8 @@ static inline void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 		return;
 	}
 	e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
-	e->id = head;
-	e->len = len;
+	SHM_STORE(&e->id, (uint32_t)head);
+	SHM_STORE(&e->len, len);
 	vq->used_idx++;
 	if (vq->inflight) {
 		vq->batch[vq->nbatch++] = head;
@@ -161,7 +162,7 @@ static inline void virtq_publish(struct virtq *vq)
 		virtq_packed_publish(vq);
 		return;
 	}
-	__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+	SHM_PUBLISH(&vq->used->idx, vq->used_idx);
 	if (vq->inflight)
 		virtq_inflight_batch_done(vq);
 }

@@ -354,8 +354,8 @@ void virtq_packed_push(struct virtq *vq, uint16_t id, uint32_t len)
 	/* The slot is one we popped from already (used never passes avail:
 	 * each push moves it by what one pop moved avail), so the guest
 	 * gets its own descriptor back overwritten, nothing else. */
-	__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+	SHM_STORE(&d->id, id);
+	SHM_STORE(&d->len, len);
 	p = &vq->pending[vq->npending++];
 	p->pos = vq->used_idx;
 	p->flags = (vq->used_wrap ? F_AVAIL | F_USED : 0) |
@@ -384,10 +384,9 @@ void virtq_packed_publish(struct virtq *vq)
 	 * slot that is not used yet, so the first slot's flags go last,
 	 * each flags store releasing the id and len written before it. */
 	for (unsigned int i = 1; i < n; i++)
-		__atomic_store_n(&vq->pdesc[vq->pending[i].pos].flags,
-				 vq->pending[i].flags, __ATOMIC_RELEASE);
-	__atomic_store_n(&vq->pdesc[vq->pending[0].pos].flags,
-			 vq->pending[0].flags, __ATOMIC_RELEASE);
+		SHM_PUBLISH(&vq->pdesc[vq->pending[i].pos].flags,
+			    vq->pending[i].flags);
+	SHM_PUBLISH(&vq->pdesc[vq->pending[0].pos].flags, vq->pending[0].flags);
 	if (vq->pinflight)
 		virtq_packed_inflight_publish_end(vq);
 	vq->npending = 0;
@@ -442,12 +441,10 @@ void virtq_packed_kicks_enable(struct virtq *vq)
 		 * available, not again for those after it until we ask. */
 		uint16_t off = vq->last_avail_idx | (vq->avail_wrap ? WRAP_BIT : 0);
 
-		__atomic_store_n(&e->off_wrap, off, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->flags, (uint16_t)VRING_PACKED_EVENT_FLAG_DESC,
-				 __ATOMIC_RELEASE);
+		SHM_STORE(&e->off_wrap, off);
+		SHM_PUBLISH(&e->flags, (uint16_t)VRING_PACKED_EVENT_FLAG_DESC);
 	} else {
-		__atomic_store_n(&e->flags, (uint16_t)VRING_PACKED_EVENT_FLAG_ENABLE,
-				 __ATOMIC_RELAXED);
+		SHM_STORE(&e->flags, (uint16_t)VRING_PACKED_EVENT_FLAG_ENABLE);
 	}
 	/* Publish the wish before the caller re-reads the ring. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -455,7 +452,6 @@ void virtq_packed_kicks_enable(struct virtq *vq)
 
 void virtq_packed_kicks_disable(struct virtq *vq)
 {
-	__atomic_store_n(&vq->device_event->flags,
-			 (uint16_t)VRING_PACKED_EVENT_FLAG_DISABLE,
-			 __ATOMIC_RELAXED);
+	SHM_STORE(&vq->device_event->flags,
+		  (uint16_t)VRING_PACKED_EVENT_FLAG_DISABLE);
 }

@@ -5,11 +5,12 @@
  * see inflight.h for the layout.
  *
  * Every store here is to shared memory that outlives this process; the
- * order of the stores is what a restarted back-end relies on, so each
- * group is fenced against the compiler (one thread writes the region, and
- * only a crash of that thread can interrupt it).
+ * order of the stores is what a restarted back-end relies on, so each one
+ * goes through vhost/shm.h (one thread writes the region, and only a crash
+ * of that thread can interrupt it).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,11 +19,6 @@
 
 #define F_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
 #define F_USED (1u << VRING_PACKED_DESC_F_USED)
-
-static inline void order(void)
-{
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-}
 
 /* Copies the chain just popped (n ring descriptors from start, buffer id
  * id) into free entries; its head entry is marked in flight. */
@@ -39,10 +35,9 @@ void virtq_packed_inflight_pop(struct virtq *vq, uint16_t start, uint16_t n,
 		vq->pinflight = NULL;
 		return;
 	}
-	q->desc[head].num = 0;
-	q->desc[head].counter = ++vq->inflight_counter;
-	order();
-	q->desc[head].inflight = 1;
+	SHM_STORE(&q->desc[head].num, 0);
+	SHM_STORE(&q->desc[head].counter, ++vq->inflight_counter);
+	SHM_STORE(&q->desc[head].inflight, 1);
 	for (uint16_t i = 0; i < n; i++) {
 		struct vring_packed_desc d;
 		uint16_t e = q->free_head;
@@ -58,20 +53,19 @@ void virtq_packed_inflight_pop(struct virtq *vq, uint16_t start, uint16_t n,
 		}
 		memcpy(&d, &vq->pdesc[pos], sizeof(d));
 		if (i + 1 == n) {
-			q->desc[head].last = e;
+			SHM_STORE(&q->desc[head].last, e);
 			d.id = id; /* the id we checked, whatever the guest wrote since */
 		}
-		q->desc[head].num++;
-		q->desc[e].addr = d.addr;
-		q->desc[e].len = d.len;
-		q->desc[e].flags = d.flags;
-		q->desc[e].id = d.id;
-		q->free_head = q->desc[e].next;
+		SHM_STORE(&q->desc[head].num, (uint16_t)(q->desc[head].num + 1));
+		SHM_STORE(&q->desc[e].addr, d.addr);
+		SHM_STORE(&q->desc[e].len, d.len);
+		SHM_STORE(&q->desc[e].flags, d.flags);
+		SHM_STORE(&q->desc[e].id, d.id);
+		SHM_STORE(&q->free_head, q->desc[e].next);
 		if (++pos == vq->size)
 			pos = 0;
 	}
-	order();
-	q->old_free_head = q->free_head;
+	SHM_STORE(&q->old_free_head, q->free_head);
 	vq->ids[id].entry = head;
 }
 
@@ -87,13 +81,45 @@ void virtq_packed_inflight_publish_begin(struct virtq *vq)
 
 		if (e >= vq->size || last >= vq->size)
 			continue; /* checked at attach; rewritten since */
-		q->desc[last].next = q->free_head;
-		q->free_head = e;
+		SHM_STORE(&q->desc[last].next, q->free_head);
+		SHM_STORE(&q->free_head, e);
 	}
-	order();
-	q->used_idx = vq->used_idx;
-	q->used_wrap_counter = vq->used_wrap;
-	order();
+	SHM_STORE(&q->used_idx, vq->used_idx);
+	SHM_STORE(&q->used_wrap_counter, vq->used_wrap);
+}
+
+/*
+ * The batch's commit point: old_used_idx and old_used_wrap_counter take
+ * the new position in one store. Apart, a crash between the two would
+ * leave an old position with a new wrap counter (or the reverse), which
+ * settle_last_batch would take for a settled state with the wrong lap:
+ * the next back-end then reads the ring a lap off (found by the
+ * crash-point test: a ring that wrapped in the batch). The store covers
+ * old_used_idx, used_wrap_counter (already the new value) and
+ * old_used_wrap_counter, adjacent in the layout.
+ */
+static void commit_used(struct inflight_packed_queue *q)
+{
+	uint8_t word[4];
+	uint32_t v;
+
+	_Static_assert(offsetof(struct inflight_packed_queue, used_wrap_counter) ==
+			       offsetof(struct inflight_packed_queue, old_used_idx) + 2 &&
+		       offsetof(struct inflight_packed_queue, old_used_wrap_counter) ==
+			       offsetof(struct inflight_packed_queue, old_used_idx) + 3,
+		       "the commit word is contiguous");
+	memcpy(word, &q->used_idx, 2);
+	word[2] = q->used_wrap_counter;
+	word[3] = q->used_wrap_counter;
+	memcpy(&v, word, 4);
+	/* One 4-byte store (unaligned is fine: a crash cannot split an
+	 * instruction). */
+	crash_point();
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__builtin_memcpy((uint8_t *)q + offsetof(struct inflight_packed_queue,
+						  old_used_idx),
+			 &v, 4);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 /* After: the guest can see the batch, so its heads are done. */
@@ -101,50 +127,52 @@ void virtq_packed_inflight_publish_end(struct virtq *vq)
 {
 	struct inflight_packed_queue *q = vq->pinflight;
 
-	order();
 	for (unsigned int i = 0; i < vq->npending; i++)
 		if (vq->pending[i].entry < vq->size)
-			q->desc[vq->pending[i].entry].inflight = 0;
-	order();
-	q->old_free_head = q->free_head;
-	q->old_used_idx = q->used_idx;
-	q->old_used_wrap_counter = q->used_wrap_counter;
+			SHM_STORE(&q->desc[vq->pending[i].entry].inflight, 0);
+	SHM_STORE(&q->old_free_head, q->free_head);
+	commit_used(q);
 }
 
 static void init_region(struct virtq *vq, struct inflight_packed_queue *q)
 {
-	memset(q->desc, 0, (size_t)vq->size * sizeof(q->desc[0]));
+	shm_zero(q->desc, (size_t)vq->size * sizeof(q->desc[0]));
 	/* One free list through every entry, ending at desc_num. */
 	for (uint16_t j = 0; j < vq->size; j++)
-		q->desc[j].next = (uint16_t)(j + 1);
-	q->features = 0;
-	q->desc_num = vq->size;
-	q->free_head = q->old_free_head = 0;
-	q->used_idx = q->old_used_idx = vq->used_idx;
-	q->used_wrap_counter = q->old_used_wrap_counter = vq->used_wrap;
-	order();
-	q->version = INFLIGHT_VERSION;
+		SHM_STORE(&q->desc[j].next, (uint16_t)(j + 1));
+	SHM_STORE(&q->features, 0);
+	SHM_STORE(&q->desc_num, vq->size);
+	SHM_STORE(&q->free_head, 0);
+	SHM_STORE(&q->old_free_head, 0);
+	SHM_STORE(&q->used_idx, vq->used_idx);
+	SHM_STORE(&q->old_used_idx, vq->used_idx);
+	SHM_STORE(&q->used_wrap_counter, vq->used_wrap);
+	SHM_STORE(&q->old_used_wrap_counter, vq->used_wrap);
+	SHM_STORE(&q->version, INFLIGHT_VERSION);
 }
 
 /* Died in the middle of publishing a batch: keep it if the guest can see
  * it (its first slot, at old_used_idx, is marked used), else undo it. */
 static void settle_last_batch(struct virtq *vq, struct inflight_packed_queue *q)
 {
-	if (q->used_idx != q->old_used_idx && q->old_used_idx < vq->size) {
+	/* The wrap counter too: a batch of a whole lap ends where it began. */
+	if ((q->used_idx != q->old_used_idx ||
+	     q->used_wrap_counter != q->old_used_wrap_counter) &&
+	    q->old_used_idx < vq->size) {
 		uint16_t flags = __atomic_load_n(&vq->pdesc[q->old_used_idx].flags,
 						 __ATOMIC_ACQUIRE);
 		bool w = q->old_used_wrap_counter;
 		uint16_t still_avail = (w ? F_AVAIL : 0) | (w ? 0 : F_USED);
 
 		if ((flags & (F_AVAIL | F_USED)) != still_avail) {
-			q->old_free_head = q->free_head;
-			q->old_used_idx = q->used_idx;
-			q->old_used_wrap_counter = q->used_wrap_counter;
+			SHM_STORE(&q->old_free_head, q->free_head);
+			SHM_STORE(&q->old_used_idx, q->used_idx);
+			SHM_STORE(&q->old_used_wrap_counter, q->used_wrap_counter);
 		}
 	}
-	q->free_head = q->old_free_head;
-	q->used_idx = q->old_used_idx;
-	q->used_wrap_counter = q->old_used_wrap_counter;
+	SHM_STORE(&q->free_head, q->old_free_head);
+	SHM_STORE(&q->used_idx, q->old_used_idx);
+	SHM_STORE(&q->used_wrap_counter, q->old_used_wrap_counter);
 }
 
 /*
@@ -167,7 +195,7 @@ static int check_region(struct virtq *vq, struct inflight_packed_queue *q,
 		if (e > size || steps >= size || seen[e])
 			return -1;
 		seen[e] = 1;
-		q->desc[e].inflight = 0;
+		SHM_STORE(&q->desc[e].inflight, 0);
 		e = q->desc[e].next;
 	}
 	for (uint16_t h = 0; h < size; h++) {

@@ -12,6 +12,7 @@
 #include <linux/virtio_config.h>
 
 #include "util/log.h"
+#include "vhost/shm.h"
 #include "vhost/vu_internal.h"
 #include "vhost/vu_socket.h"
 
@@ -172,6 +173,10 @@ void vu_vring_start(struct vu_dev *dev, unsigned int idx)
 	}
 	v->vq.event_idx = vu_dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
 	v->vq.indirect = vu_dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
+	/* Logged before the reactor owns the ring and moves on from here. */
+	log_debug("disk %s: vring %u starts (size %u, next avail %u, used %u, "
+		  "%u to resubmit)", dev->name, idx, v->num, v->vq.last_avail_idx,
+		  v->vq.used_idx, v->vq.nresubmit);
 	ret = dev->ops->queue_start(dev, idx);
 	if (ret) {
 		log_error("disk %s: cannot start vring %u: %s", dev->name, idx,
@@ -180,8 +185,6 @@ void vu_vring_start(struct vu_dev *dev, unsigned int idx)
 		return;
 	}
 	v->started = true;
-	log_debug("disk %s: vring %u started (size %u, avail %u, used %u)",
-		  dev->name, idx, v->num, v->vq.last_avail_idx, v->vq.used_idx);
 }
 
 void vu_vring_stop(struct vu_dev *dev, unsigned int idx)
@@ -225,6 +228,16 @@ int vu_vring_attach_inflight(struct vu_dev *dev, unsigned int idx)
 		log_error("disk %s: vring %u: cannot track in-flight requests: %s",
 			  dev->name, idx, strerror(-ret));
 	return ret;
+}
+
+int vu_call(int call_fd)
+{
+	uint64_t one = 1;
+
+	crash_point();
+	if (write(call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
 }
 
 void vu_dev_inflight_unmap(struct vu_dev *dev)

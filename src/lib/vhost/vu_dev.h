@@ -136,6 +136,10 @@ static inline bool vu_dev_has_protocol_feature(const struct vu_dev *dev,
  * space, e.g. after a resize). -ENOTCONN without a back-end channel. */
 int vu_dev_notify_config_change(struct vu_dev *dev);
 
+/* Interrupts the driver through a vring's call eventfd. A counter that
+ * is full already holds an interrupt: that is not an error. 0 or -errno. */
+int vu_call(int call_fd);
+
 /* Message name for logs. */
 const char *vu_request_name(uint32_t request);
 

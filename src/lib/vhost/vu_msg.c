@@ -13,6 +13,7 @@
 #include <linux/virtio_config.h>
 
 #include "util/log.h"
+#include "vhost/shm.h"
 #include "vhost/vu_internal.h"
 #include "vhost/vu_socket.h"
 
@@ -111,7 +112,7 @@ static int h_reset_device(struct vu_dev *dev, struct vhost_user_msg *msg,
 	 * rings afresh: a packed ring's positions live only in the region,
 	 * so it must not outlive the reset (version 0: initialised anew). */
 	if (dev->inflight_base)
-		memset(dev->inflight_base, 0, dev->inflight_size);
+		shm_zero(dev->inflight_base, dev->inflight_size);
 	return VU_OK;
 }
 
@@ -372,13 +373,9 @@ static int h_set_vring_call(struct vu_dev *dev, struct vhost_user_msg *msg,
 	 * which then waits forever (seen: a virtio-scsi guest's first
 	 * INQUIRY completed in the used ring, no interrupt, boot hung). A
 	 * spurious interrupt only makes the driver look at its used ring. */
-	if (fd >= 0) {
-		uint64_t one = 1;
-
-		if (write(fd, &one, sizeof(one)) < 0)
-			log_debug("disk %s: vring %u: call eventfd: %s",
-				  dev->name, idx, strerror(errno));
-	}
+	if (fd >= 0 && (ret = vu_call(fd)))
+		log_debug("disk %s: vring %u: call eventfd: %s", dev->name, idx,
+			  strerror(-ret));
 	return VU_OK;
 }
 
