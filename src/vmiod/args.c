@@ -7,17 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/reactor_policy.h"
 #include "util/log.h"
 #include "qos/qos.h"
 #include "util/parse.h"
-
-#define DEFAULT_POLL_US 200
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vmiod --disk id=NAME,path=FILE,socket=SOCK[,OPTIONS] [--disk ...]\n"
-		"             [--cpus LIST] [--poll-us N] [-v|-q]\n"
+		"             [--cpus LIST] [--poll-us auto|N] [-v|-q]\n"
 		"\n"
 		"Serves each disk to a QEMU guest over vhost-user-blk on SOCK.\n"
 		"\n"
@@ -57,15 +56,17 @@ static void usage(FILE *out)
 		"--socket-owner USER  ... and to USER\n"
 		"--cpus LIST          cores for reactor threads, e.g. 2,3 or 4-7\n"
 		"                     (default: one unpinned reactor)\n"
-		"--poll-us N          keep polling at most this long after the last\n"
-		"                     work before sleeping (default %d)\n"
+		"--poll-us auto|N     when reactors poll and when they sleep: auto\n"
+		"                     (default) decides from what they measure (idle\n"
+		"                     gaps, wake-up cost, requests in flight, other\n"
+		"                     threads waiting for the CPU); N polls N µs\n"
+		"                     after the last work; 0 sleeps at once\n"
 		"--fixed-files on|off register backing files in each reactor's\n"
 		"                     io_uring (default on: less kernel work per I/O)\n"
 		"--fixed-buffers on|off  register (pin) guest memory in each reactor's\n"
 		"                     io_uring (default off; not with a balloon or\n"
 		"                     virtio-mem: see docs/architecture.md)\n"
-		"-v, --verbose        debug logging;  -q, --quiet  errors only\n",
-		DEFAULT_POLL_US);
+		"-v, --verbose        debug logging;  -q, --quiet  errors only\n");
 }
 
 void disk_config_free(struct disk_config *d)
@@ -299,7 +300,7 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->poll_us = DEFAULT_POLL_US;
+	cfg->poll_us = REACTOR_POLL_ADAPTIVE;
 	cfg->log_level = LOG_INFO;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:c:p:vqhV", longopts, NULL)) != -1) {
@@ -331,8 +332,13 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 			}
 			break;
 		case 'p':
+			if (!strcmp(optarg, "auto")) {
+				cfg->poll_us = REACTOR_POLL_ADAPTIVE;
+				break;
+			}
 			if (parse_u64(optarg, &u) || u > 1000000) {
-				fprintf(stderr, "vmiod: --poll-us takes 0 to 1000000\n");
+				fprintf(stderr, "vmiod: --poll-us takes auto, or 0 to "
+					"1000000 (µs)\n");
 				goto err;
 			}
 			cfg->poll_us = (unsigned int)u;

@@ -34,7 +34,7 @@ struct vmiod_config {
 	unsigned int nscsi;
 	int cpus[VMIOD_MAX_CPUS];
 	unsigned int ncpus;  /* 0: one unpinned reactor */
-	unsigned int poll_us;
+	unsigned int poll_us; /* REACTOR_POLL_ADAPTIVE: --poll-us auto */
 	bool no_fixed_files; /* --fixed-files off */
 	bool fixed_buffers;  /* --fixed-buffers on */
 	int log_level;

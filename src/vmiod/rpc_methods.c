@@ -541,27 +541,53 @@ static int m_stats(void *c, json_t *p, json_t **r, char *err, size_t len)
 	return 0;
 }
 
+/* One reactor: where it runs, where its time went, and what its polling
+ * policy measured and decided. */
+static json_t *reactor_json(struct reactor *re)
+{
+	struct reactor_stats s;
+	double total;
+	int node = daemon_reactor_node(ctx.d, re);
+	json_t *j;
+
+	reactor_get_stats(re, &s);
+	total = (double)(s.busy_ns + s.idle_ns);
+	j = json_pack("{s:i,s:i,s:o,s:i,s:I,s:I,s:f,s:I,s:I}", "id",
+		      (int)reactor_id(re), "cpu", reactor_cpu(re),
+		      "node", node >= 0 ? json_integer(node) : json_null(),
+		      "pollers", (int)s.pollers,
+		      "busy_ns", (json_int_t)s.busy_ns,
+		      "idle_ns", (json_int_t)s.idle_ns,
+		      "busy_share", total > 0 ? (double)s.busy_ns / total : 0.0,
+		      "passes", (json_int_t)s.passes,
+		      "sleeps", (json_int_t)s.sleeps);
+	json_object_update_new(j, json_pack(
+		"{s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:{s:I,s:I},s:I,s:I,s:f,s:f,s:f,"
+		"s:f,s:b,s:{s:i,s:i}}",
+		"poll_work_ns", (json_int_t)s.busy_ns,
+		"poll_idle_ns", (json_int_t)s.poll_idle_ns,
+		"sleep_ns", (json_int_t)s.sleep_ns,
+		"wakeups", (json_int_t)s.sleeps,
+		"policy", reactor_policy_name(s.policy),
+		"mode", reactor_mode_name(s.mode),
+		"asleep", s.asleep,
+		"poll_budget_ns", "guest", (json_int_t)s.poll_budget_ns[RP_GUEST],
+		"device", (json_int_t)s.poll_budget_ns[RP_DEVICE],
+		"wake_latency_ns", (json_int_t)s.wake_latency_ns,
+		"sleep_cpu_ns", (json_int_t)s.sleep_cpu_ns,
+		"cpu_price", s.cpu_price, "cpu_wait_share", s.wait_share,
+		"work_share", s.work_share, "inflight_avg", s.inflight_avg,
+		"closed_loop", s.closed_loop,
+		"coalescing_trials", "run", (int)s.trials,
+		"coalesce_won", (int)s.trials_coalesce));
+	return j;
+}
+
 static int m_reactor_list(void *c, json_t *p, json_t **r, char *err, size_t len)
 {
 	*r = json_array();
-	for (unsigned int i = 0; i < daemon_nreactors(ctx.d); i++) {
-		struct reactor *re = daemon_reactor(ctx.d, i);
-		struct reactor_stats s;
-		double total;
-
-		reactor_get_stats(re, &s);
-		total = (double)(s.busy_ns + s.idle_ns);
-		int node = daemon_reactor_node(ctx.d, re);
-
-		json_array_append_new(*r, json_pack(
-			"{s:i,s:i,s:o,s:i,s:I,s:I,s:f,s:I,s:I}", "id", (int)reactor_id(re),
-			"cpu", reactor_cpu(re),
-			"node", node >= 0 ? json_integer(node) : json_null(),
-			"pollers", (int)s.pollers,
-			"busy_ns", (json_int_t)s.busy_ns, "idle_ns", (json_int_t)s.idle_ns,
-			"busy_share", total > 0 ? (double)s.busy_ns / total : 0.0,
-			"passes", (json_int_t)s.passes, "sleeps", (json_int_t)s.sleeps));
-	}
+	for (unsigned int i = 0; i < daemon_nreactors(ctx.d); i++)
+		json_array_append_new(*r, reactor_json(daemon_reactor(ctx.d, i)));
 	return 0;
 }
 
@@ -610,7 +636,8 @@ static const struct rpc_method methods[] = {
 	{ "scsi_lun_remove", m_scsi_lun_remove, "{id, lun}: unplugs a LUN once "
 						"its commands finish" },
 	{ "reactor_list", m_reactor_list, "reactors: cpu, NUMA node, pollers, "
-	  "busy share" },
+	  "time polling with and without work and asleep, wake-ups, and the "
+	  "polling policy's mode, budgets and measurements" },
 	{ "config_get", m_config_get, "the running disks, as vmiod --config reads "
 	  "them" },
 	{ "shutdown", m_shutdown, "finish in-flight I/O and exit" },

@@ -2,6 +2,7 @@
 #include "engine/reactor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +12,8 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/numa_alloc.h"
@@ -29,6 +32,17 @@
 /* user_data of the poll on the epoll fd that ends a sleep (pointers are
  * aligned, so an odd tag can never be a uring_op). */
 #define REACTOR_UD_WAKE ((uint64_t)1)
+/* The CPU seen by the policy is sampled (three small reads of /proc and
+ * getrusage) after this much time awake, or this much time in all: a
+ * reactor that is mostly asleep does not pay for samples per wake-up. */
+#define REACTOR_SAMPLE_AWAKE_NS (1 * NSEC_PER_MSEC)
+#define REACTOR_SAMPLE_WALL_NS (50 * NSEC_PER_MSEC)
+/* The CPU one sleep costs is measured on one sleep in this many (two
+ * reads of the thread's CPU clock, each a system call). */
+#define REACTOR_SLEEP_CPU_EVERY 16
+/* Timed sleeps at start that seed the wake-up latency and sleep CPU. */
+#define REACTOR_CALIBRATE_SLEEPS 4
+#define REACTOR_CALIBRATE_NS (50 * NSEC_PER_USEC)
 
 struct reactor_msg {
 	void (*fn)(void *arg);
@@ -40,7 +54,6 @@ struct reactor_msg {
 struct reactor {
 	unsigned int id;
 	int cpu;
-	uint64_t poll_ns;         /* poll this long after work (--poll-us) */
 	pthread_t thread;
 	bool started;
 
@@ -60,6 +73,17 @@ struct reactor {
 	unsigned int nmust_poll;
 
 	struct reactor_stats stats; /* written by the reactor thread only */
+
+	/* Polling policy and what it is fed (reactor thread only). */
+	struct reactor_policy pol;
+	unsigned int dev_inflight; /* I/O SQEs handed out, not completed */
+	uint64_t work_total;       /* work done by every pass so far */
+	int schedstat_fd;          /* /proc/thread-self/schedstat, or -1 */
+	int loadavg_fd;            /* /proc/loadavg, or -1 */
+	unsigned int cpus_online;
+	uint64_t sample_ns, sample_awake_ns, sample_delay_ns, sample_nivcsw;
+	unsigned int sleep_count;
+	uint64_t cpu_clock_cost_ns; /* two reads of the thread CPU clock */
 
 	bool fixed_files;   /* the ring has a sparse fixed-file table */
 	bool fixed_used[REACTOR_FIXED_FILES];
@@ -82,7 +106,7 @@ struct io_uring *reactor_uring(struct reactor *r)
 	return &r->ring;
 }
 
-struct io_uring_sqe *reactor_get_sqe(struct reactor *r)
+static struct io_uring_sqe *get_sqe(struct reactor *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 
@@ -96,13 +120,85 @@ struct io_uring_sqe *reactor_get_sqe(struct reactor *r)
 	return sqe;
 }
 
+struct io_uring_sqe *reactor_get_sqe(struct reactor *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	/* Each one is a request at the device until its CQE comes back. */
+	if (sqe)
+		r->dev_inflight++;
+	return sqe;
+}
+
+/* Counters have one writer, the reactor thread; others read them with
+ * relaxed loads, so a plain store (no locked add) is enough. */
+static inline void stat_add(uint64_t *v, uint64_t d)
+{
+	__atomic_store_n(v, *v + d, __ATOMIC_RELAXED);
+}
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+static inline void store_double(double *x, double v)
+{
+	__atomic_store(x, &v, __ATOMIC_RELAXED);
+}
+
+static inline double load_double(const double *x)
+{
+	double v;
+
+	__atomic_load(x, &v, __ATOMIC_RELAXED);
+	return v;
+}
+
+/* The policy's figures, copied for readers on other threads (about once
+ * a millisecond while the reactor is awake). */
+static void publish_policy(struct reactor *r)
+{
+	const struct reactor_policy *p = &r->pol;
+	struct reactor_stats *s = &r->stats;
+
+	STORE(s->mode, reactor_policy_mode(p));
+	for (int h = 0; h < RP_CLASSES; h++)
+		STORE(s->poll_budget_ns[h], p->budget_ns[h]);
+	STORE(s->wake_latency_ns, (uint64_t)p->wake_lat_ns);
+	STORE(s->sleep_cpu_ns, (uint64_t)p->sleep_cpu_ns);
+	store_double(&s->cpu_price, p->price);
+	store_double(&s->wait_share, p->wait_share);
+	store_double(&s->work_share, p->work_share);
+	store_double(&s->inflight_avg, p->inflight_avg);
+	STORE(s->closed_loop, p->closed_loop);
+	STORE(s->trials, p->trials);
+	STORE(s->trials_coalesce, p->trials_coalesce);
+}
+
 void reactor_get_stats(const struct reactor *r, struct reactor_stats *out)
 {
-	out->busy_ns = __atomic_load_n(&r->stats.busy_ns, __ATOMIC_RELAXED);
-	out->idle_ns = __atomic_load_n(&r->stats.idle_ns, __ATOMIC_RELAXED);
-	out->passes = __atomic_load_n(&r->stats.passes, __ATOMIC_RELAXED);
-	out->sleeps = __atomic_load_n(&r->stats.sleeps, __ATOMIC_RELAXED);
-	out->pollers = __atomic_load_n(&r->npollers, __ATOMIC_RELAXED);
+	const struct reactor_stats *s = &r->stats;
+
+	out->busy_ns = LOAD(s->busy_ns);
+	out->poll_idle_ns = LOAD(s->poll_idle_ns);
+	out->sleep_ns = LOAD(s->sleep_ns);
+	out->idle_ns = out->poll_idle_ns + out->sleep_ns;
+	out->passes = LOAD(s->passes);
+	out->sleeps = LOAD(s->sleeps);
+	out->pollers = LOAD(r->npollers);
+	out->policy = r->pol.kind; /* set before the thread starts */
+	out->mode = LOAD(s->mode);
+	out->asleep = LOAD(s->asleep);
+	for (int h = 0; h < RP_CLASSES; h++)
+		out->poll_budget_ns[h] = LOAD(s->poll_budget_ns[h]);
+	out->wake_latency_ns = LOAD(s->wake_latency_ns);
+	out->sleep_cpu_ns = LOAD(s->sleep_cpu_ns);
+	out->cpu_price = load_double(&s->cpu_price);
+	out->wait_share = load_double(&s->wait_share);
+	out->work_share = load_double(&s->work_share);
+	out->inflight_avg = load_double(&s->inflight_avg);
+	out->closed_loop = LOAD(s->closed_loop);
+	out->trials = LOAD(s->trials);
+	out->trials_coalesce = LOAD(s->trials_coalesce);
 }
 
 int reactor_fixed_file_add(struct reactor *r, int fd)
@@ -343,6 +439,8 @@ static int reap_completions(struct reactor *r)
 				r->wake_armed = false;
 				continue;
 			}
+			if (r->dev_inflight)
+				r->dev_inflight--;
 			if (ud) {
 				struct uring_op *op = (struct uring_op *)(uintptr_t)ud;
 
@@ -412,25 +510,43 @@ static void drain_wake_fds(struct reactor *r)
 	}
 }
 
-/* Sleeps until a kick, a message or an I/O completion. */
-static void reactor_sleep(struct reactor *r)
+static uint64_t thread_cpu_ns(void)
 {
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+enum sleep_end { SLEEP_SKIPPED, SLEEP_WOKEN, SLEEP_TIMED_OUT };
+
+/*
+ * Sleeps until a kick, a message, an I/O completion or, with timeout_ns,
+ * that long; *late: how long after the timeout it returned. The kick
+ * eventfds are drained only once the poll on them has fired, and before
+ * kicks are enabled again: a kick after the drain stays in its eventfd
+ * and ends the next sleep, and a sleep a completion ends costs no
+ * epoll_wait.
+ */
+static enum sleep_end reactor_sleep(struct reactor *r, uint64_t timeout_ns,
+				    uint64_t *late)
+{
+	enum sleep_end end = SLEEP_SKIPPED;
 	struct reactor_poller *p;
-	uint64_t wake_at = UINT64_MAX;
 	bool work = false;
 
 	if (r->nmust_poll)
-		return;
-	for (p = r->pollers; p; p = p->next) {
+		return SLEEP_SKIPPED;
+	if (!r->wake_armed)
+		drain_wake_fds(r);
+	for (p = r->pollers; p; p = p->next)
 		if (p->arm && p->arm(p))
 			work = true;
-		if (p->wake_at_ns && p->wake_at_ns < wake_at)
-			wake_at = p->wake_at_ns;
-	}
 	if (!work && !__atomic_load_n(&r->msgs_pending, __ATOMIC_ACQUIRE) &&
 	    !io_uring_cq_ready(&r->ring)) {
 		if (!r->wake_armed) {
-			struct io_uring_sqe *sqe = reactor_get_sqe(r);
+			struct io_uring_sqe *sqe = get_sqe(r);
 
 			if (sqe) {
 				io_uring_prep_poll_add(sqe, r->epfd, POLLIN);
@@ -439,38 +555,165 @@ static void reactor_sleep(struct reactor *r)
 			}
 		}
 		r->sq_pending = 0;
-		r->stats.sleeps++;
-		if (wake_at == UINT64_MAX) {
+		stat_add(&r->stats.sleeps, 1);
+		STORE(r->stats.asleep, true);
+		if (!timeout_ns) {
 			io_uring_submit_and_wait(&r->ring, 1);
+			end = SLEEP_WOKEN;
 		} else {
-			uint64_t now = clock_now_ns();
-			uint64_t ns = wake_at > now ? wake_at - now : 0;
 			struct __kernel_timespec ts = {
-				.tv_sec = (long long)(ns / NSEC_PER_SEC),
-				.tv_nsec = (long long)(ns % NSEC_PER_SEC),
+				.tv_sec = (long long)(timeout_ns / NSEC_PER_SEC),
+				.tv_nsec = (long long)(timeout_ns % NSEC_PER_SEC),
 			};
+			uint64_t deadline = clock_now_ns() + timeout_ns, now;
 			struct io_uring_cqe *cqe;
 
-			if (ns)
-				io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1,
-								 &ts, NULL);
+			/* Not -ETIME: when the same call submits SQEs, it
+			 * returns their count even after a timeout. */
+			io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1, &ts,
+							 NULL);
+			now = clock_now_ns();
+			end = now >= deadline && !io_uring_cq_ready(&r->ring) &&
+			      !__atomic_load_n(&r->msgs_pending, __ATOMIC_ACQUIRE) ?
+			      SLEEP_TIMED_OUT : SLEEP_WOKEN;
+			*late = now > deadline ? now - deadline : 0;
 		}
-		drain_wake_fds(r);
+		STORE(r->stats.asleep, false);
 	}
 	for (p = r->pollers; p; p = p->next)
 		if (p->disarm)
 			p->disarm(p);
+	return end;
 }
 
-/* A poller's timed wake (a throttled request's release) within the poll
- * window is met by polling: a timer wake-up lands late by the scheduler's
- * latency, which would shave a cap's rate. */
-static bool wake_due_soon(struct reactor *r, uint64_t now)
+/* Sleeps as the policy decided and tells it what the sleep cost: the
+ * thread's CPU (one sleep in REACTOR_SLEEP_CPU_EVERY) and, when a timeout
+ * ended it, how late the wake-up landed. Returns the time after. */
+static uint64_t policy_sleep(struct reactor *r, uint64_t now,
+			     const struct rp_decision *d)
 {
-	for (struct reactor_poller *p = r->pollers; p; p = p->next)
-		if (p->wake_at_ns && p->wake_at_ns <= now + r->poll_ns)
-			return true;
-	return false;
+	bool measure = ++r->sleep_count % REACTOR_SLEEP_CPU_EVERY == 0;
+	uint64_t cpu0 = measure ? thread_cpu_ns() : 0, late = 0, after;
+	enum sleep_end end = reactor_sleep(r, d->timeout_ns, &late);
+
+	if (measure && end != SLEEP_SKIPPED) {
+		uint64_t cpu = thread_cpu_ns() - cpu0;
+
+		reactor_policy_sleep_cpu(&r->pol, cpu > r->cpu_clock_cost_ns ?
+					 cpu - r->cpu_clock_cost_ns : 0);
+	}
+	after = clock_now_ns();
+	if (end == SLEEP_TIMED_OUT)
+		reactor_policy_wake_latency(&r->pol, after, late);
+	if (end == SLEEP_SKIPPED)
+		stat_add(&r->stats.poll_idle_ns, after - now);
+	else
+		stat_add(&r->stats.sleep_ns, after - now);
+	return after;
+}
+
+/* Time until the soonest timed wake of a poller (a throttled request's
+ * release): 0 when due, UINT64_MAX when there is none. */
+static uint64_t next_timer_ns(const struct reactor *r, uint64_t now)
+{
+	uint64_t soonest = UINT64_MAX;
+
+	for (const struct reactor_poller *p = r->pollers; p; p = p->next)
+		if (p->wake_at_ns && p->wake_at_ns < soonest)
+			soonest = p->wake_at_ns;
+	if (soonest == UINT64_MAX)
+		return UINT64_MAX;
+	return soonest > now ? soonest - now : 0;
+}
+
+static int read_proc(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* What the policy learns of the CPU since the last sample: our run delay
+ * (second field of /proc/thread-self/schedstat: time runnable but not
+ * running), our preemptions (involuntary context switches), and how many
+ * threads the machine has runnable now (/proc/loadavg's fourth field).
+ * feed false: only take the starting values. */
+static void sample_cpu(struct reactor *r, uint64_t now, bool feed)
+{
+	struct rp_cpu_sample s = { .wall_ns = now - r->sample_ns,
+				   .runnable = -1, .cpus = r->cpus_online };
+	unsigned long long run, delay;
+	struct rusage ru;
+	char buf[128];
+	int running;
+
+	if (!read_proc(r->schedstat_fd, buf, sizeof(buf)) &&
+	    sscanf(buf, "%llu %llu", &run, &delay) == 2) {
+		if (delay >= r->sample_delay_ns)
+			s.run_delay_ns = delay - r->sample_delay_ns;
+		r->sample_delay_ns = delay;
+	}
+	if (!getrusage(RUSAGE_THREAD, &ru)) {
+		s.preemptions = (uint64_t)ru.ru_nivcsw - r->sample_nivcsw;
+		r->sample_nivcsw = (uint64_t)ru.ru_nivcsw;
+	}
+	if (!read_proc(r->loadavg_fd, buf, sizeof(buf)) &&
+	    sscanf(buf, "%*s %*s %*s %d/", &running) == 1)
+		s.runnable = running;
+	if (feed)
+		reactor_policy_cpu_sample(&r->pol, &s);
+	r->sample_ns = now;
+	r->sample_awake_ns = r->stats.busy_ns + r->stats.poll_idle_ns;
+}
+
+/* About once a millisecond while awake: new budgets from what was
+ * measured, a coalescing trial's epoch, and figures for readers. */
+static void policy_tick(struct reactor *r, uint64_t now)
+{
+	uint64_t awake = r->stats.busy_ns + r->stats.poll_idle_ns;
+
+	if (awake - r->sample_awake_ns >= REACTOR_SAMPLE_AWAKE_NS ||
+	    now - r->sample_ns >= REACTOR_SAMPLE_WALL_NS)
+		sample_cpu(r, now, true);
+	if (reactor_policy_epoch_due(&r->pol, now))
+		reactor_policy_epoch(&r->pol, now, r->work_total, thread_cpu_ns());
+	reactor_policy_update(&r->pol);
+	publish_policy(r);
+}
+
+/* A few timed sleeps at start: what a sleep costs this thread in CPU and
+ * how late a wake-up lands, measured before the first request rather
+ * than guessed. A message (work) cuts it short. */
+static void calibrate(struct reactor *r)
+{
+	uint64_t best = UINT64_MAX;
+
+	if (r->pol.kind != REACTOR_POLICY_ADAPTIVE)
+		return;
+	for (int i = 0; i < 3; i++) {
+		uint64_t a = thread_cpu_ns(), b = thread_cpu_ns();
+
+		if (b - a < best)
+			best = b - a;
+	}
+	r->cpu_clock_cost_ns = best;
+	for (int i = 0; i < REACTOR_CALIBRATE_SLEEPS; i++) {
+		uint64_t cpu0 = thread_cpu_ns(), late = 0, cpu;
+		enum sleep_end end = reactor_sleep(r, REACTOR_CALIBRATE_NS, &late);
+
+		if (end != SLEEP_TIMED_OUT)
+			break;
+		cpu = thread_cpu_ns() - cpu0;
+		reactor_policy_sleep_cpu(&r->pol, cpu > best ? cpu - best : 0);
+		reactor_policy_wake_latency(&r->pol, clock_now_ns(), late);
+	}
+	reactor_policy_update(&r->pol);
 }
 
 static void pin_to_cpu(struct reactor *r)
@@ -491,8 +734,10 @@ static void pin_to_cpu(struct reactor *r)
 static void *reactor_thread(void *arg)
 {
 	struct reactor *r = arg;
-	/* last_work starts the poll window: work, or a wake-up. */
-	uint64_t last = clock_now_ns(), last_work = last;
+	/* The idle gap in progress: since last_work, requests in flight at
+	 * the device when it began, when (into it) the reactor slept. */
+	uint64_t last, last_work, tick, slept_at = UINT64_MAX;
+	bool gap_open = false, gap_device = false;
 	char name[16];
 
 	snprintf(name, sizeof(name), "vmio-reactor%u", r->id);
@@ -501,36 +746,70 @@ static void *reactor_thread(void *arg)
 	 * default 50 µs slack is a quarter of a 5000-IOPS cap's spacing. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	pin_to_cpu(r);
+	/* thread-self: this thread's figures, whatever its id. */
+	r->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	r->loadavg_fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+	if (r->schedstat_fd < 0)
+		log_debug("reactor %u: no /proc/thread-self/schedstat (%s): the "
+			  "polling policy cannot see its run delay", r->id,
+			  strerror(errno));
+	calibrate(r);
+	if (r->pol.kind == REACTOR_POLICY_ADAPTIVE)
+		log_info("reactor %u: adaptive polling; a wake-up lands %.1f µs "
+			 "late and a sleep costs %.1f µs of CPU here", r->id,
+			 r->pol.wake_lat_ns / 1e3, r->pol.sleep_cpu_ns / 1e3);
+	last = last_work = tick = clock_now_ns();
+	sample_cpu(r, last, false);
+	publish_policy(r);
 
 	while (!__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE) || r->pollers) {
 		int work = reactor_pass(r);
 		uint64_t now = clock_now_ns();
 
-		r->stats.passes++;
+		stat_add(&r->stats.passes, 1);
+		reactor_policy_pass(&r->pol, work > 0, r->dev_inflight);
 		if (work) {
-			__atomic_add_fetch(&r->stats.busy_ns, now - last, __ATOMIC_RELAXED);
+			stat_add(&r->stats.busy_ns, now - last);
+			r->work_total += (uint64_t)work;
+			if (gap_open)
+				reactor_policy_gap(&r->pol, now, last - last_work,
+						   slept_at, gap_device);
+			gap_open = false;
+			slept_at = UINT64_MAX;
 			last_work = now;
+			gap_device = r->dev_inflight > 0;
 		} else {
-			__atomic_add_fetch(&r->stats.idle_ns, now - last, __ATOMIC_RELAXED);
-			if (now - last_work >= r->poll_ns &&
-			    !wake_due_soon(r, now) &&
-			    !__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE)) {
-				uint64_t asleep_from = now;
+			struct rp_idle in = {
+				.now_ns = now, .idle_ns = now - last_work,
+				.inflight = r->dev_inflight,
+				.timer_ns = next_timer_ns(r, now),
+			};
+			struct rp_decision d = reactor_policy_idle(&r->pol, &in);
 
-				reactor_sleep(r);
-				now = clock_now_ns();
-				__atomic_add_fetch(&r->stats.idle_ns, now - asleep_from,
-						   __ATOMIC_RELAXED);
-				/* A wake-up starts a new window: the next work
-				 * often follows the one that woke us. (Sleeping
-				 * after one empty pass once exposed a lost guest
-				 * interrupt, since fixed in h_set_vring_call.) */
-				last_work = now;
+			stat_add(&r->stats.poll_idle_ns, now - last);
+			gap_open = true;
+			if (d.sleep && !__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE)) {
+				now = policy_sleep(r, now, &d);
+				if (slept_at == UINT64_MAX)
+					slept_at = in.idle_ns;
+				/* A fixed window starts again at a wake-up: the
+				 * next work often follows the one that woke us. */
+				if (r->pol.kind == REACTOR_POLICY_FIXED)
+					last_work = now;
 			}
+		}
+		if (now - tick >= NSEC_PER_MSEC) {
+			policy_tick(r, now);
+			tick = now;
 		}
 		last = now;
 	}
 	run_messages(r);
+	if (r->schedstat_fd >= 0)
+		close(r->schedstat_fd);
+	if (r->loadavg_fd >= 0)
+		close(r->loadavg_fd);
+	r->schedstat_fd = r->loadavg_fd = -1;
 	return NULL;
 }
 
@@ -570,8 +849,10 @@ int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 		return -ENOMEM;
 	r->id = id;
 	r->cpu = cpu;
-	r->poll_ns = (uint64_t)poll_us * NSEC_PER_USEC;
+	reactor_policy_init(&r->pol, poll_us);
 	r->epfd = r->msg_fd = -1;
+	r->schedstat_fd = r->loadavg_fd = -1;
+	r->cpus_online = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_mutex_init(&r->msg_lock, NULL);
 	ret = ring_init_on_cpu(&r->ring, cpu);
 	if (ret) {

@@ -2,8 +2,9 @@
 /*
  * A reactor: one thread, pinned to one core, that owns a set of pollers
  * (virtqueues, backend channels) and one io_uring. It polls while there is
- * work and, after a short idle window, sleeps until a kick, a completion or
- * a message arrives, so an idle daemon costs no CPU.
+ * work; when there is none, its policy (reactor_policy.h) decides whether
+ * polling on or sleeping until a kick, a completion or a message pays, so
+ * an idle daemon costs no CPU and a busy neighbour gets the core.
  *
  * Everything a poller touches belongs to its reactor: the hot path takes no
  * lock. Other threads reach a reactor only by posting it a function to run
@@ -15,6 +16,8 @@
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "engine/reactor_policy.h"
 
 struct reactor;
 
@@ -46,15 +49,34 @@ struct uring_op {
 };
 
 struct reactor_stats {
-	uint64_t busy_ns;  /* time in passes that did work */
-	uint64_t idle_ns;  /* time polling with nothing to do, or asleep */
+	uint64_t busy_ns;      /* polling, in passes that found work */
+	uint64_t poll_idle_ns; /* polling, in passes that found nothing */
+	uint64_t sleep_ns;     /* asleep */
+	uint64_t idle_ns;      /* poll_idle_ns + sleep_ns */
 	uint64_t passes;
-	uint64_t sleeps;
+	uint64_t sleeps;       /* times it slept, and woke up */
 	unsigned int pollers;
+
+	/* Its polling policy (engine/reactor_policy.h), as of the last
+	 * millisecond it was awake. */
+	enum reactor_policy_kind policy;
+	enum reactor_mode mode;
+	bool asleep;                 /* right now */
+	uint64_t poll_budget_ns[RP_CLASSES]; /* idle gaps ended by the
+					      * guest, by the device */
+	uint64_t wake_latency_ns;    /* how late a wake-up lands */
+	uint64_t sleep_cpu_ns;       /* CPU of one sleep and wake-up */
+	double cpu_price;            /* 1: no one else wants the CPU */
+	double wait_share;           /* of time waiting for a CPU, preempted */
+	double work_share;           /* of passes that found work */
+	double inflight_avg;         /* device requests in flight when busy */
+	bool closed_loop;            /* the guest waits for completions */
+	unsigned int trials, trials_coalesce; /* coalescing trials, won */
 };
 
-/* cpu < 0: no pinning. poll_us: how long at most to keep polling with no
- * work before sleeping. */
+/* cpu < 0: no pinning. poll_us: REACTOR_POLL_ADAPTIVE (the policy decides
+ * from what it measures), 0 (sleep as soon as there is nothing to do) or
+ * how long to keep polling with no work before sleeping. */
 int reactor_create(unsigned int id, int cpu, unsigned int poll_us,
 		   struct reactor **out);
 int reactor_start(struct reactor *r);

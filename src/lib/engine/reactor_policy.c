@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/* When a reactor polls and when it sleeps: see reactor_policy.h. */
+#include "engine/reactor_policy.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Gap memory: every 32 gaps the counts shrink by a fifth, so the budget
+ * follows the last ~160 gaps (a millisecond at 100k IOPS, a fifth of a
+ * second at 1k). */
+#define RP_DECAY_EVERY 32
+#define RP_DECAY 0.8
+/* Fewer gaps than this: no distribution yet, poll the break-even time. */
+#define RP_MIN_GAPS 8.0
+
+/* Before anything is measured (the reactor calibrates at start). */
+#define RP_LAT_INIT_NS 20000.0
+#define RP_CPU_INIT_NS 5000.0
+/* A sample beyond these is a preemption, not a wake-up. */
+#define RP_LAT_MAX_NS 2000000.0
+#define RP_CPU_MAX_NS 200000.0
+
+/* What a µs of added latency is worth in µs of polling CPU. A guest that
+ * sends requests on its own schedule (an open loop) does not wait for a
+ * completion to send the next, so a sleep only delays a completion; at
+ * 0.5, a gap of a device's service time (~35 µs on a virtio disk) is
+ * slept through when a wake-up costs ~13 µs of CPU and lands ~24 µs late,
+ * as qemu-storage-daemon would, and CPU stays in proportion to the load.
+ * A guest that sends its next request as soon as one completes (a closed
+ * loop, e.g. QD1) loses the latency from its rate: at 12, a sleep through
+ * a gap no longer than the round trip costs it at most 1/12 of its IOPS,
+ * about 5% when the device's time is 60% of the round trip. */
+#define RP_LAT_WEIGHT_OPEN 0.5
+#define RP_LAT_WEIGHT_CLOSED 12.0
+/* Closed loop: the guest's answers to completions (gaps with nothing in
+ * flight) are as regular as a program's turnaround, their quartiles at
+ * most 3 buckets (2.8x) apart. Arrivals on their own schedule (Poisson)
+ * leave gaps whose quartiles are 4.8x apart. */
+#define RP_CLOSED_SPREAD 3
+
+/* The price of a µs of polling CPU: 1 when no one else wants the CPU.
+ * A neighbour that shares our core evenly makes us wait half the time:
+ * price 5, and the reactor polls only gaps shorter than a wake-up's own
+ * CPU plus a fraction of its latency. */
+#define RP_PRICE_WAIT 8.0
+#define RP_PRICE_RUNQ 2.0
+#define RP_PRICE_MAX 32.0
+#define RP_RUNQ_MAX 4.0
+
+/* Coalescing trials: with at least this many requests in flight on
+ * average, try sleeping until the next completion against polling, in
+ * epochs of 20 ms (poll, coalesce, coalesce, poll: a drift in the load
+ * weighs on both), once a second. Below RP_SHALLOW, never coalesce. */
+#define RP_DEEP 2.0
+#define RP_SHALLOW 1.0
+#define RP_EPOCH_NS 20000000ull
+#define RP_TRIAL_EVERY_NS 1000000000ull
+/* A throughput difference counts beyond this share (or 3 standard
+ * deviations of the counts, if more); a CPU difference beyond this. */
+#define RP_THROUGHPUT_MARGIN 0.02
+#define RP_CPU_MARGIN 0.05
+
+/* While work comes and goes, the wake-up latency is re-measured this
+ * often: a sleep with nothing else to end it gets a timeout. An idle
+ * reactor is not woken for it. */
+#define RP_PROBE_EVERY_NS 200000000ull
+#define RP_PROBE_ACTIVE_NS 50000000ull
+#define RP_PROBE_NS 100000ull
+
+static const uint64_t edge_ns[RP_BUCKETS] = {
+	500, 707, 1000, 1414, 2000, 2828, 4000, 5657, 8000, 11314, 16000,
+	22627, 32000, 45255, 64000, 90510, 128000, 181019, 256000, 362039,
+	512000, 724077, 1024000, UINT64_MAX,
+};
+
+const char *reactor_mode_name(enum reactor_mode m)
+{
+	switch (m) {
+	case REACTOR_MODE_POLL: return "poll";
+	case REACTOR_MODE_SLEEP: return "sleep";
+	case REACTOR_MODE_COALESCE: return "coalesce";
+	}
+	return "?";
+}
+
+const char *reactor_policy_name(enum reactor_policy_kind k)
+{
+	switch (k) {
+	case REACTOR_POLICY_ADAPTIVE: return "adaptive";
+	case REACTOR_POLICY_FIXED: return "fixed";
+	case REACTOR_POLICY_SLEEP: return "sleep";
+	}
+	return "?";
+}
+
+static unsigned int bucket_of(uint64_t g)
+{
+	unsigned int i = 0;
+
+	while (g >= edge_ns[i])
+		i++;
+	return i;
+}
+
+static void gaps_add(struct rp_gaps *h, uint64_t g)
+{
+	unsigned int i = bucket_of(g);
+
+	h->n[i] += 1;
+	h->sum[i] += (double)g;
+	h->total += 1;
+	if (++h->since_decay < RP_DECAY_EVERY)
+		return;
+	h->since_decay = 0;
+	h->total = 0;
+	for (i = 0; i < RP_BUCKETS; i++) {
+		h->n[i] *= RP_DECAY;
+		h->sum[i] *= RP_DECAY;
+		h->total += h->n[i];
+	}
+}
+
+/* The bucket holding the q-quantile of the gaps. */
+static unsigned int gaps_quantile(const struct rp_gaps *h, double q)
+{
+	double cum = 0;
+
+	for (unsigned int i = 0; i < RP_BUCKETS; i++) {
+		cum += h->n[i];
+		if (cum >= h->total * q)
+			return i;
+	}
+	return RP_BUCKETS - 1;
+}
+
+/*
+ * The poll budget B that costs least over the recent gaps g: a gap below
+ * B is polled through (price x g), a longer one costs B of polling and
+ * then a sleep (price x B + sleep). Candidates: 0 and the buckets' upper
+ * edges, where every gap of the bucket is below B.
+ */
+static uint64_t gaps_budget(const struct rp_gaps *h, double price, double sleep,
+			    uint64_t fallback)
+{
+	double best_cost = sleep * h->total, below = 0, above = h->total;
+	uint64_t best = 0;
+
+	if (h->total < RP_MIN_GAPS)
+		return fallback;
+	for (unsigned int j = 0; j < RP_BUCKETS - 1; j++) {
+		double cost;
+
+		below += h->sum[j];
+		above -= h->n[j];
+		if (above < 0)
+			above = 0;
+		cost = price * (below + (double)edge_ns[j] * above) + sleep * above;
+		if (cost < best_cost * (1 - 1e-9)) {
+			best_cost = cost;
+			best = edge_ns[j];
+		}
+	}
+	return best;
+}
+
+void reactor_policy_update(struct reactor_policy *p)
+{
+	const struct rp_gaps *guest = &p->gaps[RP_GUEST];
+	double c = p->sleep_cpu_ns, L = p->wake_lat_ns, sleep, limit;
+
+	if (p->passes) {
+		double ws = (double)p->work_passes / (double)p->passes;
+
+		p->work_share += (ws - p->work_share) / 4;
+	}
+	if (p->work_passes)
+		p->inflight_avg += ((double)p->inflight_sum / (double)p->work_passes -
+				    p->inflight_avg) / 8;
+	p->passes = p->work_passes = p->inflight_sum = 0;
+	if (p->inflight_avg < RP_SHALLOW) {
+		p->trial = 0;
+		p->coalesce = false;
+	}
+
+	p->price = 1 + RP_PRICE_WAIT * p->wait_share + RP_PRICE_RUNQ * p->runq_excess;
+	if (p->price > RP_PRICE_MAX)
+		p->price = RP_PRICE_MAX;
+	if (guest->total >= RP_MIN_GAPS) {
+		unsigned int q1 = gaps_quantile(guest, 0.25);
+		unsigned int q3 = gaps_quantile(guest, 0.75);
+
+		/* Past the last bucket's edge (~1 ms) the spread cannot be
+		 * told, and a guest that slow is not waiting on a wake-up. */
+		p->closed_loop = q3 < RP_BUCKETS - 1 && q3 - q1 <= RP_CLOSED_SPREAD;
+	} else {
+		p->closed_loop = false;
+	}
+	p->lat_weight = p->closed_loop ? RP_LAT_WEIGHT_CLOSED : RP_LAT_WEIGHT_OPEN;
+	/* What a sleep costs, in µs of CPU at today's price; the gap length
+	 * where polling and sleeping cost the same. */
+	sleep = p->price * c + p->lat_weight * L;
+	limit = sleep / p->price;
+	if (limit > RP_MAX_BUDGET_NS)
+		limit = RP_MAX_BUDGET_NS;
+	p->timer_poll_ns = (uint64_t)limit;
+	for (int h = 0; h < RP_CLASSES; h++)
+		p->budget_ns[h] = gaps_budget(&p->gaps[h], p->price, sleep,
+					      (uint64_t)limit);
+}
+
+void reactor_policy_init(struct reactor_policy *p, unsigned int poll_us)
+{
+	memset(p, 0, sizeof(*p));
+	if (poll_us == REACTOR_POLL_ADAPTIVE) {
+		p->kind = REACTOR_POLICY_ADAPTIVE;
+	} else if (poll_us == 0) {
+		p->kind = REACTOR_POLICY_SLEEP;
+	} else {
+		p->kind = REACTOR_POLICY_FIXED;
+		p->fixed_ns = (uint64_t)poll_us * 1000;
+	}
+	p->wake_lat_ns = RP_LAT_INIT_NS;
+	p->sleep_cpu_ns = RP_CPU_INIT_NS;
+	reactor_policy_update(p);
+}
+
+bool reactor_policy_coalescing(const struct reactor_policy *p)
+{
+	if (p->trial)
+		return p->trial == 2 || p->trial == 3;
+	return p->coalesce;
+}
+
+static bool probe_due(const struct reactor_policy *p, uint64_t now)
+{
+	return now - p->last_lat_ns >= RP_PROBE_EVERY_NS &&
+	       now - p->last_gap_ns <= RP_PROBE_ACTIVE_NS;
+}
+
+struct rp_decision reactor_policy_idle(const struct reactor_policy *p,
+				       const struct rp_idle *in)
+{
+	struct rp_decision d = { .sleep = true };
+	bool device = in->inflight > 0;
+
+	/* A release due now: the next pass takes it. */
+	if (in->timer_ns == 0)
+		return (struct rp_decision){ 0 };
+	switch (p->kind) {
+	case REACTOR_POLICY_SLEEP:
+		break;
+	case REACTOR_POLICY_FIXED:
+		if (in->timer_ns <= p->fixed_ns || in->idle_ns < p->fixed_ns)
+			return (struct rp_decision){ 0 };
+		break;
+	case REACTOR_POLICY_ADAPTIVE:
+		/* A timed wake (a throttled request's release) is a gap of
+		 * known length: polled for when that is the cheaper. */
+		if (in->timer_ns <= p->timer_poll_ns)
+			return (struct rp_decision){ 0 };
+		if (!(device && reactor_policy_coalescing(p)) &&
+		    in->idle_ns < p->budget_ns[device ? RP_DEVICE : RP_GUEST])
+			return (struct rp_decision){ 0 };
+		break;
+	}
+	if (in->timer_ns != UINT64_MAX) {
+		d.timeout_ns = in->timer_ns;
+	} else if (p->kind == REACTOR_POLICY_ADAPTIVE && probe_due(p, in->now_ns)) {
+		d.timeout_ns = RP_PROBE_NS;
+		d.probe = true;
+	}
+	return d;
+}
+
+void reactor_policy_gap(struct reactor_policy *p, uint64_t now,
+			uint64_t idle_ns, uint64_t slept_at_ns, bool device)
+{
+	uint64_t g = idle_ns;
+
+	if (slept_at_ns != UINT64_MAX) {
+		/* Asleep, the gap's end is seen a wake-up late. */
+		uint64_t lat = (uint64_t)p->wake_lat_ns;
+		uint64_t est = idle_ns > lat ? idle_ns - lat : 0;
+
+		g = est > slept_at_ns ? est : slept_at_ns;
+	}
+	gaps_add(&p->gaps[device ? RP_DEVICE : RP_GUEST], g);
+	p->last_gap_ns = now;
+}
+
+void reactor_policy_wake_latency(struct reactor_policy *p, uint64_t now,
+				 uint64_t lateness_ns)
+{
+	double l = (double)lateness_ns;
+
+	if (l > RP_LAT_MAX_NS)
+		l = RP_LAT_MAX_NS;
+	/* The first sample replaces the guess. */
+	p->wake_lat_ns += (l - p->wake_lat_ns) / (p->lat_n++ ? 4 : 1);
+	p->last_lat_ns = now;
+}
+
+void reactor_policy_sleep_cpu(struct reactor_policy *p, uint64_t cpu_ns)
+{
+	double c = (double)cpu_ns;
+
+	if (c > RP_CPU_MAX_NS)
+		c = RP_CPU_MAX_NS;
+	p->sleep_cpu_ns += (c - p->sleep_cpu_ns) / (p->cpu_n++ ? 8 : 1);
+}
+
+void reactor_policy_cpu_sample(struct reactor_policy *p,
+			       const struct rp_cpu_sample *s)
+{
+	double share = 0;
+
+	if (!s->wall_ns)
+		return;
+	/* Run delay without a preemption is the wake-ups' own scheduling
+	 * latency: only a preemption means someone wanted our CPU. */
+	if (s->preemptions) {
+		share = (double)s->run_delay_ns / (double)s->wall_ns;
+		if (share > 1)
+			share = 1;
+	}
+	/* Quick to notice a neighbour, slow to forget it (~16 samples). */
+	if (share > p->wait_share)
+		p->wait_share += (share - p->wait_share) / 2;
+	else
+		p->wait_share += (share - p->wait_share) / 16;
+	if (s->runnable >= 0 && s->cpus) {
+		double e = (double)s->runnable - (double)s->cpus;
+
+		if (e < 0)
+			e = 0;
+		if (e > RP_RUNQ_MAX)
+			e = RP_RUNQ_MAX;
+		p->runq_excess += (e - p->runq_excess) / 8;
+	}
+}
+
+bool reactor_policy_epoch_due(const struct reactor_policy *p, uint64_t now)
+{
+	if (p->kind != REACTOR_POLICY_ADAPTIVE)
+		return false;
+	if (p->trial)
+		return now - p->epoch_start_ns >= RP_EPOCH_NS;
+	return p->inflight_avg >= RP_DEEP && now >= p->next_trial_ns;
+}
+
+/* Coalesce or poll, from a finished trial; unchanged when in doubt. */
+static bool trial_verdict(const struct reactor_policy *p)
+{
+	double wp = p->arm_work[0], wc = p->arm_work[1], tp, tc, margin;
+
+	if (wp < 1 || wc < 1 || p->arm_wall[0] <= 0 || p->arm_wall[1] <= 0)
+		return p->coalesce;
+	tp = wp / p->arm_wall[0];
+	tc = wc / p->arm_wall[1];
+	margin = 3 * sqrt(1 / wp + 1 / wc);
+	if (margin < RP_THROUGHPUT_MARGIN)
+		margin = RP_THROUGHPUT_MARGIN;
+	if (tc > tp * (1 + margin))
+		return true;
+	if (tp > tc * (1 + margin))
+		return false;
+	/* Same throughput (an open loop: the guest sets the rate): the one
+	 * that spends less CPU on it. */
+	if (p->arm_cpu[1] / wc < p->arm_cpu[0] / wp * (1 - RP_CPU_MARGIN))
+		return true;
+	if (p->arm_cpu[0] / wp < p->arm_cpu[1] / wc * (1 - RP_CPU_MARGIN))
+		return false;
+	return p->coalesce;
+}
+
+void reactor_policy_epoch(struct reactor_policy *p, uint64_t now,
+			  uint64_t work_total, uint64_t cpu_ns)
+{
+	unsigned int arm;
+
+	if (!p->trial) {
+		p->trial = 1;
+		memset(p->arm_work, 0, sizeof(p->arm_work));
+		memset(p->arm_wall, 0, sizeof(p->arm_wall));
+		memset(p->arm_cpu, 0, sizeof(p->arm_cpu));
+	} else {
+		arm = reactor_policy_coalescing(p) ? 1 : 0;
+		p->arm_work[arm] += (double)(work_total - p->epoch_work0);
+		p->arm_wall[arm] += (double)(now - p->epoch_start_ns);
+		p->arm_cpu[arm] += (double)(cpu_ns - p->epoch_cpu0);
+		if (++p->trial > 4) {
+			p->trial = 0;
+			p->coalesce = trial_verdict(p);
+			p->next_trial_ns = now + RP_TRIAL_EVERY_NS;
+			p->trials++;
+			if (p->coalesce)
+				p->trials_coalesce++;
+		}
+	}
+	p->epoch_start_ns = now;
+	p->epoch_work0 = work_total;
+	p->epoch_cpu0 = cpu_ns;
+}
+
+enum reactor_mode reactor_policy_mode(const struct reactor_policy *p)
+{
+	double polled = 0, total = 0;
+
+	if (p->kind == REACTOR_POLICY_SLEEP)
+		return REACTOR_MODE_SLEEP;
+	if (p->kind == REACTOR_POLICY_FIXED)
+		return REACTOR_MODE_POLL;
+	if (reactor_policy_coalescing(p) && p->inflight_avg >= RP_SHALLOW)
+		return REACTOR_MODE_COALESCE;
+	/* What the budgets do with the gaps seen lately. */
+	for (int h = 0; h < RP_CLASSES; h++) {
+		const struct rp_gaps *g = &p->gaps[h];
+
+		total += g->total;
+		for (unsigned int i = 0; i < RP_BUCKETS && edge_ns[i] <= p->budget_ns[h]; i++)
+			polled += g->n[i];
+	}
+	if (total < RP_MIN_GAPS)
+		return p->budget_ns[RP_GUEST] ? REACTOR_MODE_POLL : REACTOR_MODE_SLEEP;
+	return polled * 2 >= total ? REACTOR_MODE_POLL : REACTOR_MODE_SLEEP;
+}
