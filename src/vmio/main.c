@@ -22,7 +22,8 @@ static const struct subcommand subcommands[] = {
 	{ "qos", ctl_qos_main, "set or get a disk's QoS contract" },
 	{ "config", ctl_config_main, "save the running disks (vmiod --config restores)" },
 	{ "stats", ctl_stats_main, "per-disk I/O counters (--watch to refresh)" },
-	{ "reactors", ctl_simple_main, "reactor threads: cpu, queues, busy share" },
+	{ "reactors", ctl_reactors_main, "reactor threads: where their time goes, "
+	  "polling policy (--watch)" },
 	{ "version", ctl_simple_main, "the running vmiod's version" },
 	{ "shutdown", ctl_simple_main, "stop vmiod (in-flight I/O completes)" },
 	{ "rpc", ctl_simple_main, "call any JSON-RPC method: vmio rpc METHOD [JSON]" },

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What /metrics shows: per disk, requests and bytes by type, errors,
- * in-flight, a latency histogram and QoS throttling; per reactor, busy
- * and idle time. Runs on the HTTP server's thread: the disk list is
+ * in-flight, a latency histogram and QoS throttling; per reactor, time
+ * polling with and without work and asleep, wake-ups, and what its
+ * polling policy does and measured. Runs on the HTTP server's thread: the disk list is
  * copied under daemon_lock, then rendered without it, so a scrape never
  * holds up disk_add or disk_remove for longer than the copy.
  */
@@ -219,6 +220,28 @@ static void render_qos(struct prom_buf *b, const struct snap *sn)
 				    (double)sn->disks[i].q.p99_ns / 1e9);
 }
 
+/* One sample of a reactor family: labelled with the reactor, and key if
+ * not NULL. */
+static void reactor_sample(struct prom_buf *b, const char *name, unsigned int i,
+			   const char *key, const char *value, double v)
+{
+	char id[16];
+	struct prom_label l[] = { { "reactor", id }, { key, value } };
+
+	snprintf(id, sizeof(id), "%u", i);
+	prom_double(b, name, l, key ? 2 : 1, v);
+}
+
+static void reactor_count(struct prom_buf *b, const char *name, unsigned int i,
+			  uint64_t v)
+{
+	char id[16];
+	struct prom_label l[] = { { "reactor", id } };
+
+	snprintf(id, sizeof(id), "%u", i);
+	prom_u64(b, name, l, 1, v);
+}
+
 static void render_reactors(struct prom_buf *b, const struct snap *sn)
 {
 	static const struct {
@@ -226,38 +249,79 @@ static void render_reactors(struct prom_buf *b, const struct snap *sn)
 		enum prom_type type;
 	} fam[] = {
 		{ "vmio_reactor_info", "One per reactor: the CPU it is pinned "
-		  "to (\"none\" when unpinned).", PROM_GAUGE },
-		{ "vmio_reactor_busy_seconds_total", "Time in polling passes "
+		  "to (\"none\" when unpinned) and its polling policy "
+		  "(adaptive, fixed or sleep).", PROM_GAUGE },
+		{ "vmio_reactor_busy_seconds_total", "Time polling, in passes "
 		  "that found work.", PROM_COUNTER },
+		{ "vmio_reactor_poll_idle_seconds_total", "Time polling, in "
+		  "passes that found nothing.", PROM_COUNTER },
+		{ "vmio_reactor_sleep_seconds_total", "Time asleep.", PROM_COUNTER },
 		{ "vmio_reactor_idle_seconds_total", "Time polling with nothing "
 		  "to do, or asleep.", PROM_COUNTER },
-		{ "vmio_reactor_sleeps_total", "Times the reactor went to sleep "
-		  "waiting for a kick.", PROM_COUNTER },
+		{ "vmio_reactor_sleeps_total", "Times the reactor slept and was "
+		  "woken (a kick, a completion, a message or a timer).",
+		  PROM_COUNTER },
 		{ "vmio_reactor_pollers", "Queues and backends it polls.", PROM_GAUGE },
+		{ "vmio_reactor_mode", "1 for what the reactor does with idle "
+		  "gaps now: poll, sleep, or coalesce (sleep while requests are "
+		  "in flight).", PROM_GAUGE },
+		{ "vmio_reactor_poll_budget_seconds", "How long the adaptive "
+		  "policy polls an idle gap before sleeping, by what ends the "
+		  "gap (the guest, or the device).", PROM_GAUGE },
+		{ "vmio_reactor_wake_latency_seconds", "How late a wake-up "
+		  "lands, as measured.", PROM_GAUGE },
+		{ "vmio_reactor_sleep_cpu_seconds", "CPU one sleep and wake-up "
+		  "cost the reactor thread, as measured.", PROM_GAUGE },
+		{ "vmio_reactor_cpu_price", "What polling CPU costs: 1 when no "
+		  "other thread waits for it, more when one does.", PROM_GAUGE },
 	};
-	char id[16], cpu[16];
+	static const enum reactor_mode modes[] = {
+		REACTOR_MODE_POLL, REACTOR_MODE_SLEEP, REACTOR_MODE_COALESCE,
+	};
+	char cpu[16];
 
 	for (unsigned int f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
 		prom_family(b, fam[f].name, fam[f].type, fam[f].help);
 		for (unsigned int i = 0; i < sn->nreactors; i++) {
 			const struct reactor_stats *rs = &sn->reactors[i];
-			struct prom_label l[] = { { "reactor", id }, { "cpu", cpu } };
+			const char *n = fam[f].name;
 
-			snprintf(id, sizeof(id), "%u", i);
-			if (sn->cpus[i] < 0)
-				snprintf(cpu, sizeof(cpu), "none");
-			else
-				snprintf(cpu, sizeof(cpu), "%d", sn->cpus[i]);
-			if (f == 0)
-				prom_u64(b, fam[f].name, l, 2, 1);
-			else if (f == 1)
-				prom_double(b, fam[f].name, l, 1, rs->busy_ns / 1e9);
-			else if (f == 2)
-				prom_double(b, fam[f].name, l, 1, rs->idle_ns / 1e9);
-			else if (f == 3)
-				prom_u64(b, fam[f].name, l, 1, rs->sleeps);
-			else
-				prom_u64(b, fam[f].name, l, 1, rs->pollers);
+			switch (f) {
+			case 0: {
+				char id[16];
+				struct prom_label l[] = { { "reactor", id }, { "cpu", cpu },
+					{ "policy", reactor_policy_name(rs->policy) } };
+
+				snprintf(id, sizeof(id), "%u", i);
+				if (sn->cpus[i] < 0)
+					snprintf(cpu, sizeof(cpu), "none");
+				else
+					snprintf(cpu, sizeof(cpu), "%d", sn->cpus[i]);
+				prom_u64(b, n, l, 3, 1);
+				break;
+			}
+			case 1: reactor_sample(b, n, i, NULL, NULL, rs->busy_ns / 1e9); break;
+			case 2: reactor_sample(b, n, i, NULL, NULL, rs->poll_idle_ns / 1e9); break;
+			case 3: reactor_sample(b, n, i, NULL, NULL, rs->sleep_ns / 1e9); break;
+			case 4: reactor_sample(b, n, i, NULL, NULL, rs->idle_ns / 1e9); break;
+			case 5: reactor_count(b, n, i, rs->sleeps); break;
+			case 6: reactor_count(b, n, i, rs->pollers); break;
+			case 7:
+				for (unsigned int m = 0; m < 3; m++)
+					reactor_sample(b, n, i, "mode",
+						       reactor_mode_name(modes[m]),
+						       rs->mode == modes[m]);
+				break;
+			case 8:
+				reactor_sample(b, n, i, "gap", "guest",
+					       rs->poll_budget_ns[RP_GUEST] / 1e9);
+				reactor_sample(b, n, i, "gap", "device",
+					       rs->poll_budget_ns[RP_DEVICE] / 1e9);
+				break;
+			case 9: reactor_sample(b, n, i, NULL, NULL, rs->wake_latency_ns / 1e9); break;
+			case 10: reactor_sample(b, n, i, NULL, NULL, rs->sleep_cpu_ns / 1e9); break;
+			default: reactor_sample(b, n, i, NULL, NULL, rs->cpu_price); break;
+			}
 		}
 	}
 }

@@ -122,7 +122,16 @@ wait $busy && fail "the bench on a removed disk reported success"
 "$VMIO" disk rm vm1 2>/dev/null && fail "removing a removed disk succeeded"
 echo "ok: disk rm while busy and while idle"
 
-"$VMIO" reactors | grep -qE '^ *REACTOR +CPU +POLLERS' || fail "reactors: $("$VMIO" reactors)"
+"$VMIO" reactors | grep -qE '^ *REACTOR +CPU +POLLERS +POLICY +MODE +BUSY% +POLL_IDLE% +SLEEP% +WAKEUPS ' ||
+	fail "reactors: $("$VMIO" reactors)"
+"$VMIO" reactors | grep -qE '^ +0 +any +[0-9]+ +adaptive +(poll|sleep|coalesce) ' ||
+	fail "reactors: no adaptive reactor 0: $("$VMIO" reactors)"
+"$VMIO" reactors --watch --count 1 --interval 0.2 | grep -q 'WAKEUPS/S' ||
+	fail "reactors --watch shows no rates"
+"$VMIO" reactors --watch --count 1 --interval 0.2 --json |
+	jq -e '.interval > 0 and (.reactors[0] | .sleep_share >= 0 and .mode != null)' >/dev/null ||
+	fail "reactors --watch --json"
+"$VMIO" reactors extra 2>/dev/null && fail "reactors took an argument"
 stop_vmiod
 [ ! -S "$VMIO_RPC" ] || fail "the RPC socket outlived vmiod"
 echo "ok: reactors, shutdown"

@@ -33,7 +33,18 @@ stat() { jq ".[] | select(.id == \"vm1\") | $1" "$tmp/s.json"; }
 grep -qF 'vmio_disk_inflight{disk="odd \"name\\"} 0' "$tmp/m" || fail "label not escaped: $(grep odd "$tmp/m" | head -3)"
 grep -qE '^vmio_disk_qos_throttled_total\{disk="vm1"\} [0-9]+$' "$tmp/m" || fail "no QoS series"
 grep -qE '^vmio_reactor_busy_seconds_total\{reactor="0"\} [0-9.e+-]+$' "$tmp/m" || fail "no reactor busy time"
-grep -qE '^vmio_reactor_info\{reactor="0",cpu="none"\} 1$' "$tmp/m" || fail "no reactor info"
+grep -qE '^vmio_reactor_info\{reactor="0",cpu="none",policy="adaptive"\} 1$' "$tmp/m" || fail "no reactor info"
+for fam in poll_idle_seconds_total sleep_seconds_total sleeps_total wake_latency_seconds \
+	sleep_cpu_seconds cpu_price; do
+	grep -qE "^vmio_reactor_$fam\{reactor=\"0\"\} [0-9.e+-]+$" "$tmp/m" || fail "no vmio_reactor_$fam"
+done
+for gap in guest device; do
+	grep -qE "^vmio_reactor_poll_budget_seconds\{reactor=\"0\",gap=\"$gap\"\} [0-9.e+-]+$" "$tmp/m" ||
+		fail "no poll budget for $gap gaps"
+done
+# One mode at a time.
+[ "$(grep -E '^vmio_reactor_mode\{reactor="0",mode="(poll|sleep|coalesce)"\} ' "$tmp/m" | awk '{s += $2} END {print s}')" = 1 ] ||
+	fail "reactor modes: $(grep vmio_reactor_mode "$tmp/m")"
 # Every family's samples together, under its own TYPE line.
 awk '/^# TYPE/ {fam=$3; if (seen[fam]++) exit 1; next} /^#/ {next}
      {name=$1; sub(/\{.*/, "", name); base=name; sub(/_(bucket|sum|count)$/, "", base)

@@ -2,12 +2,15 @@
 #include "ctl/ctl_common.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rpc/rpc.h"
+#include "util/clock.h"
 
 static int need_value(int i, int argc, const char *opt)
 {
@@ -146,4 +149,46 @@ int ctl_usage(const char *usage_text, const char *cmd)
 
 	fputs(usage_text, help ? stdout : stderr);
 	return help ? 0 : 2;
+}
+
+int ctl_watch(const struct ctl *c, const char *method, ctl_show_fn *show)
+{
+	json_t *prev = ctl_call(c, method, NULL), *now = prev;
+	uint64_t t0 = clock_now_ns(), tp = t0;
+	bool tty = isatty(STDOUT_FILENO);
+
+	if (!prev)
+		return 1;
+	for (long n = 0; !c->count || n < c->count; n++) {
+		struct timespec ts = { (time_t)c->interval,
+				       (long)(fmod(c->interval, 1.0) * 1e9) };
+		uint64_t tn;
+
+		nanosleep(&ts, NULL);
+		now = ctl_call(c, method, NULL);
+		if (!now)
+			break;
+		tn = clock_now_ns();
+		if (tty && !c->json)
+			printf("\033[H\033[2J");
+		show(now, prev, (double)(tn - tp) / 1e9, (double)(tn - t0) / 1e9,
+		     c->json);
+		fflush(stdout);
+		json_decref(prev);
+		prev = now;
+		tp = tn;
+	}
+	json_decref(prev);
+	return now ? 0 : 1;
+}
+
+void ctl_print_json_line(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	if (s)
+		puts(s);
+	free(s);
+	fflush(stdout);
 }

@@ -37,6 +37,15 @@ const char *ctl_str(json_t *o, const char *key);
 /* path as a JSON string vmiod can open: vmiod resolves relative paths
  * from its own directory, so a relative one is made absolute from ours. */
 json_t *ctl_abs_path(const char *path);
+/* Calls method every c->interval seconds (c->count times, or for ever)
+ * and hands show the new result, the previous one, the seconds between
+ * the two and since the start; a terminal is cleared before each table
+ * (not for --json). Returns 0, or 1 when a call failed. */
+typedef void ctl_show_fn(json_t *now, json_t *prev, double dt, double t,
+			 bool json);
+int ctl_watch(const struct ctl *c, const char *method, ctl_show_fn *show);
+/* Prints j as one compact line and drops it (watch output for scripts). */
+void ctl_print_json_line(json_t *j);
 /* Prints usage to stdout for help (cmd "help" or "--help") and returns 0,
  * else to stderr and returns 2. */
 int ctl_usage(const char *usage_text, const char *cmd);

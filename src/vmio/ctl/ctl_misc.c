@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* vmio config save | version | reactors | shutdown | rpc METHOD [JSON] */
+/* vmio config save | version | shutdown | rpc METHOD [JSON] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,6 @@
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_common.h"
-#include "ctl/ctl_table.h"
 
 /* Writes next to file and renames: a crash never leaves half a config. */
 static int save(json_t *cfg, const char *file)
@@ -53,36 +52,6 @@ int ctl_config_main(int argc, char **argv)
 	return 0;
 }
 
-static int reactors(const struct ctl *c)
-{
-	static const char *const head[] = { "REACTOR", "CPU", "POLLERS", "BUSY%",
-					    "SLEEPS" };
-	json_t *r = ctl_call(c, "reactor_list", NULL), *e;
-	struct table t;
-	size_t i;
-
-	if (!r)
-		return 1;
-	if (c->json)
-		return ctl_print_json(r);
-	table_init(&t, 5, head, "rrrrr");
-	json_array_foreach(r, i, e) {
-		table_cell(&t, "%lld", ctl_int(e, "id"));
-		if (ctl_int(e, "cpu") < 0)
-			table_cell(&t, "any");
-		else
-			table_cell(&t, "%lld", ctl_int(e, "cpu"));
-		table_cell(&t, "%lld", ctl_int(e, "pollers"));
-		table_cell(&t, "%.1f", 100 * json_number_value(json_object_get(
-			e, "busy_share")));
-		table_cell(&t, "%lld", ctl_int(e, "sleeps"));
-	}
-	table_print(&t, stdout);
-	table_free(&t);
-	json_decref(r);
-	return 0;
-}
-
 static int raw_call(struct ctl *c)
 {
 	json_t *params = NULL, *r;
@@ -115,8 +84,6 @@ int ctl_simple_main(int argc, char **argv)
 		fprintf(stderr, "usage: vmio %s [--json] [--rpc PATH]\n", cmd);
 		return 2;
 	}
-	if (!strcmp(cmd, "reactors"))
-		return reactors(&c);
 	r = ctl_call(&c, cmd, NULL);
 	if (!r)
 		return 1;

@@ -6,18 +6,14 @@
  * p99 from the difference of the latency histograms); a single sample
  * shows totals since the disk was added.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_common.h"
 #include "ctl/ctl_table.h"
 #include "metrics/prom.h"
-#include "util/clock.h"
 
 #define MAX_BUCKETS 64
 
@@ -135,7 +131,6 @@ static void print_table(json_t *now, json_t *prev, double dt)
 static void print_json_line(json_t *now, json_t *prev, double dt, double t)
 {
 	json_t *out = json_array(), *d;
-	char *s;
 	json_t *line;
 	size_t i;
 
@@ -151,47 +146,15 @@ static void print_json_line(json_t *now, json_t *prev, double dt, double t)
 			"throttled", (json_int_t)r.throttled));
 	}
 	line = json_pack("{s:f,s:f,s:o}", "time", t, "interval", dt, "disks", out);
-	s = json_dumps(line, JSON_COMPACT);
-	json_decref(line);
-	if (s)
-		puts(s);
-	free(s);
-	fflush(stdout);
+	ctl_print_json_line(line);
 }
 
-static int watch(const struct ctl *c)
+static void show(json_t *now, json_t *prev, double dt, double t, bool json)
 {
-	json_t *prev = ctl_call(c, "stats", NULL), *now = prev;
-	uint64_t t0 = clock_now_ns(), tp = t0;
-	bool tty = isatty(STDOUT_FILENO);
-
-	if (!prev)
-		return 1;
-	for (long n = 0; !c->count || n < c->count; n++) {
-		struct timespec ts = { (time_t)c->interval,
-				       (long)(fmod(c->interval, 1.0) * 1e9) };
-		uint64_t tn;
-
-		nanosleep(&ts, NULL);
-		now = ctl_call(c, "stats", NULL);
-		if (!now)
-			break;
-		tn = clock_now_ns();
-		if (c->json) {
-			print_json_line(now, prev, (double)(tn - tp) / 1e9,
-					(double)(tn - t0) / 1e9);
-		} else {
-			if (tty)
-				printf("\033[H\033[2J");
-			print_table(now, prev, (double)(tn - tp) / 1e9);
-			fflush(stdout);
-		}
-		json_decref(prev);
-		prev = now;
-		tp = tn;
-	}
-	json_decref(prev);
-	return now ? 0 : 1;
+	if (json)
+		print_json_line(now, prev, dt, t);
+	else
+		print_table(now, prev, dt);
 }
 
 int ctl_stats_main(int argc, char **argv)
@@ -207,7 +170,7 @@ int ctl_stats_main(int argc, char **argv)
 		return !strcmp(c.argv[0], "--help") ? 0 : 2;
 	}
 	if (c.watch)
-		return watch(&c);
+		return ctl_watch(&c, "stats", show);
 	r = ctl_call(&c, "stats", NULL);
 	if (!r)
 		return 1;
