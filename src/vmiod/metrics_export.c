@@ -263,8 +263,9 @@ static void render_reactors(struct prom_buf *b, const struct snap *sn)
 		  PROM_COUNTER },
 		{ "vmio_reactor_pollers", "Queues and backends it polls.", PROM_GAUGE },
 		{ "vmio_reactor_mode", "1 for what the reactor does with idle "
-		  "gaps now: poll, sleep, or coalesce (sleep while requests are "
-		  "in flight).", PROM_GAUGE },
+		  "gaps now: poll, sleep, or batch (sleep at the first empty "
+		  "pass, having found that to do more work or spend less CPU).",
+		  PROM_GAUGE },
 		{ "vmio_reactor_poll_budget_seconds", "How long the adaptive "
 		  "policy polls an idle gap before sleeping, by what ends the "
 		  "gap (the guest, or the device).", PROM_GAUGE },
@@ -276,7 +277,7 @@ static void render_reactors(struct prom_buf *b, const struct snap *sn)
 		  "other thread waits for it, more when one does.", PROM_GAUGE },
 	};
 	static const enum reactor_mode modes[] = {
-		REACTOR_MODE_POLL, REACTOR_MODE_SLEEP, REACTOR_MODE_COALESCE,
+		REACTOR_MODE_POLL, REACTOR_MODE_SLEEP, REACTOR_MODE_BATCH,
 	};
 	char cpu[16];
 

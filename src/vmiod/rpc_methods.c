@@ -578,8 +578,8 @@ static json_t *reactor_json(struct reactor *re)
 		"cpu_price", s.cpu_price, "cpu_wait_share", s.wait_share,
 		"work_share", s.work_share, "inflight_avg", s.inflight_avg,
 		"closed_loop", s.closed_loop,
-		"coalescing_trials", "run", (int)s.trials,
-		"coalesce_won", (int)s.trials_coalesce));
+		"batch_trials", "run", (int)s.trials,
+		"batch_won", (int)s.trials_batch));
 	return j;
 }
 

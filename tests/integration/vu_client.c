@@ -84,6 +84,9 @@ int vc_stop_vmiod(pid_t pid)
 {
 	int status;
 
+	/* A failed spawn: kill(-1) would signal every process we may. */
+	if (pid <= 0)
+		return -1;
 	kill(pid, SIGTERM);
 	for (int i = 0; i < 500; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)

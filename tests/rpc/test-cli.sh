@@ -124,7 +124,7 @@ echo "ok: disk rm while busy and while idle"
 
 "$VMIO" reactors | grep -qE '^ *REACTOR +CPU +POLLERS +POLICY +MODE +BUSY% +POLL_IDLE% +SLEEP% +WAKEUPS ' ||
 	fail "reactors: $("$VMIO" reactors)"
-"$VMIO" reactors | grep -qE '^ +0 +any +[0-9]+ +adaptive +(poll|sleep|coalesce) ' ||
+"$VMIO" reactors | grep -qE '^ +0 +any +[0-9]+ +adaptive +(poll|sleep|batch) ' ||
 	fail "reactors: no adaptive reactor 0: $("$VMIO" reactors)"
 "$VMIO" reactors --watch --count 1 --interval 0.2 | grep -q 'WAKEUPS/S' ||
 	fail "reactors --watch shows no rates"

@@ -43,7 +43,7 @@ for gap in guest device; do
 		fail "no poll budget for $gap gaps"
 done
 # One mode at a time.
-[ "$(grep -E '^vmio_reactor_mode\{reactor="0",mode="(poll|sleep|coalesce)"\} ' "$tmp/m" | awk '{s += $2} END {print s}')" = 1 ] ||
+[ "$(grep -E '^vmio_reactor_mode\{reactor="0",mode="(poll|sleep|batch)"\} ' "$tmp/m" | awk '{s += $2} END {print s}')" = 1 ] ||
 	fail "reactor modes: $(grep vmio_reactor_mode "$tmp/m")"
 # Every family's samples together, under its own TYPE line.
 awk '/^# TYPE/ {fam=$3; if (seen[fam]++) exit 1; next} /^#/ {next}

@@ -402,17 +402,14 @@ static void test_timed_wake(void **state)
 	assert_true(reactor_policy_idle(&s.p, &in).sleep);
 }
 
-/* Many requests in flight: the policy tries sleeping until the next
- * completion against polling, in epochs, and keeps what did more work,
- * or, for the same work, what spent less CPU. */
+/* Requests queueing at the device (or coming fast): the policy tries
+ * sleeping at the first empty pass against polling, in epochs, and keeps
+ * what did more work, or, for the same work, what spent less CPU. */
 static void run_trial(struct sim *s, double poll_rate, double poll_cpu,
 		      double coal_rate, double coal_cpu)
 {
 	uint64_t work = 0, cpu = 0;
 
-	for (int i = 0; i < 64; i++)
-		reactor_policy_pass(&s->p, true, 32);
-	reactor_policy_update(&s->p);
 	for (int i = 0; i < 64 && s->p.inflight_avg < 2; i++) {
 		reactor_policy_pass(&s->p, true, 32);
 		reactor_policy_update(&s->p);
@@ -420,7 +417,7 @@ static void run_trial(struct sim *s, double poll_rate, double poll_cpu,
 	assert_true(reactor_policy_epoch_due(&s->p, s->now));
 	reactor_policy_epoch(&s->p, s->now, work, cpu);
 	for (int e = 0; e < 4; e++) {
-		bool coal = reactor_policy_coalescing(&s->p);
+		bool coal = reactor_policy_batching(&s->p);
 		double rate = coal ? coal_rate : poll_rate;
 		double cpw = coal ? coal_cpu : poll_cpu;
 
@@ -438,7 +435,7 @@ static void run_trial(struct sim *s, double poll_rate, double poll_cpu,
 	s->now += 1000 * MS;
 }
 
-static void test_coalescing_trials(void **state)
+static void test_batching_trials(void **state)
 {
 	struct rp_idle in = { .idle_ns = 1 * US, .inflight = 32,
 			      .timer_ns = UINT64_MAX };
@@ -448,35 +445,70 @@ static void test_coalescing_trials(void **state)
 	sim_init(&s, REACTOR_POLL_ADAPTIVE, vm);
 	/* Batches win by 9% (a closed loop at QD64 on shared cores). */
 	run_trial(&s, 213000, 4100, 233000, 2450);
-	assert_true(s.p.coalesce);
-	assert_int_equal(reactor_policy_mode(&s.p), REACTOR_MODE_COALESCE);
+	assert_true(s.p.batch);
+	assert_int_equal(reactor_policy_mode(&s.p), REACTOR_MODE_BATCH);
 	in.now_ns = s.now;
 	assert_true(reactor_policy_idle(&s.p, &in).sleep);
-	/* Nothing in flight: coalescing does not apply. */
 	in.inflight = 0;
+	assert_true(reactor_policy_idle(&s.p, &in).sleep);
+	/* A QoS release due within a wake-up's cost is still polled for. */
+	in.timer_ns = 1 * US;
 	assert_false(reactor_policy_idle(&s.p, &in).sleep);
 
 	/* Polling wins by 8% (a host where wake-ups are dear). */
 	run_trial(&s, 61000, 11000, 56000, 9000);
-	assert_false(s.p.coalesce);
+	assert_false(s.p.batch);
 
-	/* Same throughput (an open loop sets it), less CPU coalescing. */
+	/* Same throughput (an open loop sets it), less CPU batching. */
 	run_trial(&s, 50000, 8000, 50100, 5000);
-	assert_true(s.p.coalesce);
+	assert_true(s.p.batch);
 
 	/* Within noise on both: no change. */
 	run_trial(&s, 50000, 5000, 50200, 5100);
-	assert_true(s.p.coalesce);
+	assert_true(s.p.batch);
 	assert_int_equal(s.p.trials, 4);
-	assert_int_equal(s.p.trials_coalesce, 3);
+	assert_int_equal(s.p.trials_batch, 3);
 
-	/* Back to one request at a time: no trials, no coalescing. */
+	/* Back to one request at a time: no trials, no batching. */
 	for (int i = 0; i < 100; i++) {
 		reactor_policy_pass(&s.p, true, 0);
 		reactor_policy_update(&s.p);
 	}
-	assert_false(s.p.coalesce);
+	assert_false(s.p.batch);
 	assert_false(reactor_policy_epoch_due(&s.p, s.now + 10 * 1000 * MS));
+}
+
+/* Nothing queues at the device (a null backend completes at once), but
+ * work comes at 400k a second: trials too. At 10k a second, none. */
+static void test_fast_work_is_trialled(void **state)
+{
+	struct sim s;
+	uint64_t work = 0;
+
+	(void)state;
+	sim_init(&s, REACTOR_POLL_ADAPTIVE, vm);
+	for (int i = 0; i < 100; i++) {
+		s.now += MS;
+		work += 10;
+		reactor_policy_rate(&s.p, s.now, work);
+	}
+	assert_false(reactor_policy_epoch_due(&s.p, s.now));
+	for (int i = 0; i < 100; i++) {
+		s.now += MS;
+		work += 400;
+		reactor_policy_rate(&s.p, s.now, work);
+	}
+	assert_true(s.p.work_rate > 350000);
+	assert_true(reactor_policy_epoch_due(&s.p, s.now));
+	/* Batching won, then the rate falls to 10k: batching stops. */
+	s.p.batch = true;
+	for (int i = 0; i < 100; i++) {
+		s.now += MS;
+		work += 10;
+		reactor_policy_rate(&s.p, s.now, work);
+		reactor_policy_update(&s.p);
+	}
+	assert_false(s.p.batch);
 }
 
 /* The wake-up latency is re-measured while the reactor is active, never
@@ -535,7 +567,7 @@ static void test_measurements(void **state)
 	reactor_policy_init(&p, 50);
 	assert_int_equal(p.kind, REACTOR_POLICY_FIXED);
 	assert_int_equal(p.fixed_ns, 50 * US);
-	assert_string_equal(reactor_mode_name(REACTOR_MODE_COALESCE), "coalesce");
+	assert_string_equal(reactor_mode_name(REACTOR_MODE_BATCH), "batch");
 	assert_string_equal(reactor_policy_name(REACTOR_POLICY_ADAPTIVE), "adaptive");
 }
 
@@ -552,7 +584,8 @@ int main(void)
 		cmocka_unit_test(test_sleep_override),
 		cmocka_unit_test(test_fixed_window_override),
 		cmocka_unit_test(test_timed_wake),
-		cmocka_unit_test(test_coalescing_trials),
+		cmocka_unit_test(test_batching_trials),
+		cmocka_unit_test(test_fast_work_is_trialled),
 		cmocka_unit_test(test_latency_probes),
 		cmocka_unit_test(test_measurements),
 	};

@@ -171,7 +171,7 @@ static void publish_policy(struct reactor *r)
 	store_double(&s->inflight_avg, p->inflight_avg);
 	STORE(s->closed_loop, p->closed_loop);
 	STORE(s->trials, p->trials);
-	STORE(s->trials_coalesce, p->trials_coalesce);
+	STORE(s->trials_batch, p->trials_batch);
 }
 
 void reactor_get_stats(const struct reactor *r, struct reactor_stats *out)
@@ -198,7 +198,7 @@ void reactor_get_stats(const struct reactor *r, struct reactor_stats *out)
 	out->inflight_avg = load_double(&s->inflight_avg);
 	out->closed_loop = LOAD(s->closed_loop);
 	out->trials = LOAD(s->trials);
-	out->trials_coalesce = LOAD(s->trials_coalesce);
+	out->trials_batch = LOAD(s->trials_batch);
 }
 
 int reactor_fixed_file_add(struct reactor *r, int fd)
@@ -673,7 +673,8 @@ static void sample_cpu(struct reactor *r, uint64_t now, bool feed)
 }
 
 /* About once a millisecond while awake: new budgets from what was
- * measured, a coalescing trial's epoch, and figures for readers. */
+ * measured, the work rate, a batching trial's epoch, and figures for
+ * readers. */
 static void policy_tick(struct reactor *r, uint64_t now)
 {
 	uint64_t awake = r->stats.busy_ns + r->stats.poll_idle_ns;
@@ -681,6 +682,7 @@ static void policy_tick(struct reactor *r, uint64_t now)
 	if (awake - r->sample_awake_ns >= REACTOR_SAMPLE_AWAKE_NS ||
 	    now - r->sample_ns >= REACTOR_SAMPLE_WALL_NS)
 		sample_cpu(r, now, true);
+	reactor_policy_rate(&r->pol, now, r->work_total);
 	if (reactor_policy_epoch_due(&r->pol, now))
 		reactor_policy_epoch(&r->pol, now, r->work_total, thread_cpu_ns());
 	reactor_policy_update(&r->pol);

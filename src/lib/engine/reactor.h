@@ -71,7 +71,7 @@ struct reactor_stats {
 	double work_share;           /* of passes that found work */
 	double inflight_avg;         /* device requests in flight when busy */
 	bool closed_loop;            /* the guest waits for completions */
-	unsigned int trials, trials_coalesce; /* coalescing trials, won */
+	unsigned int trials, trials_batch; /* batching trials, won */
 };
 
 /* cpu < 0: no pinning. poll_us: REACTOR_POLL_ADAPTIVE (the policy decides

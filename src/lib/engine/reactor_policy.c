@@ -47,12 +47,15 @@
 #define RP_PRICE_MAX 32.0
 #define RP_RUNQ_MAX 4.0
 
-/* Coalescing trials: with at least this many requests in flight on
- * average, try sleeping until the next completion against polling, in
- * epochs of 20 ms (poll, coalesce, coalesce, poll: a drift in the load
- * weighs on both), once a second. Below RP_SHALLOW, never coalesce. */
+/* Batching trials: with at least RP_DEEP requests in flight on average,
+ * or work coming at RP_FAST a second (requests taken plus completions
+ * reaped: enough that 40 ms of each arm tell 5% apart), try sleeping at
+ * the first empty pass against polling, in epochs of 20 ms (poll, batch,
+ * batch, poll: a drift in the load weighs on both), once a second. Below
+ * half of both, batching stops: light loads are the budgets' business. */
 #define RP_DEEP 2.0
 #define RP_SHALLOW 1.0
+#define RP_FAST 180000.0
 #define RP_EPOCH_NS 20000000ull
 #define RP_TRIAL_EVERY_NS 1000000000ull
 /* A throughput difference counts beyond this share (or 3 standard
@@ -78,7 +81,7 @@ const char *reactor_mode_name(enum reactor_mode m)
 	switch (m) {
 	case REACTOR_MODE_POLL: return "poll";
 	case REACTOR_MODE_SLEEP: return "sleep";
-	case REACTOR_MODE_COALESCE: return "coalesce";
+	case REACTOR_MODE_BATCH: return "batch";
 	}
 	return "?";
 }
@@ -177,9 +180,9 @@ void reactor_policy_update(struct reactor_policy *p)
 		p->inflight_avg += ((double)p->inflight_sum / (double)p->work_passes -
 				    p->inflight_avg) / 8;
 	p->passes = p->work_passes = p->inflight_sum = 0;
-	if (p->inflight_avg < RP_SHALLOW) {
+	if (p->inflight_avg < RP_SHALLOW && p->work_rate < RP_FAST / 2) {
 		p->trial = 0;
-		p->coalesce = false;
+		p->batch = false;
 	}
 
 	p->price = 1 + RP_PRICE_WAIT * p->wait_share + RP_PRICE_RUNQ * p->runq_excess;
@@ -224,11 +227,23 @@ void reactor_policy_init(struct reactor_policy *p, unsigned int poll_us)
 	reactor_policy_update(p);
 }
 
-bool reactor_policy_coalescing(const struct reactor_policy *p)
+void reactor_policy_rate(struct reactor_policy *p, uint64_t now,
+			 uint64_t work_total)
+{
+	double dt = (double)(now - p->rate_at_ns) / 1e9;
+
+	if (p->rate_at_ns && dt > 0)
+		p->work_rate += ((double)(work_total - p->rate_work0) / dt -
+				 p->work_rate) / 8;
+	p->rate_at_ns = now;
+	p->rate_work0 = work_total;
+}
+
+bool reactor_policy_batching(const struct reactor_policy *p)
 {
 	if (p->trial)
 		return p->trial == 2 || p->trial == 3;
-	return p->coalesce;
+	return p->batch;
 }
 
 static bool probe_due(const struct reactor_policy *p, uint64_t now)
@@ -258,7 +273,7 @@ struct rp_decision reactor_policy_idle(const struct reactor_policy *p,
 		 * known length: polled for when that is the cheaper. */
 		if (in->timer_ns <= p->timer_poll_ns)
 			return (struct rp_decision){ 0 };
-		if (!(device && reactor_policy_coalescing(p)) &&
+		if (!reactor_policy_batching(p) &&
 		    in->idle_ns < p->budget_ns[device ? RP_DEVICE : RP_GUEST])
 			return (struct rp_decision){ 0 };
 		break;
@@ -345,16 +360,17 @@ bool reactor_policy_epoch_due(const struct reactor_policy *p, uint64_t now)
 		return false;
 	if (p->trial)
 		return now - p->epoch_start_ns >= RP_EPOCH_NS;
-	return p->inflight_avg >= RP_DEEP && now >= p->next_trial_ns;
+	return (p->inflight_avg >= RP_DEEP || p->work_rate >= RP_FAST) &&
+	       now >= p->next_trial_ns;
 }
 
-/* Coalesce or poll, from a finished trial; unchanged when in doubt. */
+/* Batch or poll, from a finished trial; unchanged when in doubt. */
 static bool trial_verdict(const struct reactor_policy *p)
 {
 	double wp = p->arm_work[0], wc = p->arm_work[1], tp, tc, margin;
 
 	if (wp < 1 || wc < 1 || p->arm_wall[0] <= 0 || p->arm_wall[1] <= 0)
-		return p->coalesce;
+		return p->batch;
 	tp = wp / p->arm_wall[0];
 	tc = wc / p->arm_wall[1];
 	margin = 3 * sqrt(1 / wp + 1 / wc);
@@ -370,7 +386,7 @@ static bool trial_verdict(const struct reactor_policy *p)
 		return true;
 	if (p->arm_cpu[0] / wp < p->arm_cpu[1] / wc * (1 - RP_CPU_MARGIN))
 		return false;
-	return p->coalesce;
+	return p->batch;
 }
 
 void reactor_policy_epoch(struct reactor_policy *p, uint64_t now,
@@ -384,17 +400,17 @@ void reactor_policy_epoch(struct reactor_policy *p, uint64_t now,
 		memset(p->arm_wall, 0, sizeof(p->arm_wall));
 		memset(p->arm_cpu, 0, sizeof(p->arm_cpu));
 	} else {
-		arm = reactor_policy_coalescing(p) ? 1 : 0;
+		arm = reactor_policy_batching(p) ? 1 : 0;
 		p->arm_work[arm] += (double)(work_total - p->epoch_work0);
 		p->arm_wall[arm] += (double)(now - p->epoch_start_ns);
 		p->arm_cpu[arm] += (double)(cpu_ns - p->epoch_cpu0);
 		if (++p->trial > 4) {
 			p->trial = 0;
-			p->coalesce = trial_verdict(p);
+			p->batch = trial_verdict(p);
 			p->next_trial_ns = now + RP_TRIAL_EVERY_NS;
 			p->trials++;
-			if (p->coalesce)
-				p->trials_coalesce++;
+			if (p->batch)
+				p->trials_batch++;
 		}
 	}
 	p->epoch_start_ns = now;
@@ -410,8 +426,8 @@ enum reactor_mode reactor_policy_mode(const struct reactor_policy *p)
 		return REACTOR_MODE_SLEEP;
 	if (p->kind == REACTOR_POLICY_FIXED)
 		return REACTOR_MODE_POLL;
-	if (reactor_policy_coalescing(p) && p->inflight_avg >= RP_SHALLOW)
-		return REACTOR_MODE_COALESCE;
+	if (reactor_policy_batching(p))
+		return REACTOR_MODE_BATCH;
 	/* What the budgets do with the gaps seen lately. */
 	for (int h = 0; h < RP_CLASSES; h++) {
 		const struct rp_gaps *g = &p->gaps[h];

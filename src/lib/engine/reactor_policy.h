@@ -21,9 +21,11 @@
  * another thread waits for it: the reactor's own preempted run delay and
  * the machine's run queue raise the price of polling, so a reactor that
  * shares its core with a busy neighbour polls only gaps shorter than a
- * wake-up's own CPU. When many requests are in flight, the policy tries
- * sleeping until the next completion (bigger batches, fewer passes)
- * against polling, in short alternating epochs, and keeps the better.
+ * wake-up's own CPU. When requests queue at the device or come fast, the
+ * policy also tries sleeping at the first empty pass (kicks and
+ * completions then gather into batches: fewer passes and system calls
+ * per request) against polling, in short alternating epochs, and keeps
+ * what did more work, or the same work for less CPU.
  */
 #ifndef VMIO_ENGINE_REACTOR_POLICY_H
 #define VMIO_ENGINE_REACTOR_POLICY_H
@@ -45,8 +47,8 @@ enum reactor_policy_kind {
 enum reactor_mode {
 	REACTOR_MODE_POLL,     /* polls through most idle gaps */
 	REACTOR_MODE_SLEEP,    /* sleeps through most idle gaps */
-	REACTOR_MODE_COALESCE, /* sleeps while I/O is in flight, to take
-				* completions in batches */
+	REACTOR_MODE_BATCH,    /* sleeps at the first empty pass: work
+				* gathers into batches (won a trial) */
 };
 
 /* Idle gaps by length: bucket i holds gaps below 500 ns x 2^(i/2), the
@@ -92,13 +94,17 @@ struct reactor_policy {
 	/* Pass counters since the last update. */
 	uint64_t passes, work_passes, inflight_sum;
 
-	/* Coalescing: sleep while I/O is in flight, or not. */
-	bool coalesce;
+	/* Work done per second (reactor_policy_rate). */
+	double work_rate;
+	uint64_t rate_at_ns, rate_work0;
+
+	/* Batching: sleep at the first empty pass, or poll as budgeted. */
+	bool batch;
 	unsigned int trial;      /* 0: none; 1-4: epoch of a trial */
 	uint64_t next_trial_ns;
 	uint64_t epoch_start_ns, epoch_work0, epoch_cpu0;
-	double arm_work[2], arm_wall[2], arm_cpu[2]; /* [0] poll [1] coalesce */
-	unsigned int trials, trials_coalesce;        /* for stats */
+	double arm_work[2], arm_wall[2], arm_cpu[2]; /* [0] poll [1] batch */
+	unsigned int trials, trials_batch;        /* for stats */
 };
 
 /* poll_us: REACTOR_POLL_ADAPTIVE, 0 (always sleep) or a fixed window. */
@@ -162,17 +168,20 @@ void reactor_policy_cpu_sample(struct reactor_policy *p,
 /* Recomputes the budgets and folds the pass counters: after new
  * measurements, about every millisecond while the reactor is awake. */
 void reactor_policy_update(struct reactor_policy *p);
+/* work_total: the reactor's running count of work done (requests taken,
+ * completions reaped), about every millisecond while awake. */
+void reactor_policy_rate(struct reactor_policy *p, uint64_t now,
+			 uint64_t work_total);
 
-/* Coalescing trials. epoch_due: the reactor should read its thread's CPU
- * time and call reactor_policy_epoch (work_total: the reactor's running
- * count of work done). */
+/* Batching trials. epoch_due: the reactor should read its thread's CPU
+ * time and call reactor_policy_epoch. */
 bool reactor_policy_epoch_due(const struct reactor_policy *p, uint64_t now);
 void reactor_policy_epoch(struct reactor_policy *p, uint64_t now,
 			  uint64_t work_total, uint64_t cpu_ns);
 
 /* Views. */
 enum reactor_mode reactor_policy_mode(const struct reactor_policy *p);
-bool reactor_policy_coalescing(const struct reactor_policy *p);
+bool reactor_policy_batching(const struct reactor_policy *p);
 const char *reactor_mode_name(enum reactor_mode m);
 const char *reactor_policy_name(enum reactor_policy_kind k);
 
