@@ -32,11 +32,11 @@
  * about 5% when the device's time is 60% of the round trip. */
 #define RP_LAT_WEIGHT_OPEN 0.5
 #define RP_LAT_WEIGHT_CLOSED 12.0
-/* Closed loop: the guest's answers to completions (gaps with nothing in
- * flight) are as regular as a program's turnaround, their quartiles at
- * most 3 buckets (2.8x) apart. Arrivals on their own schedule (Poisson)
- * leave gaps whose quartiles are 4.8x apart. */
-#define RP_CLOSED_SPREAD 3
+/* Closed loop: after the last request in flight completes, the guest's
+ * next one comes within an open-loop break-even (c + 0.5 L) far more
+ * often than arrivals on their own schedule would: by at least this
+ * share more than Poisson arrivals at the measured rate. */
+#define RP_CLOSED_EXCESS 0.5
 
 /* The price of a µs of polling CPU: 1 when no one else wants the CPU.
  * A neighbour that shares our core evenly makes us wait half the time:
@@ -123,19 +123,6 @@ static void gaps_add(struct rp_gaps *h, uint64_t g)
 	}
 }
 
-/* The bucket holding the q-quantile of the gaps. */
-static unsigned int gaps_quantile(const struct rp_gaps *h, double q)
-{
-	double cum = 0;
-
-	for (unsigned int i = 0; i < RP_BUCKETS; i++) {
-		cum += h->n[i];
-		if (cum >= h->total * q)
-			return i;
-	}
-	return RP_BUCKETS - 1;
-}
-
 /*
  * The poll budget B that costs least over the recent gaps g: a gap below
  * B is polled through (price x g), a longer one costs B of polling and
@@ -188,15 +175,17 @@ void reactor_policy_update(struct reactor_policy *p)
 	p->price = 1 + RP_PRICE_WAIT * p->wait_share + RP_PRICE_RUNQ * p->runq_excess;
 	if (p->price > RP_PRICE_MAX)
 		p->price = RP_PRICE_MAX;
+	p->closed_loop = false;
 	if (guest->total >= RP_MIN_GAPS) {
-		unsigned int q1 = gaps_quantile(guest, 0.25);
-		unsigned int q3 = gaps_quantile(guest, 0.75);
+		double x = c + RP_LAT_WEIGHT_OPEN * L, quick = 0;
+		/* Requests a second: each is taken, then completed. */
+		double arrivals = p->work_rate / 2;
 
-		/* Past the last bucket's edge (~1 ms) the spread cannot be
-		 * told, and a guest that slow is not waiting on a wake-up. */
-		p->closed_loop = q3 < RP_BUCKETS - 1 && q3 - q1 <= RP_CLOSED_SPREAD;
-	} else {
-		p->closed_loop = false;
+		for (unsigned int i = 0; i < RP_BUCKETS && (double)edge_ns[i] <= x; i++)
+			quick += guest->n[i];
+		quick /= guest->total;
+		p->closed_loop = quick - (1 - exp(-arrivals * x / 1e9)) >=
+				 RP_CLOSED_EXCESS;
 	}
 	p->lat_weight = p->closed_loop ? RP_LAT_WEIGHT_CLOSED : RP_LAT_WEIGHT_OPEN;
 	/* What a sleep costs, in µs of CPU at today's price; the gap length
@@ -310,8 +299,12 @@ void reactor_policy_wake_latency(struct reactor_policy *p, uint64_t now,
 
 	if (l > RP_LAT_MAX_NS)
 		l = RP_LAT_MAX_NS;
-	/* The first sample replaces the guess. */
-	p->wake_lat_ns += (l - p->wake_lat_ns) / (p->lat_n++ ? 4 : 1);
+	/* The first sample replaces the guess; then a third of the samples
+	 * lie below the estimate (a preempted wake-up is not the rule). */
+	if (!p->lat_n++)
+		p->wake_lat_ns = l;
+	else
+		p->wake_lat_ns += (l - p->wake_lat_ns) / (l < p->wake_lat_ns ? 8 : 16);
 	p->last_lat_ns = now;
 }
 
@@ -321,7 +314,13 @@ void reactor_policy_sleep_cpu(struct reactor_policy *p, uint64_t cpu_ns)
 
 	if (c > RP_CPU_MAX_NS)
 		c = RP_CPU_MAX_NS;
-	p->sleep_cpu_ns += (c - p->sleep_cpu_ns) / (p->cpu_n++ ? 8 : 1);
+	/* What a sleep itself costs: a sample also carries the completions'
+	 * kernel work that ran on waking, which polling pays too, so the
+	 * estimate follows the low samples (a ninth of them lie below). */
+	if (!p->cpu_n++)
+		p->sleep_cpu_ns = c;
+	else
+		p->sleep_cpu_ns += (c - p->sleep_cpu_ns) / (c < p->sleep_cpu_ns ? 4 : 32);
 }
 
 void reactor_policy_cpu_sample(struct reactor_policy *p,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `vmio bench run`, `sweep`, `budget` and `paper`: argument handling. */
+/* `vmio bench run`, `sweep`, `budget`, `load` and `paper`: argument
+ * handling. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "bench/bench.h"
 #include "bench/budget.h"
+#include "bench/load.h"
 #include "bench/paper.h"
 #include "bench/pin.h"
 #include "bench/run.h"
@@ -21,13 +23,15 @@ static void usage(FILE *out)
 		"                      [--backend null|file:PATH] [--rw MODE] [--bs SIZE]\n"
 		"                      [--iodepth N] [--queues N] [--runtime S] [--ramp S]\n"
 		"                      [--rate-iops N] [--size BYTES] [--verify] [--json FILE]\n"
-		"                      [--vmiod-disk-opts OPTS] [--no-irq]\n"
+		"                      [--vmiod-disk-opts OPTS] [--vmiod-args ARGS] [--no-irq]\n"
 		"                      [--device blk|scsi] [--lun N] [--frontend-cpu N]\n"
 		"       vmio bench sweep [--target vmiod|qsd|both] [--queues LIST] [--cpus LIST]\n"
 		"                        [--backend null|file:PATH] [--rw MODE] [--bs SIZE]\n"
 		"                        [--iodepth N] [--runtime S] [--json FILE]\n"
 		"       vmio bench budget [--rounds N] [--runtime S] [--file PATH]\n"
 		"                         [--only LIST] [--json FILE]\n"
+		"       vmio bench load [--quick] [--out DIR] [--file PATH] [--runtime S]\n"
+		"                       [--loads LIST] [--poll-us LIST] [--all-points]\n"
 		"       vmio bench paper [--quick] [--out DIR] [--file PATH] [--runtime S]\n"
 		"\n"
 		"run: one workload on one target. vmiod and qsd are started and stopped\n"
@@ -39,6 +43,7 @@ static void usage(FILE *out)
 		"--frontend-cpu N pins the frontend (and the host loop) to CPU N and\n"
 		"the target it starts to the other CPUs, so every target has the same\n"
 		"placement relative to the device's interrupts.\n"
+		"--vmiod-args ARGS adds options to the vmiod it starts (e.g. '--poll-us 0').\n"
 		"MODE: read write randread randwrite randrw[:READ%%] (default randread)\n"
 		"defaults: --bs 4K --iodepth 32 --queues 1 --runtime 5 --backend null\n"
 		"sweep: one workload over vmiod reactor counts (--cpus 1,2: N reactors\n"
@@ -48,6 +53,9 @@ static void usage(FILE *out)
 		"budget: issue #8's performance budgets (vmiod against host io_uring and\n"
 		"qsd), in interleaved rounds with rotating order; PASS or MISS on the\n"
 		"median per budget ('vmio bench budget --help').\n"
+		"load: CPU per I/O and latency by offered load (open loop at shares of\n"
+		"host io_uring's IOPS, QD64 and QD1), host, qsd and vmiod in one run\n"
+		"('vmio bench load --help').\n"
 		"paper: the source paper's experiments, vmiod beside qemu-storage-daemon\n"
 		"and the host, and the budgets, into DIR (default out/bench) as\n"
 		"report.md/json and plots.\n");
@@ -76,6 +84,7 @@ static int bench_run_main(int argc, char **argv)
 		{ "verify", no_argument, NULL, 'v' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "vmiod-disk-opts", required_argument, NULL, 'o' },
+		{ "vmiod-args", required_argument, NULL, 'A' },
 		{ "frontend-cpu", required_argument, NULL, 'F' },
 		{ "no-irq", no_argument, NULL, 'n' },
 		{ "device", required_argument, NULL, 'D' },
@@ -163,6 +172,13 @@ static int bench_run_main(int argc, char **argv)
 			break;
 		case 'o':
 			s.vmiod_disk_extra = optarg;
+			break;
+		case 'A':
+			/* Words for vmiod's command line, split at spaces. */
+			if (strchr(optarg, '\'') || strchr(optarg, '"'))
+				return die("--vmiod-args takes plain words, e.g. "
+					   "'--poll-us 0'", optarg);
+			s.vmiod_args = optarg;
 			break;
 		case 'n':
 			s.job.want_irq = false;
@@ -252,7 +268,10 @@ int bench_main(int argc, char **argv)
 		return bench_sweep_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "budget"))
 		return bench_budget_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "load"))
+		return bench_load_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "paper"))
 		return bench_paper_main(argc - 1, argv + 1);
-	return die("unknown bench command (run, sweep, budget or paper)", argv[1]);
+	return die("unknown bench command (run, sweep, budget, load or paper)",
+		   argv[1]);
 }

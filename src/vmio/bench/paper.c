@@ -3,8 +3,9 @@
  * `vmio bench paper`: the source paper's four experiments (and a
  * scalability sweep), each target measured in the same run by the same
  * frontend: vmiod, qemu-storage-daemon, and io_uring straight on the file
- * (the physical baseline), and issue #8's budgets (budget.c). Writes
- * report.md, report.json and gnuplot plots.
+ * (the physical baseline), issue #8's budgets (budget.c), and CPU and
+ * latency by offered load (load.c). Writes report.md, report.json and
+ * gnuplot plots.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +19,9 @@
 #include <unistd.h>
 
 #include "bench/budget.h"
+#include "bench/load.h"
 #include "bench/paper.h"
+#include "bench/plot.h"
 #include "bench/run.h"
 #include "util/clock.h"
 
@@ -32,6 +35,7 @@ struct paper {
 	json_t *runs;
 	json_t *cmds;            /* rerun commands, numbered in the tables */
 	json_t *budgets;         /* budget.c's verdicts and rounds */
+	json_t *load;            /* load.c's rows and bars */
 	FILE *iso_dat;           /* isolation.dat, for the plot */
 	unsigned int busy_rows;  /* rows during which others used the CPU */
 	FILE *md;
@@ -496,26 +500,42 @@ static void exp_budgets(struct paper *pp)
 	budget_print(pp->budgets, stdout);
 }
 
+static size_t add_command_cb(void *ctx, const char *cmd)
+{
+	return add_command(ctx, cmd);
+}
+
+/* Experiment 7: CPU per I/O and latency by offered load (load.c), with
+ * vmiod's default polling policy held to qsd and to its fixed modes. */
+static void exp_load(struct paper *pp)
+{
+	struct load_opts o = { .file = pp->file, .size = pp->size,
+			       .runtime_s = pp->runtime,
+			       .ramp_s = pp->quick ? 0.2 : 0.5,
+			       .loads = { 5, 25, 50, 90 }, .nloads = 4,
+			       .modes = { "auto", "200", "0" }, .nmodes = 3,
+			       .out = pp->out,
+			       .heading = "## 7. CPU and latency by load",
+			       .add_command = add_command_cb, .cmd_ctx = pp,
+			       .busy_rows = &pp->busy_rows };
+
+	pp->failures += load_run(&o, pp->md, &pp->load);
+	fprintf(pp->md, "\n");
+	load_plot(&o);
+}
+
 /* Runs one gnuplot script in the output folder. */
 static int gnuplot(const struct paper *pp, const char *script)
 {
-	char cmd[2400];
-
-	snprintf(cmd, sizeof(cmd), "cd '%s' && gnuplot -e \"set terminal svg "
-		 "size 720,420 noenhanced; set style fill solid border -1; set grid ytics; "
-		 "set key top left; %s\" 2>/dev/null", pp->out, script);
-	return system(cmd);
+	return bench_gnuplot(pp->out, script);
 }
 
 static void plot(struct paper *pp)
 {
 	int bad = 0;
 
-	if (system("command -v gnuplot >/dev/null")) {
-		fprintf(stderr, "vmio bench paper: no plots: gnuplot is not "
-			"installed (apt-get install gnuplot-nox)\n");
+	if (!bench_have_gnuplot("vmio bench paper"))
 		return;
-	}
 	bad |= gnuplot(pp, "set output 'throughput.svg'; set style data histograms; "
 		       "set ylabel 'IOPS'; set title '4K random, one queue: IOPS by workload'; "
 		       "set logscale y; plot 'throughput.dat' using 2:xtic(1) title 'vmiod', "
@@ -736,14 +756,17 @@ int bench_paper_main(int argc, char **argv)
 	exp_isolation(&pp);
 	exp_scaling(&pp);
 	exp_budgets(&pp);
+	exp_load(&pp);
 	commands(&pp);
 	plot(&pp);
 	fclose(pp.md);
 	snprintf(path, sizeof(path), "%s/report.json", pp.out);
-	report = json_pack("{s:s,s:o,s:f,s:b,s:o,s:o,s:o,s:i,s:i}", "command", argv_line,
-			   "machine", machine_json(&m), "runtime_s", pp.runtime,
-			   "quick", pp.quick, "runs", pp.runs, "commands", pp.cmds,
+	report = json_pack("{s:s,s:o,s:f,s:b,s:o,s:o,s:o,s:o,s:i,s:i}", "command",
+			   argv_line, "machine", machine_json(&m), "runtime_s",
+			   pp.runtime, "quick", pp.quick, "runs", pp.runs,
+			   "commands", pp.cmds,
 			   "budgets", pp.budgets ? pp.budgets : json_array(),
+			   "load", pp.load ? pp.load : json_object(),
 			   "failures", pp.failures, "busy_rows", (int)pp.busy_rows);
 	if (json_dump_file(report, path, JSON_INDENT(2)))
 		fprintf(stderr, "vmio bench paper: cannot write %s\n", path);

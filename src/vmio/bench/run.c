@@ -159,6 +159,10 @@ void run_command(const struct run_spec *s, char *buf, size_t len)
 		snprintf(extra + n, sizeof(extra) - n, " --vmiod-disk-opts %s",
 			 s->vmiod_disk_extra);
 	n = strlen(extra);
+	if (s->vmiod_args && s->kind == TARGET_VMIOD)
+		snprintf(extra + n, sizeof(extra) - n, " --vmiod-args '%s'",
+			 s->vmiod_args);
+	n = strlen(extra);
 	if (s->job.size)
 		snprintf(extra + n, sizeof(extra) - n, " --size %llu",
 			 (unsigned long long)s->job.size);
