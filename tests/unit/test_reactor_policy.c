@@ -33,6 +33,8 @@ struct sim {
 	struct machine m;
 	uint64_t now, next_update, next_sample;
 	uint64_t work;          /* requests taken and completions reaped */
+	double overlap;         /* share of gaps with requests in flight that
+				 * a new request ends (open loops) */
 	uint64_t rng;
 	/* Over the measured gaps. */
 	unsigned int gaps, polled, slept;
@@ -146,7 +148,15 @@ static void sim_gap(struct sim *s, uint64_t g, unsigned int inflight,
 	/* The pass that finds the work. */
 	reactor_policy_pass(&s->p, true, inflight);
 	s->work++;
-	reactor_policy_gap(&s->p, s->now, idle, slept_at, inflight > 0);
+	{
+		struct rp_gap gap = {
+			.idle_ns = idle, .slept_at_ns = slept_at,
+			.device = inflight > 0,
+			.arrival = !inflight || uniform(s) < s->overlap,
+		};
+
+		reactor_policy_gap(&s->p, s->now, &gap);
+	}
 	s->now += 2 * US;
 	sim_tick(s);
 }
@@ -195,21 +205,26 @@ static void qd1(struct sim *s, uint64_t device_ns, uint64_t turnaround_ns,
 static void open_loop(struct sim *s, uint64_t device_ns, double mean_ns,
 		      unsigned int n)
 {
+	/* Arrivals on their own schedule come during a request too. */
+	s->overlap = device_ns / mean_ns;
 	for (unsigned int i = 0; i < 2 * n; i++) {
 		sim_gap(s, device_ns + (uint64_t)(uniform(s) * 3 * US), 1, i >= n);
 		sim_gap(s, exp_ns(s, mean_ns), 0, i >= n);
 	}
 }
 
-/* The same, as a frontend that paces itself with timers sends it: when
- * its wake-up lands late it sends what is due at once, so 40% of the
- * requests follow the previous one within a microsecond. */
+/* The same, as a frontend that paces itself with timers sends it: its
+ * timer lands late, and a completion that wakes it first makes it send
+ * what is overdue at once, so 90% of the requests follow a completion
+ * within a microsecond, as in a closed loop; but requests also come
+ * while others are in flight, which a closed loop at QD1 never does. */
 static void bunched_open_loop(struct sim *s, uint64_t device_ns, double mean_ns,
 			      unsigned int n)
 {
+	s->overlap = device_ns / mean_ns;
 	for (unsigned int i = 0; i < 2 * n; i++) {
 		sim_gap(s, device_ns + (uint64_t)(uniform(s) * 3 * US), 1, i >= n);
-		sim_gap(s, uniform(s) < 0.4 ? 1 * US : exp_ns(s, mean_ns), 0, i >= n);
+		sim_gap(s, uniform(s) < 0.9 ? 1 * US : exp_ns(s, mean_ns), 0, i >= n);
 	}
 }
 
@@ -247,56 +262,55 @@ static void test_sparse_arrivals_sleep(void **state)
 	assert_true(s.poll_ns < (uint64_t)s.gaps * 2 * US);
 }
 
-/* Gaps of 10 µs on average: worth polling on a free CPU, not when a
- * neighbour waits for it half the time (it is then the neighbour's CPU
- * the reactor would burn): the budget shrinks and it sleeps. */
+/* QD1 on a device that answers in 60 µs, wake-ups landing 20 µs late:
+ * polling through the device's time pays on a free CPU (the guest waits
+ * for every completion), not when a neighbour waits for the CPU half the
+ * time (it is then the neighbour's CPU the reactor would burn): the
+ * budget shrinks below the device's time and the reactor sleeps. */
 static void test_neighbour_waiting_sleeps_sooner(void **state)
 {
-	struct machine busy = vm;
+	struct machine m = { .lat_ns = 20 * US, .sleep_cpu_ns = 5 * US };
 	struct sim s, n;
 
 	(void)state;
-	busy.lat_ns = 20 * US;
-	busy.sleep_cpu_ns = 5 * US;
-	sim_init(&s, REACTOR_POLL_ADAPTIVE, busy);
-	poisson(&s, 10 * US, 4000);
-	busy.wait_share = 0.5;
-	sim_init(&n, REACTOR_POLL_ADAPTIVE, busy);
-	poisson(&n, 10 * US, 4000);
-	report("Poisson 10 µs, free CPU", &s);
-	report("Poisson 10 µs, neighbour waits", &n);
+	sim_init(&s, REACTOR_POLL_ADAPTIVE, m);
+	qd1(&s, 60 * US, 2 * US, 2000);
+	m.wait_share = 0.5;
+	sim_init(&n, REACTOR_POLL_ADAPTIVE, m);
+	qd1(&n, 60 * US, 2 * US, 2000);
+	report("QD1, device 60 µs, free CPU", &s);
+	report("QD1, device 60 µs, neighbour waits", &n);
 
-	assert_true(polled_share(&s) > 0.6);
-	assert_true(polled_share(&n) < 0.4);
-	assert_true(n.p.budget_ns[RP_GUEST] < s.p.budget_ns[RP_GUEST]);
+	assert_true(polled_share(&s) > 0.95);
+	assert_true(polled_share(&n) < 0.6);
+	assert_true(n.p.budget_ns[RP_DEVICE] < 60 * US);
+	assert_true(n.p.budget_ns[RP_DEVICE] < s.p.budget_ns[RP_DEVICE]);
 	assert_true(n.p.price > 4);
-	assert_true(n.poll_ns < s.poll_ns / 2);
+	assert_true(n.poll_ns < s.poll_ns / 4);
 }
 
-/* The neighbour shows up in the middle of a steady pattern and leaves:
- * the reactor turns to sleeping within a few milliseconds, and back. */
+/* The neighbour shows up in the middle of that QD1 loop and leaves: the
+ * reactor turns to sleeping within a few milliseconds, and back. */
 static void test_neighbour_comes_and_goes(void **state)
 {
-	struct machine m = vm;
+	struct machine m = { .lat_ns = 20 * US, .sleep_cpu_ns = 5 * US };
 	struct sim s;
 
 	(void)state;
-	m.lat_ns = 20 * US;
-	m.sleep_cpu_ns = 5 * US;
 	sim_init(&s, REACTOR_POLL_ADAPTIVE, m);
-	poisson(&s, 10 * US, 2000);
-	assert_true(polled_share(&s) > 0.6);
+	qd1(&s, 60 * US, 2 * US, 1000);
+	assert_true(polled_share(&s) > 0.95);
 	s.m.wait_share = 0.6;
 	s.gaps = s.polled = s.slept = 0;
-	/* 300 gaps (~3 ms) to notice, then measured. */
-	for (int i = 0; i < 300; i++)
-		sim_gap(&s, exp_ns(&s, 10 * US), 0, false);
-	poisson(&s, 10 * US, 1000);
-	assert_true(polled_share(&s) < 0.4);
+	/* ~100 requests (~6 ms) to notice, then 500 measured. */
+	qd1(&s, 60 * US, 2 * US, 100);
+	s.gaps = s.polled = s.slept = 0;
+	qd1(&s, 60 * US, 2 * US, 500);
+	assert_true(polled_share(&s) < 0.6);
 	s.m.wait_share = 0;
 	s.gaps = s.polled = s.slept = 0;
-	poisson(&s, 10 * US, 8000);
-	assert_true(polled_share(&s) > 0.6);
+	qd1(&s, 60 * US, 2 * US, 2000);
+	assert_true(polled_share(&s) > 0.95);
 }
 
 /* QD1 on a machine whose wake-ups land 40 µs late: the device answers in
@@ -344,7 +358,7 @@ static void test_open_loop_same_device_sleeps(void **state)
 		assert_false(s.p.closed_loop);
 		assert_true(s.p.budget_ns[RP_DEVICE] < 35 * US);
 		/* Bunched: the 1 µs gaps are worth polling, no others. */
-		assert_true(polled_share(&s) < (i < 2 ? 0.05 : 0.25));
+		assert_true(polled_share(&s) < (i < 2 ? 0.05 : 0.5));
 	}
 }
 
@@ -455,9 +469,10 @@ static void run_trial(struct sim *s, double poll_rate, double poll_cpu,
 		reactor_policy_epoch(&s->p, s->now, work, cpu);
 	}
 	assert_int_equal(s->p.trial, 0);
-	/* The next trial waits a second. */
+	/* The next trial waits at least a second, more while the verdict
+	 * stands. */
 	assert_false(reactor_policy_epoch_due(&s->p, s->now + 500 * MS));
-	s->now += 1000 * MS;
+	s->now += s->p.trial_every_ns;
 }
 
 static void test_batching_trials(void **state)
@@ -488,13 +503,22 @@ static void test_batching_trials(void **state)
 	run_trial(&s, 50000, 8000, 50100, 5000);
 	assert_true(s.p.batch);
 
-	/* Within noise on both: no change. */
+	/* Within noise on both: no change, and the next trial comes later. */
 	run_trial(&s, 50000, 5000, 50200, 5100);
 	assert_true(s.p.batch);
 	assert_int_equal(s.p.trials, 4);
 	assert_int_equal(s.p.trials_batch, 3);
+	assert_int_equal(s.p.trial_every_ns, 2000 * MS);
+	for (int i = 0; i < 4; i++)
+		run_trial(&s, 50000, 5000, 50200, 5100);
+	assert_int_equal(s.p.trial_every_ns, 8000 * MS);
+	/* A change of verdict: a second again. */
+	run_trial(&s, 61000, 11000, 56000, 9000);
+	assert_false(s.p.batch);
+	assert_int_equal(s.p.trial_every_ns, 1000 * MS);
 
 	/* Back to one request at a time: no trials, no batching. */
+	s.p.batch = true;
 	for (int i = 0; i < 100; i++) {
 		reactor_policy_pass(&s.p, true, 0);
 		reactor_policy_update(&s.p);
@@ -550,7 +574,8 @@ static void test_latency_probes(void **state)
 	in.now_ns = s.now + MS;
 	assert_false(reactor_policy_idle(&s.p, &in).probe);
 	/* Work now and then, the last latency 300 ms old: probe. */
-	reactor_policy_gap(&s.p, s.now + 300 * MS, 1 * MS, 0, false);
+	reactor_policy_gap(&s.p, s.now + 300 * MS,
+			   &(struct rp_gap){ .idle_ns = 1 * MS, .arrival = true });
 	in.now_ns = s.now + 301 * MS;
 	d = reactor_policy_idle(&s.p, &in);
 	assert_true(d.sleep && d.probe && d.timeout_ns > 0);
@@ -581,10 +606,13 @@ static void test_measurements(void **state)
 	reactor_policy_init(&p, REACTOR_POLL_ADAPTIVE);
 	reactor_policy_wake_latency(&p, 1, 20 * US);
 	/* Slept after 1 µs, woke 120 µs in: the gap was ~100 µs. */
-	reactor_policy_gap(&p, 2, 120 * US, 1 * US, false);
+	reactor_policy_gap(&p, 2, &(struct rp_gap){ .idle_ns = 120 * US,
+						    .slept_at_ns = 1 * US });
 	assert_true(p.gaps[RP_GUEST].n[16] == 1); /* 90-128 µs */
 	/* Polled throughout: exactly what was seen. */
-	reactor_policy_gap(&p, 3, 3 * US, UINT64_MAX, true);
+	reactor_policy_gap(&p, 3, &(struct rp_gap){ .idle_ns = 3 * US,
+						    .slept_at_ns = UINT64_MAX,
+						    .device = true });
 	assert_true(p.gaps[RP_DEVICE].n[6] == 1); /* 2.8-4 µs */
 
 	reactor_policy_init(&p, 0);

@@ -460,8 +460,9 @@ static void submit_pending(struct reactor *r)
 	}
 }
 
-/* One pass over every poller and the ring. Returns the work done. */
-static int reactor_pass(struct reactor *r)
+/* One pass over every poller and the ring. Returns the work done, of
+ * which *reaped completions. */
+static int reactor_pass(struct reactor *r, int *reaped)
 {
 	struct reactor_poller *p, *next;
 	int work = 0;
@@ -476,7 +477,8 @@ static int reactor_pass(struct reactor *r)
 	}
 	/* One io_uring_enter per pass, however many requests it carries. */
 	submit_pending(r);
-	work += reap_completions(r);
+	*reaped = reap_completions(r);
+	work += *reaped;
 	/* Every pass: a poller may have completed requests without counting
 	 * them as work, and a completion left unpublished would never reach
 	 * the guest once we sleep. A flush with nothing to do is a load. */
@@ -490,9 +492,11 @@ static int reactor_pass(struct reactor *r)
 
 int reactor_poll_once(struct reactor *r)
 {
+	int reaped;
+
 	if (r->started)
 		return -EBUSY;
-	return reactor_pass(r);
+	return reactor_pass(r, &reaped);
 }
 
 static void drain_wake_fds(struct reactor *r)
@@ -523,16 +527,18 @@ enum sleep_end { SLEEP_SKIPPED, SLEEP_WOKEN, SLEEP_TIMED_OUT };
 
 /*
  * Sleeps until a kick, a message, an I/O completion or, with timeout_ns,
- * that long; *late: how long after the timeout it returned. The kick
+ * that long; *late: how long after the timeout it returned; *arm_ns, if
+ * not NULL: how long getting ready to block took. The kick
  * eventfds are drained only once the poll on them has fired, and before
  * kicks are enabled again: a kick after the drain stays in its eventfd
  * and ends the next sleep, and a sleep a completion ends costs no
  * epoll_wait.
  */
 static enum sleep_end reactor_sleep(struct reactor *r, uint64_t timeout_ns,
-				    uint64_t *late)
+				    uint64_t *late, uint64_t *arm_ns)
 {
 	enum sleep_end end = SLEEP_SKIPPED;
+	uint64_t t0 = arm_ns ? clock_now_ns() : 0;
 	struct reactor_poller *p;
 	bool work = false;
 
@@ -557,6 +563,8 @@ static enum sleep_end reactor_sleep(struct reactor *r, uint64_t timeout_ns,
 		r->sq_pending = 0;
 		stat_add(&r->stats.sleeps, 1);
 		STORE(r->stats.asleep, true);
+		if (arm_ns)
+			*arm_ns = clock_now_ns() - t0;
 		if (!timeout_ns) {
 			io_uring_submit_and_wait(&r->ring, 1);
 			end = SLEEP_WOKEN;
@@ -587,20 +595,25 @@ static enum sleep_end reactor_sleep(struct reactor *r, uint64_t timeout_ns,
 }
 
 /* Sleeps as the policy decided and tells it what the sleep cost: the
- * thread's CPU (one sleep in REACTOR_SLEEP_CPU_EVERY) and, when a timeout
- * ended it, how late the wake-up landed. Returns the time after. */
+ * thread's CPU (one sleep in REACTOR_SLEEP_CPU_EVERY, and only with no
+ * request at the device: a completion's kernel work runs on waking and
+ * would be charged to the sleep, though polling pays it too) and, when a
+ * timeout ended it, how late the wake-up landed. Returns the time after. */
 static uint64_t policy_sleep(struct reactor *r, uint64_t now,
 			     const struct rp_decision *d)
 {
-	bool measure = ++r->sleep_count % REACTOR_SLEEP_CPU_EVERY == 0;
-	uint64_t cpu0 = measure ? thread_cpu_ns() : 0, late = 0, after;
-	enum sleep_end end = reactor_sleep(r, d->timeout_ns, &late);
+	bool measure = !r->dev_inflight &&
+		       ++r->sleep_count % REACTOR_SLEEP_CPU_EVERY == 0;
+	uint64_t cpu0 = measure ? thread_cpu_ns() : 0, late = 0, arm = 0, after;
+	enum sleep_end end = reactor_sleep(r, d->timeout_ns, &late,
+					   measure ? &arm : NULL);
 
 	if (measure && end != SLEEP_SKIPPED) {
 		uint64_t cpu = thread_cpu_ns() - cpu0;
 
 		reactor_policy_sleep_cpu(&r->pol, cpu > r->cpu_clock_cost_ns ?
 					 cpu - r->cpu_clock_cost_ns : 0);
+		reactor_policy_sleep_arm(&r->pol, arm);
 	}
 	after = clock_now_ns();
 	if (end == SLEEP_TIMED_OUT)
@@ -706,13 +719,15 @@ static void calibrate(struct reactor *r)
 	}
 	r->cpu_clock_cost_ns = best;
 	for (int i = 0; i < REACTOR_CALIBRATE_SLEEPS; i++) {
-		uint64_t cpu0 = thread_cpu_ns(), late = 0, cpu;
-		enum sleep_end end = reactor_sleep(r, REACTOR_CALIBRATE_NS, &late);
+		uint64_t cpu0 = thread_cpu_ns(), late = 0, arm = 0, cpu;
+		enum sleep_end end = reactor_sleep(r, REACTOR_CALIBRATE_NS, &late,
+						   &arm);
 
 		if (end != SLEEP_TIMED_OUT)
 			break;
 		cpu = thread_cpu_ns() - cpu0;
 		reactor_policy_sleep_cpu(&r->pol, cpu > best ? cpu - best : 0);
+		reactor_policy_sleep_arm(&r->pol, arm);
 		reactor_policy_wake_latency(&r->pol, clock_now_ns(), late);
 	}
 	reactor_policy_update(&r->pol);
@@ -765,7 +780,7 @@ static void *reactor_thread(void *arg)
 	publish_policy(r);
 
 	while (!__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE) || r->pollers) {
-		int work = reactor_pass(r);
+		int reaped, work = reactor_pass(r, &reaped);
 		uint64_t now = clock_now_ns();
 
 		stat_add(&r->stats.passes, 1);
@@ -773,9 +788,15 @@ static void *reactor_thread(void *arg)
 		if (work) {
 			stat_add(&r->stats.busy_ns, now - last);
 			r->work_total += (uint64_t)work;
-			if (gap_open)
-				reactor_policy_gap(&r->pol, now, last - last_work,
-						   slept_at, gap_device);
+			if (gap_open) {
+				struct rp_gap g = {
+					.idle_ns = last - last_work,
+					.slept_at_ns = slept_at, .device = gap_device,
+					.arrival = work > reaped,
+				};
+
+				reactor_policy_gap(&r->pol, now, &g);
+			}
 			gap_open = false;
 			slept_at = UINT64_MAX;
 			last_work = now;

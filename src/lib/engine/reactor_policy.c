@@ -5,17 +5,24 @@
 #include <math.h>
 #include <string.h>
 
-/* Gap memory: every 32 gaps the counts shrink by a fifth, so the budget
- * follows the last ~160 gaps (a millisecond at 100k IOPS, a fifth of a
- * second at 1k). */
-#define RP_DECAY_EVERY 32
-#define RP_DECAY 0.8
+/* Gap memory: every 64 gaps the counts shrink by 15%, so the budget
+ * follows the last ~430 gaps (2 ms at 100k IOPS, 0.2 s at 1k): long
+ * enough that a burst does not set the budget for the gaps after it. */
+#define RP_DECAY_EVERY 64
+#define RP_DECAY 0.85
 /* Fewer gaps than this: no distribution yet, poll the break-even time. */
 #define RP_MIN_GAPS 8.0
+/* A poll budget is used only if the model says it costs this much less
+ * than sleeping at once: its costs are estimates, and a budget that
+ * catches few gaps spends its CPU on every gap (seen at 11k IOPS open
+ * loop: budgets of 1-4 µs cost 10 µs of CPU per request to save a third
+ * of a wake-up). */
+#define RP_BUDGET_GAIN 0.2
 
 /* Before anything is measured (the reactor calibrates at start). */
 #define RP_LAT_INIT_NS 20000.0
 #define RP_CPU_INIT_NS 5000.0
+#define RP_ARM_INIT_NS 1000.0
 /* A sample beyond these is a preemption, not a wake-up. */
 #define RP_LAT_MAX_NS 2000000.0
 #define RP_CPU_MAX_NS 200000.0
@@ -23,20 +30,28 @@
 /* What a µs of added latency is worth in µs of polling CPU. A guest that
  * sends requests on its own schedule (an open loop) does not wait for a
  * completion to send the next, so a sleep only delays a completion; at
- * 0.5, a gap of a device's service time (~35 µs on a virtio disk) is
- * slept through when a wake-up costs ~13 µs of CPU and lands ~24 µs late,
- * as qemu-storage-daemon would, and CPU stays in proportion to the load.
- * A guest that sends its next request as soon as one completes (a closed
- * loop, e.g. QD1) loses the latency from its rate: at 12, a sleep through
- * a gap no longer than the round trip costs it at most 1/12 of its IOPS,
- * about 5% when the device's time is 60% of the round trip. */
-#define RP_LAT_WEIGHT_OPEN 0.5
+ * 0.1 the reactor polls little more than gaps shorter than a sleep's own
+ * CPU, and spends no more CPU than sleeping at once would: at 11k IOPS
+ * open loop on a virtio disk (wake-ups ~50 µs late, ~5 µs of CPU each),
+ * a weight of 0.5 made it poll through gaps of the device's service time
+ * and cost 35-45 µs of CPU per request against 24-29 µs sleeping, with
+ * no better p99. A guest that sends its next request as soon as one
+ * completes (a closed loop, e.g. QD1) loses the latency from its rate:
+ * at 12, a sleep through a gap no longer than the round trip costs it at
+ * most 1/12 of its IOPS, about 5% when the device's time is 60% of the
+ * round trip. */
+#define RP_LAT_WEIGHT_OPEN 0.1
 #define RP_LAT_WEIGHT_CLOSED 12.0
-/* Closed loop: after the last request in flight completes, the guest's
- * next one comes within an open-loop break-even (c + 0.5 L) far more
- * often than arrivals on their own schedule would: by at least this
- * share more than Poisson arrivals at the measured rate. */
+/* Closed loop (QD1-like): after the last request in flight completes,
+ * the guest's next one comes within an open-loop break-even (c + 0.1 L)
+ * far more often than arrivals on their own schedule would (by at least
+ * this share more than Poisson arrivals at the measured rate), and
+ * requests hardly ever come while one is in flight (at most this share
+ * of the gaps with requests in flight end with a new one). A frontend
+ * that paces itself with timers and sends what is overdue when a
+ * completion wakes it passes the first test but not the second. */
 #define RP_CLOSED_EXCESS 0.5
+#define RP_CLOSED_OVERLAP 0.1
 
 /* The price of a µs of polling CPU: 1 when no one else wants the CPU.
  * A neighbour that shares our core evenly makes us wait half the time:
@@ -58,6 +73,9 @@
 #define RP_FAST 180000.0
 #define RP_EPOCH_NS 20000000ull
 #define RP_TRIAL_EVERY_NS 1000000000ull
+/* A verdict that stands doubles the time to the next trial, up to this:
+ * the losing arm's 40 ms then cost 0.5% of the time, not 4%. */
+#define RP_TRIAL_EVERY_MAX_NS 8000000000ull
 /* A throughput difference counts beyond this share (or 3 standard
  * deviations of the counts, if more); a CPU difference beyond this. */
 #define RP_THROUGHPUT_MARGIN 0.02
@@ -105,17 +123,19 @@ static unsigned int bucket_of(uint64_t g)
 	return i;
 }
 
-static void gaps_add(struct rp_gaps *h, uint64_t g)
+static void gaps_add(struct rp_gaps *h, uint64_t g, bool arrival)
 {
 	unsigned int i = bucket_of(g);
 
 	h->n[i] += 1;
 	h->sum[i] += (double)g;
 	h->total += 1;
+	h->arrivals += arrival;
 	if (++h->since_decay < RP_DECAY_EVERY)
 		return;
 	h->since_decay = 0;
 	h->total = 0;
+	h->arrivals *= RP_DECAY;
 	for (i = 0; i < RP_BUCKETS; i++) {
 		h->n[i] *= RP_DECAY;
 		h->sum[i] *= RP_DECAY;
@@ -125,27 +145,43 @@ static void gaps_add(struct rp_gaps *h, uint64_t g)
 
 /*
  * The poll budget B that costs least over the recent gaps g: a gap below
- * B is polled through (price x g), a longer one costs B of polling and
- * then a sleep (price x B + sleep). Candidates: 0 and the buckets' upper
- * edges, where every gap of the bucket is below B.
+ * B is polled through (price x g); a longer one costs B of polling and
+ * then a sleep (price x B + sleep), unless it ends while the reactor is
+ * still getting ready to sleep (within arm_ns after B: enabling kicks and
+ * checking the rings again finds the work, no wake-up is paid; price x
+ * g). Candidates: 0 and the buckets' upper edges. A budget must beat
+ * sleeping at once by RP_BUDGET_GAIN.
  */
 static uint64_t gaps_budget(const struct rp_gaps *h, double price, double sleep,
-			    uint64_t fallback)
+			    double arm_ns, uint64_t fallback)
 {
-	double best_cost = sleep * h->total, below = 0, above = h->total;
+	double cum_n[RP_BUCKETS], cum_sum[RP_BUCKETS], n = 0, sum = 0;
+	double best_cost = 0;
 	uint64_t best = 0;
 
 	if (h->total < RP_MIN_GAPS)
 		return fallback;
-	for (unsigned int j = 0; j < RP_BUCKETS - 1; j++) {
-		double cost;
+	for (unsigned int i = 0; i < RP_BUCKETS; i++) {
+		n += h->n[i];
+		sum += h->sum[i];
+		cum_n[i] = n;
+		cum_sum[i] = sum;
+	}
+	for (int j = -1; j < RP_BUCKETS - 1; j++) {
+		double b = j < 0 ? 0 : (double)edge_ns[j], cost, caught_n = 0,
+		       caught_sum = 0;
 
-		below += h->sum[j];
-		above -= h->n[j];
-		if (above < 0)
-			above = 0;
-		cost = price * (below + (double)edge_ns[j] * above) + sleep * above;
-		if (cost < best_cost * (1 - 1e-9)) {
+		/* Gaps in buckets wholly below b + arm_ns cost their length. */
+		for (int k = RP_BUCKETS - 2; k >= 0; k--)
+			if ((double)edge_ns[k] <= b + arm_ns) {
+				caught_n = cum_n[k];
+				caught_sum = cum_sum[k];
+				break;
+			}
+		cost = price * caught_sum + (h->total - caught_n) * (price * b + sleep);
+		if (j < 0)
+			best_cost = cost * (1 - RP_BUDGET_GAIN);
+		else if (cost < best_cost * (1 - 1e-9)) {
 			best_cost = cost;
 			best = edge_ns[j];
 		}
@@ -156,6 +192,7 @@ static uint64_t gaps_budget(const struct rp_gaps *h, double price, double sleep,
 void reactor_policy_update(struct reactor_policy *p)
 {
 	const struct rp_gaps *guest = &p->gaps[RP_GUEST];
+	const struct rp_gaps *dev = &p->gaps[RP_DEVICE];
 	double c = p->sleep_cpu_ns, L = p->wake_lat_ns, sleep, limit;
 
 	if (p->passes) {
@@ -170,6 +207,7 @@ void reactor_policy_update(struct reactor_policy *p)
 	if (p->inflight_avg < RP_SHALLOW && p->work_rate < RP_FAST / 2) {
 		p->trial = 0;
 		p->batch = false;
+		p->trial_every_ns = RP_TRIAL_EVERY_NS;
 	}
 
 	p->price = 1 + RP_PRICE_WAIT * p->wait_share + RP_PRICE_RUNQ * p->runq_excess;
@@ -185,7 +223,9 @@ void reactor_policy_update(struct reactor_policy *p)
 			quick += guest->n[i];
 		quick /= guest->total;
 		p->closed_loop = quick - (1 - exp(-arrivals * x / 1e9)) >=
-				 RP_CLOSED_EXCESS;
+				 RP_CLOSED_EXCESS &&
+				 (dev->total < RP_MIN_GAPS ||
+				  dev->arrivals <= RP_CLOSED_OVERLAP * dev->total);
 	}
 	p->lat_weight = p->closed_loop ? RP_LAT_WEIGHT_CLOSED : RP_LAT_WEIGHT_OPEN;
 	/* What a sleep costs, in µs of CPU at today's price; the gap length
@@ -197,7 +237,7 @@ void reactor_policy_update(struct reactor_policy *p)
 	p->timer_poll_ns = (uint64_t)limit;
 	for (int h = 0; h < RP_CLASSES; h++)
 		p->budget_ns[h] = gaps_budget(&p->gaps[h], p->price, sleep,
-					      (uint64_t)limit);
+					      p->arm_ns, (uint64_t)limit);
 }
 
 void reactor_policy_init(struct reactor_policy *p, unsigned int poll_us)
@@ -213,6 +253,7 @@ void reactor_policy_init(struct reactor_policy *p, unsigned int poll_us)
 	}
 	p->wake_lat_ns = RP_LAT_INIT_NS;
 	p->sleep_cpu_ns = RP_CPU_INIT_NS;
+	p->arm_ns = RP_ARM_INIT_NS;
 	reactor_policy_update(p);
 }
 
@@ -277,18 +318,18 @@ struct rp_decision reactor_policy_idle(const struct reactor_policy *p,
 }
 
 void reactor_policy_gap(struct reactor_policy *p, uint64_t now,
-			uint64_t idle_ns, uint64_t slept_at_ns, bool device)
+			const struct rp_gap *gap)
 {
-	uint64_t g = idle_ns;
+	uint64_t g = gap->idle_ns;
 
-	if (slept_at_ns != UINT64_MAX) {
+	if (gap->slept_at_ns != UINT64_MAX) {
 		/* Asleep, the gap's end is seen a wake-up late. */
 		uint64_t lat = (uint64_t)p->wake_lat_ns;
-		uint64_t est = idle_ns > lat ? idle_ns - lat : 0;
+		uint64_t est = g > lat ? g - lat : 0;
 
-		g = est > slept_at_ns ? est : slept_at_ns;
+		g = est > gap->slept_at_ns ? est : gap->slept_at_ns;
 	}
-	gaps_add(&p->gaps[device ? RP_DEVICE : RP_GUEST], g);
+	gaps_add(&p->gaps[gap->device ? RP_DEVICE : RP_GUEST], g, gap->arrival);
 	p->last_gap_ns = now;
 }
 
@@ -306,6 +347,15 @@ void reactor_policy_wake_latency(struct reactor_policy *p, uint64_t now,
 	else
 		p->wake_lat_ns += (l - p->wake_lat_ns) / (l < p->wake_lat_ns ? 8 : 16);
 	p->last_lat_ns = now;
+}
+
+void reactor_policy_sleep_arm(struct reactor_policy *p, uint64_t ns)
+{
+	double a = (double)ns;
+
+	if (a > RP_CPU_MAX_NS)
+		a = RP_CPU_MAX_NS;
+	p->arm_ns += (a - p->arm_ns) / 8;
 }
 
 void reactor_policy_sleep_cpu(struct reactor_policy *p, uint64_t cpu_ns)
@@ -404,9 +454,15 @@ void reactor_policy_epoch(struct reactor_policy *p, uint64_t now,
 		p->arm_wall[arm] += (double)(now - p->epoch_start_ns);
 		p->arm_cpu[arm] += (double)(cpu_ns - p->epoch_cpu0);
 		if (++p->trial > 4) {
+			bool was = p->batch;
+
 			p->trial = 0;
 			p->batch = trial_verdict(p);
-			p->next_trial_ns = now + RP_TRIAL_EVERY_NS;
+			if (!p->trials || p->batch != was)
+				p->trial_every_ns = RP_TRIAL_EVERY_NS;
+			else if (p->trial_every_ns < RP_TRIAL_EVERY_MAX_NS)
+				p->trial_every_ns *= 2;
+			p->next_trial_ns = now + p->trial_every_ns;
 			p->trials++;
 			if (p->batch)
 				p->trials_batch++;

@@ -61,6 +61,7 @@ struct rp_gaps {
 	double n[RP_BUCKETS];   /* decayed counts */
 	double sum[RP_BUCKETS]; /* decayed sums of the gaps, ns */
 	double total;
+	double arrivals;        /* decayed count of gaps a request ended */
 	unsigned int since_decay;
 };
 
@@ -74,6 +75,7 @@ struct reactor_policy {
 	/* Measured. */
 	double wake_lat_ns;  /* L: how late a timed wake-up lands */
 	double sleep_cpu_ns; /* c: our CPU to go to sleep and wake up */
+	double arm_ns;       /* from deciding to sleep to blocking */
 	double wait_share;   /* share of time we waited for a CPU, preempted */
 	double runq_excess;  /* threads runnable beyond the machine's CPUs */
 	double work_share;   /* share of passes that found work */
@@ -101,7 +103,7 @@ struct reactor_policy {
 	/* Batching: sleep at the first empty pass, or poll as budgeted. */
 	bool batch;
 	unsigned int trial;      /* 0: none; 1-4: epoch of a trial */
-	uint64_t next_trial_ns;
+	uint64_t next_trial_ns, trial_every_ns;
 	uint64_t epoch_start_ns, epoch_work0, epoch_cpu0;
 	double arm_work[2], arm_wall[2], arm_cpu[2]; /* [0] poll [1] batch */
 	unsigned int trials, trials_batch;        /* for stats */
@@ -140,18 +142,26 @@ static inline void reactor_policy_pass(struct reactor_policy *p, bool work,
 	}
 }
 
-/* An idle gap ended at now: work was found idle_ns after the last work.
- * slept_at_ns: how far into the gap the reactor went to sleep, or
- * UINT64_MAX if it polled throughout. device: requests were in flight
- * when the gap began. */
+/* An idle gap that ended at now. */
+struct rp_gap {
+	uint64_t idle_ns;     /* from the last work to the work that ended it */
+	uint64_t slept_at_ns; /* how far into it the reactor went to sleep;
+			       * UINT64_MAX: it polled throughout */
+	bool device;          /* requests were in flight when it began */
+	bool arrival;         /* a guest's request ended it (not only
+			       * completions) */
+};
 void reactor_policy_gap(struct reactor_policy *p, uint64_t now,
-			uint64_t idle_ns, uint64_t slept_at_ns, bool device);
+			const struct rp_gap *g);
 
 /* A timed sleep returned lateness_ns after its deadline. */
 void reactor_policy_wake_latency(struct reactor_policy *p, uint64_t now,
 				 uint64_t lateness_ns);
 /* One sleep and wake-up cost the reactor thread cpu_ns of CPU. */
 void reactor_policy_sleep_cpu(struct reactor_policy *p, uint64_t cpu_ns);
+/* Getting ready to sleep (kicks enabled, rings checked again) took ns:
+ * work that comes meanwhile is found without a wake-up. */
+void reactor_policy_sleep_arm(struct reactor_policy *p, uint64_t ns);
 
 /* The CPU as the reactor saw it since the previous sample. */
 struct rp_cpu_sample {
