@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # vmio bench paper end to end, with very short rows: every experiment is
-# in report.md with its rows, report.json parses and has no failures,
+# in report.md with its rows (the load experiment too, and the isolation
+# rows ran vmiod with its default polling policy), report.json parses
+# and has no failures,
 # every row's command is listed, the machine is described, and the
 # plots exist when gnuplot is installed. Bad arguments fail clearly.
 set -euo pipefail
@@ -14,7 +16,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 md=$tmp/out/report.md
 json=$tmp/out/report.json
 for section in "## 1-3. Throughput" "## 4. Noisy-neighbour isolation" \
-	"## 5. Scalability" "## 6. Budgets (issue #8)" "## Commands" "| CPU |" "| command |"; do
+	"## 5. Scalability" "## 6. Budgets (issue #8)" "## 7. CPU and latency by load" \
+	"## Commands" "| CPU |" "| command |"; do
 	grep -qF "$section" "$md" || fail "report.md lacks '$section'"
 done
 for target in vmiod qsd host; do
@@ -34,6 +37,15 @@ for kase in "tenant 2 alone" "beside tenant 1, no QoS"; do
 	done
 done
 grep -q "| (a) cap on tenant 1" "$md" || fail "no QoS isolation row"
+# The isolation experiment runs vmiod as a user would: no --poll-us.
+jq -e '[.runs[] | select(.experiment == "isolation" and .target == "vmiod")] |
+	length == 5 and all(.[]; .command | test("--poll-us") | not)' "$json" >/dev/null ||
+	fail "an isolation row did not run vmiod's default policy"
+for point in "QD64 closed loop" "open loop 5%" "open loop 90%" "QD1 closed loop"; do
+	grep -qE "^\| $point[^|]* \| vmiod \|" "$md" || fail "no load row '$point' for vmiod"
+done
+jq -e '(.load.rows | length) == 22 and (.load.checks | length) == 6' "$json" >/dev/null ||
+	fail "report.json lacks the load rows or bars: $(jq -c '.load | {rows: (.rows | length), checks: (.checks | length)}' "$json")"
 # The budgets: one round with --quick, a verdict per budget (PASS is not
 # asserted: the machine is noisy), in report.md and report.json.
 [ "$(grep -cE '^\| [1-4]\. .* \| (PASS|MISS) \| .* \| 1/1, [01] busy \| `vmio bench budget --only [1-4] --rounds 1 --runtime 0.25 --file ' "$md")" = 4 ] ||
@@ -46,7 +58,9 @@ jq -e '(.budgets | length) == 4 and all(.budgets[]; (.rounds | length) == 1
 jq -e '.failures == 0' "$json" >/dev/null || fail "report.json counts failures"
 jq -e '.machine.cores >= 1 and (.machine.kernel | length) > 0' "$json" >/dev/null ||
 	fail "report.json does not describe the machine"
-rows=$(grep -cE '^\| [^|]+ \| (vmiod|qsd|host) \|' "$md")
+# (The load section's summary has targets for columns: not a row.)
+rows=$(grep -E '^\| [^|]+ \| (vmiod|qsd|host)( --poll-us [0-9]+)? \|' "$md" |
+	grep -cv '^| 4K randread on the image |')
 cmds=$(jq '.commands | length' "$json")
 [ "$rows" = "$cmds" ] || fail "$rows rows but $cmds commands"
 [ "$(grep -cE '^[0-9]+\. `vmio bench run |^[0-9]+\. `.*(vmiod|qemu-storage-daemon) ' "$md")" = "$cmds" ] ||
@@ -54,7 +68,7 @@ cmds=$(jq '.commands | length' "$json")
 jq -e '[.runs[] | select(.littles_law_ok == false)] | length == 0' "$json" >/dev/null ||
 	echo "note: a row missed Little's law within 10% (rows are 0.25 s here)"
 if command -v gnuplot >/dev/null; then
-	for p in throughput bs queues isolation; do
+	for p in throughput bs queues isolation load-cpu load-p99; do
 		grep -q "<svg" "$tmp/out/$p.svg" || fail "$p.svg missing or empty"
 	done
 fi

@@ -299,8 +299,18 @@ static void checks(struct lctx *x, FILE *md)
 		if (x->p[pi].kind != PT_OPEN || !rv->ok || !rq->ok)
 			continue;
 		snprintf(what, sizeof(what), "%s: CPU and p99 at most qsd's", x->p[pi].name);
+		if (rq->iops <= 0) {
+			/* Nothing qsd took in the window completed in it: its
+			 * latency and CPU per I/O are beyond any figure. */
+			snprintf(d, sizeof(d), "vmiod %.1f µs/IO, p99 %.0f µs; qsd "
+				 "fell so far behind the rate that none of its "
+				 "measured requests completed", rv->cpu, rv->p99);
+			check(x, md, what, rv->iops > 0, d);
+			continue;
+		}
 		snprintf(d, sizeof(d), "vmiod %.1f µs/IO, p99 %.0f µs; qsd %.1f µs/IO, "
-			 "p99 %.0f µs", rv->cpu, rv->p99, rq->cpu, rq->p99);
+			 "p99 %.0f µs%s", rv->cpu, rv->p99, rq->cpu, rq->p99,
+			 rq->iops < 0.9 * x->p[pi].rate ? " (qsd fell behind the rate)" : "");
 		check(x, md, what, rv->cpu <= rq->cpu && rv->p99 <= rq->p99, d);
 	}
 	{
