@@ -333,44 +333,44 @@ void reactor_policy_gap(struct reactor_policy *p, uint64_t now,
 	p->last_gap_ns = now;
 }
 
+/* Follows a measured cost: the first sample (*n == 0) replaces the
+ * guess; after that the estimate moves by 1/down of the way to a sample
+ * below it and 1/up to one above, so it settles at the quantile where
+ * up/down samples lie above for every one below (equal: the mean).
+ * Samples are clamped to max first. */
+static void track(double *est, unsigned int *n, uint64_t sample, double max,
+		  double down, double up)
+{
+	double x = (double)sample;
+
+	if (x > max)
+		x = max;
+	if (!(*n)++)
+		*est = x;
+	else
+		*est += (x - *est) / (x < *est ? down : up);
+}
+
 void reactor_policy_wake_latency(struct reactor_policy *p, uint64_t now,
 				 uint64_t lateness_ns)
 {
-	double l = (double)lateness_ns;
-
-	if (l > RP_LAT_MAX_NS)
-		l = RP_LAT_MAX_NS;
-	/* The first sample replaces the guess; then a third of the samples
-	 * lie below the estimate (a preempted wake-up is not the rule). */
-	if (!p->lat_n++)
-		p->wake_lat_ns = l;
-	else
-		p->wake_lat_ns += (l - p->wake_lat_ns) / (l < p->wake_lat_ns ? 8 : 16);
+	/* A third of the samples below: a preempted wake-up is not the
+	 * rule. */
+	track(&p->wake_lat_ns, &p->lat_n, lateness_ns, RP_LAT_MAX_NS, 8, 16);
 	p->last_lat_ns = now;
 }
 
 void reactor_policy_sleep_arm(struct reactor_policy *p, uint64_t ns)
 {
-	double a = (double)ns;
-
-	if (a > RP_CPU_MAX_NS)
-		a = RP_CPU_MAX_NS;
-	p->arm_ns += (a - p->arm_ns) / 8;
+	track(&p->arm_ns, &p->arm_n, ns, RP_CPU_MAX_NS, 8, 8);
 }
 
 void reactor_policy_sleep_cpu(struct reactor_policy *p, uint64_t cpu_ns)
 {
-	double c = (double)cpu_ns;
-
-	if (c > RP_CPU_MAX_NS)
-		c = RP_CPU_MAX_NS;
 	/* What a sleep itself costs: a sample also carries the completions'
 	 * kernel work that ran on waking, which polling pays too, so the
 	 * estimate follows the low samples (a ninth of them lie below). */
-	if (!p->cpu_n++)
-		p->sleep_cpu_ns = c;
-	else
-		p->sleep_cpu_ns += (c - p->sleep_cpu_ns) / (c < p->sleep_cpu_ns ? 4 : 32);
+	track(&p->sleep_cpu_ns, &p->cpu_n, cpu_ns, RP_CPU_MAX_NS, 4, 32);
 }
 
 void reactor_policy_cpu_sample(struct reactor_policy *p,

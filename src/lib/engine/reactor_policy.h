@@ -81,7 +81,7 @@ struct reactor_policy {
 	double work_share;   /* share of passes that found work */
 	double inflight_avg; /* device requests in flight, at busy passes */
 	struct rp_gaps gaps[RP_CLASSES];
-	unsigned int lat_n, cpu_n; /* samples of L and c so far */
+	unsigned int lat_n, cpu_n, arm_n; /* samples of each so far */
 	uint64_t last_lat_ns;  /* when L was last sampled */
 	uint64_t last_gap_ns;  /* when the last gap ended */
 

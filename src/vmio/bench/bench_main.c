@@ -63,9 +63,7 @@ static void usage(FILE *out)
 
 static int die(const char *msg, const char *arg)
 {
-	fprintf(stderr, "vmio bench: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-	fprintf(stderr, "Try 'vmio bench --help'.\n");
-	return 2;
+	return bench_usage_error("vmio bench", msg, arg);
 }
 
 static int bench_run_main(int argc, char **argv)
@@ -254,6 +252,13 @@ static int bench_run_main(int argc, char **argv)
 		json_decref(j);
 	}
 	return r.r.errors || r.r.target_errors ? 1 : 0;
+}
+
+int bench_usage_error(const char *cmd, const char *msg, const char *arg)
+{
+	fprintf(stderr, "%s: %s%s%s\n", cmd, msg, arg ? ": " : "", arg ? arg : "");
+	fprintf(stderr, "Try '%s --help'.\n", cmd);
+	return 2;
 }
 
 int bench_main(int argc, char **argv)

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "bench/run.h"
 #include "util/clock.h"
 #include "util/parse.h"
@@ -715,10 +716,7 @@ static void usage(FILE *out)
 
 static int die(const char *msg, const char *arg)
 {
-	fprintf(stderr, "vmio bench budget: %s%s%s\n", msg, arg ? ": " : "",
-		arg ? arg : "");
-	fprintf(stderr, "Try 'vmio bench budget --help'.\n");
-	return 2;
+	return bench_usage_error("vmio bench budget", msg, arg);
 }
 
 static int parse_only(const char *s, bool *only)

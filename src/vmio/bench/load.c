@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bench/plot.h"
+#include "bench/bench.h"
 #include "bench/run.h"
 #include "util/parse.h"
 
@@ -493,10 +494,7 @@ static void usage(FILE *out)
 
 static int die(const char *msg, const char *arg)
 {
-	fprintf(stderr, "vmio bench load: %s%s%s\n", msg, arg ? ": " : "",
-		arg ? arg : "");
-	fprintf(stderr, "Try 'vmio bench load --help'.\n");
-	return 2;
+	return bench_usage_error("vmio bench load", msg, arg);
 }
 
 /* "5,25,50" into o->loads. */

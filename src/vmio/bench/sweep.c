@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "bench/run.h"
 #include "bench/sweep.h"
 #include "util/parse.h"
@@ -75,10 +76,7 @@ static void usage(FILE *out)
 
 static int die(const char *msg, const char *arg)
 {
-	fprintf(stderr, "vmio bench sweep: %s%s%s\n", msg, arg ? ": " : "",
-		arg ? arg : "");
-	fprintf(stderr, "Try 'vmio bench sweep --help'.\n");
-	return 2;
+	return bench_usage_error("vmio bench sweep", msg, arg);
 }
 
 /* "1,2,4" into out (at most SWEEP_MAX_LIST entries, each 1..max). */

@@ -151,9 +151,9 @@ int ctl_usage(const char *usage_text, const char *cmd)
 	return help ? 0 : 2;
 }
 
-int ctl_watch(const struct ctl *c, const char *method, ctl_show_fn *show)
+static int watch(const struct ctl *c, const struct ctl_listing *l)
 {
-	json_t *prev = ctl_call(c, method, NULL), *now = prev;
+	json_t *prev = ctl_call(c, l->method, NULL), *now = prev;
 	uint64_t t0 = clock_now_ns(), tp = t0;
 	bool tty = isatty(STDOUT_FILENO);
 
@@ -162,17 +162,22 @@ int ctl_watch(const struct ctl *c, const char *method, ctl_show_fn *show)
 	for (long n = 0; !c->count || n < c->count; n++) {
 		struct timespec ts = { (time_t)c->interval,
 				       (long)(fmod(c->interval, 1.0) * 1e9) };
+		double dt;
 		uint64_t tn;
 
 		nanosleep(&ts, NULL);
-		now = ctl_call(c, method, NULL);
+		now = ctl_call(c, l->method, NULL);
 		if (!now)
 			break;
 		tn = clock_now_ns();
-		if (tty && !c->json)
-			printf("\033[H\033[2J");
-		show(now, prev, (double)(tn - tp) / 1e9, (double)(tn - t0) / 1e9,
-		     c->json);
+		dt = (double)(tn - tp) / 1e9;
+		if (c->json) {
+			l->json_line(now, prev, dt, (double)(tn - t0) / 1e9);
+		} else {
+			if (tty)
+				printf("\033[H\033[2J");
+			l->table(now, prev, dt);
+		}
 		fflush(stdout);
 		json_decref(prev);
 		prev = now;
@@ -180,6 +185,31 @@ int ctl_watch(const struct ctl *c, const char *method, ctl_show_fn *show)
 	}
 	json_decref(prev);
 	return now ? 0 : 1;
+}
+
+int ctl_listing_main(const struct ctl_listing *l, int argc, char **argv)
+{
+	struct ctl c;
+	json_t *r;
+
+	if (ctl_opts(&c, argc - 1, argv + 1))
+		return 2;
+	if (c.argc > 0) {
+		bool help = !strcmp(c.argv[0], "--help");
+
+		fprintf(help ? stdout : stderr, "%s\n", l->usage);
+		return help ? 0 : 2;
+	}
+	if (c.watch)
+		return watch(&c, l);
+	r = ctl_call(&c, l->method, NULL);
+	if (!r)
+		return 1;
+	if (c.json)
+		return ctl_print_json(r);
+	l->table(r, NULL, 0);
+	json_decref(r);
+	return 0;
 }
 
 void ctl_print_json_line(json_t *j)

@@ -37,13 +37,19 @@ const char *ctl_str(json_t *o, const char *key);
 /* path as a JSON string vmiod can open: vmiod resolves relative paths
  * from its own directory, so a relative one is made absolute from ours. */
 json_t *ctl_abs_path(const char *path);
-/* Calls method every c->interval seconds (c->count times, or for ever)
- * and hands show the new result, the previous one, the seconds between
- * the two and since the start; a terminal is cleared before each table
- * (not for --json). Returns 0, or 1 when a call failed. */
-typedef void ctl_show_fn(json_t *now, json_t *prev, double dt, double t,
-			 bool json);
-int ctl_watch(const struct ctl *c, const char *method, ctl_show_fn *show);
+/* A listing command with --watch (vmio stats, vmio reactors): METHOD's
+ * result as a table (table(now, NULL, 0)) or, with --json, as it came;
+ * with --watch, every --interval seconds (--count times, or for ever) a
+ * table of the interval (table(now, prev, seconds between), a terminal
+ * cleared first) or, with --json, one line (json_line(now, prev,
+ * seconds between, seconds since the start)). usage: the command's
+ * usage line. Returns the exit status. */
+struct ctl_listing {
+	const char *method, *usage;
+	void (*table)(json_t *now, json_t *prev, double dt);
+	void (*json_line)(json_t *now, json_t *prev, double dt, double t);
+};
+int ctl_listing_main(const struct ctl_listing *l, int argc, char **argv);
 /* Prints j as one compact line and drops it (watch output for scripts). */
 void ctl_print_json_line(json_t *j);
 /* Prints usage to stdout for help (cmd "help" or "--help") and returns 0,

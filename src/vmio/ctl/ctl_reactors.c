@@ -129,35 +129,14 @@ static void print_json_line(json_t *now, json_t *prev, double dt, double t)
 				      "reactors", out));
 }
 
-static void show(json_t *now, json_t *prev, double dt, double t, bool json)
-{
-	if (json)
-		print_json_line(now, prev, dt, t);
-	else
-		print_table(now, prev, dt);
-}
-
 int ctl_reactors_main(int argc, char **argv)
 {
-	struct ctl c;
-	json_t *r;
+	static const struct ctl_listing l = {
+		.method = "reactor_list",
+		.usage = "usage: vmio reactors [--watch [--interval S] [--count N]] "
+			 "[--json] [--rpc PATH]",
+		.table = print_table, .json_line = print_json_line,
+	};
 
-	if (ctl_opts(&c, argc - 1, argv + 1))
-		return 2;
-	if (c.argc > 0) {
-		fprintf(!strcmp(c.argv[0], "--help") ? stdout : stderr,
-			"usage: vmio reactors [--watch [--interval S] [--count N]] "
-			"[--json] [--rpc PATH]\n");
-		return !strcmp(c.argv[0], "--help") ? 0 : 2;
-	}
-	if (c.watch)
-		return ctl_watch(&c, "reactor_list", show);
-	r = ctl_call(&c, "reactor_list", NULL);
-	if (!r)
-		return 1;
-	if (c.json)
-		return ctl_print_json(r);
-	print_table(r, NULL, 0);
-	json_decref(r);
-	return 0;
+	return ctl_listing_main(&l, argc, argv);
 }
