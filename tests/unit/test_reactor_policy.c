@@ -92,14 +92,13 @@ static void sim_tick(struct sim *s)
 
 /*
  * One idle gap of g ns after work, with inflight requests at the device
- * (a completion ends it) or none (the guest's next request ends it); a
- * timed wake timer_ns in, if not UINT64_MAX. Then a pass with work.
+ * (a completion ends it) or none (the guest's next request ends it).
+ * Then a pass with work.
  */
 static void sim_gap(struct sim *s, uint64_t g, unsigned int inflight,
 		    bool count)
 {
 	uint64_t idle = 0, slept_at = UINT64_MAX, start = s->now;
-	bool asleep_at_end = false;
 
 	for (;;) {
 		struct rp_idle in = { .now_ns = start + idle, .idle_ns = idle,
@@ -122,14 +121,11 @@ static void sim_gap(struct sim *s, uint64_t g, unsigned int inflight,
 			/* The timeout ends this sleep: a latency sample. */
 			idle += d.timeout_ns + s->m.lat_ns;
 			reactor_policy_wake_latency(&s->p, start + idle, s->m.lat_ns);
-			if (idle >= g) {
-				asleep_at_end = true;
+			if (idle >= g)
 				break;
-			}
 			continue;
 		}
 		idle = g + s->m.lat_ns;
-		asleep_at_end = true;
 		break;
 	}
 	if (count) {
@@ -143,7 +139,6 @@ static void sim_gap(struct sim *s, uint64_t g, unsigned int inflight,
 			s->sleep_ns += g - (slept_at < g ? slept_at : g);
 		}
 	}
-	(void)asleep_at_end;
 	s->now = start + idle;
 	/* The pass that finds the work. */
 	reactor_policy_pass(&s->p, true, inflight);
