@@ -8,7 +8,6 @@
 #include <linux/virtio_config.h>
 
 #include "blk/blk_internal.h"
-#include "engine/numa_alloc.h"
 #include "util/log.h"
 
 static uint64_t blk_features(const struct blk_dev *d)
@@ -221,7 +220,7 @@ void blk_dev_destroy(struct blk_dev *d)
 	vu_dev_destroy(d->vu);
 	free((void *)ops);
 	for (unsigned int i = 0; i < nqueues; i++)
-		numa_pool_free(d->queues[i].reqs);
+		vdev_queue_free(&d->queues[i].vdev);
 	bdev_destroy(d->bdev);
 	free(d->reactors);
 	free(d->queues);
@@ -340,7 +339,7 @@ int blk_dev_qos_set(struct blk_dev *d, const struct qos_limits *lim,
 
 		if (!q->sched || !q->ch)
 			continue;
-		reactor_call(q->reactor, entity_set_on_reactor, &c);
+		reactor_call(q->vdev.reactor, entity_set_on_reactor, &c);
 		if (c.ret)
 			return c.ret;
 	}
@@ -386,6 +385,8 @@ void blk_dev_qos_stats(const struct blk_dev *d, struct qos_stats *out)
 
 void blk_dev_get_stats(const struct blk_dev *d, struct blk_queue_stats *out)
 {
+	struct vdev_queue_stats v = { 0 };
+
 	memset(out, 0, sizeof(*out));
 	for (unsigned int i = 0; i < d->vu->num_queues; i++) {
 		const struct blk_queue_stats *s = &d->queues[i].stats;
@@ -396,12 +397,12 @@ void blk_dev_get_stats(const struct blk_dev *d, struct blk_queue_stats *out)
 		out->bytes_written += __atomic_load_n(&s->bytes_written, __ATOMIC_RELAXED);
 		out->errors += __atomic_load_n(&s->errors, __ATOMIC_RELAXED);
 		out->unsupported += __atomic_load_n(&s->unsupported, __ATOMIC_RELAXED);
-		out->bad_chains += __atomic_load_n(&s->bad_chains, __ATOMIC_RELAXED);
 		out->fixed_buffer_ios += __atomic_load_n(&s->fixed_buffer_ios,
 							 __ATOMIC_RELAXED);
-		out->lat_ns_sum += __atomic_load_n(&s->lat_ns_sum, __ATOMIC_RELAXED);
-		for (int b = 0; b <= BLK_LAT_BUCKETS; b++)
-			out->lat_hist[b] += __atomic_load_n(&s->lat_hist[b], __ATOMIC_RELAXED);
-		out->inflight += __atomic_load_n(&d->queues[i].inflight, __ATOMIC_RELAXED);
+		vdev_queue_stats_add(&d->queues[i].vdev, &v);
+		out->inflight += vdev_queue_inflight(&d->queues[i].vdev);
 	}
+	out->bad_chains = v.bad_chains;
+	out->lat_ns_sum = v.lat_ns_sum;
+	memcpy(out->lat_hist, v.lat_hist, sizeof(out->lat_hist));
 }

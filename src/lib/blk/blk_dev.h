@@ -13,6 +13,7 @@
 #include "bdev/bdev.h"
 #include "blk/blk_qos.h"
 #include "engine/reactor.h"
+#include "vdev/vdev_queue.h"
 #include "vhost/vu_dev.h"
 
 /* Most data iovecs a request may carry (config seg_max), and the iovecs a
@@ -47,7 +48,7 @@ enum blk_stat_op { BLK_STAT_READ, BLK_STAT_WRITE, BLK_STAT_FLUSH,
 
 /* Latency histogram buckets: upper bounds 2^(k+3) µs, k = 0..BLK_LAT_BUCKETS-1
  * (8 µs .. 262 ms), then everything slower. */
-#define BLK_LAT_BUCKETS 16
+#define BLK_LAT_BUCKETS VDEV_LAT_BUCKETS
 
 struct blk_queue_stats {
 	uint64_t ops[BLK_STAT_NR];

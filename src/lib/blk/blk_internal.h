@@ -6,21 +6,19 @@
 
 #include "blk/blk_dev.h"
 #include "blk/blk_req.h"
-#include "engine/fixed_mem.h"
+#include "vdev/vdev_queue.h"
 
 struct blk_queue;
 
 struct blk_req {
+	struct vdev_req vr;    /* first: the slot vdev hands us */
 	struct bdev_io io;
 	struct blk_queue *q;
 	uint8_t *status;
 	uint32_t used_len;     /* bytes written into guest buffers */
 	uint32_t type;
-	uint16_t head;
-	bool busy;
 	bool via_qos;          /* admitted through the QoS scheduler */
 	enum blk_stat_op stat;
-	uint64_t start_ns;
 	struct qos_req qos;
 	/* DISCARD / WRITE_ZEROES: segments run one after another. */
 	struct virtio_blk_discard_write_zeroes segs[BLK_MAX_DISCARD_SEG];
@@ -28,26 +26,17 @@ struct blk_req {
 	struct iovec iov[BLK_MAX_IOV];
 };
 
+/* A virtio-blk request queue: the vring machinery is vdev's; this is
+ * what a block device adds to it. */
 struct blk_queue {
-	struct reactor_poller poller;
+	struct vdev_queue vdev;      /* first */
 	struct blk_dev *dev;
-	struct vu_vring *vring;
-	struct virtq *vq;
-	struct reactor *reactor;
 	struct bdev_channel *ch;
-	struct blk_req *reqs;    /* one slot per descriptor head */
-	unsigned int nreqs;
-	unsigned int inflight;
 	unsigned int idx;
-	int call_fd;
-	bool dirty;              /* used ring has unpublished entries */
-	bool stopping;
-	struct completion *stopped;
 	struct blk_queue_stats stats;
 	struct blk_qos_sched *sched; /* NULL: not under QoS */
 	struct qos_entity qos;
 	int qos_error;               /* set if the entity could not attach */
-	struct fixed_mem fixed;      /* guest memory as registered buffers */
 };
 
 struct blk_dev {
@@ -73,8 +62,6 @@ struct blk_dev {
 };
 
 int blk_queue_start(struct blk_dev *d, unsigned int idx);
-/* On the owning reactor, once a stopping queue has nothing in flight. */
-void blk_queue_stop_finish(struct blk_queue *q);
 void blk_queue_stop(struct blk_dev *d, unsigned int idx);
 
 #endif

@@ -146,13 +146,7 @@ static void lun_free(struct scsi_lun *l)
 static void free_dev(struct scsi_dev *d)
 {
 	for (unsigned int i = 0; d->queues && i < d->nqueues; i++) {
-		struct scsi_queue *q = &d->queues[i];
-
-		/* Slot arrays come from numa_pool_calloc (scsi_queue.c). */
-		numa_pool_free(q->reqs);
-		for (unsigned int k = 0; k < q->nretired; k++)
-			numa_pool_free(q->retired[k]);
-		free(q->retired);
+		vdev_queue_free(&d->queues[i].vdev);
 	}
 	free(d->queues);
 	free(d->reactors);
@@ -278,6 +272,8 @@ unsigned int scsi_dev_luns(const struct scsi_dev *d, struct scsi_lun_info *out)
 
 void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out)
 {
+	struct vdev_queue_stats v = { 0 };
+
 	memset(out, 0, sizeof(*out));
 	for (unsigned int i = 0; i < d->nqueues; i++) {
 		const struct scsi_dev_stats *s = &d->queues[i].stats;
@@ -287,7 +283,9 @@ void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out)
 		SUM(bytes_read); SUM(bytes_written); SUM(check_conditions);
 		SUM(bad_requests); SUM(tmfs); SUM(events); SUM(events_dropped);
 #undef SUM
-		out->inflight += __atomic_load_n(&d->queues[i].inflight,
-						 __ATOMIC_RELAXED);
+		out->inflight += vdev_queue_inflight(&d->queues[i].vdev);
+		vdev_queue_stats_add(&d->queues[i].vdev, &v);
 	}
+	out->lat_ns_sum = v.lat_ns_sum;
+	memcpy(out->lat_hist, v.lat_hist, sizeof(out->lat_hist));
 }

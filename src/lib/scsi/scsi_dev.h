@@ -16,6 +16,7 @@
 #include "bdev/bdev.h"
 #include "engine/reactor.h"
 #include "scsi/scsi_cmd.h"
+#include "vdev/vdev_queue.h"
 #include "vhost/vu_dev.h"
 
 /* Request queues a device may have (two vrings go to control and events). */
@@ -49,6 +50,8 @@ struct scsi_dev_stats {
 	uint64_t events;        /* posted on the event queue */
 	uint64_t events_dropped;
 	uint64_t inflight;
+	uint64_t lat_ns_sum;    /* commands answered, as vdev times them */
+	uint64_t lat_hist[VDEV_LAT_BUCKETS + 1];
 };
 
 struct scsi_dev;

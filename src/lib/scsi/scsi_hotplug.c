@@ -26,7 +26,7 @@ static void open_on_reactor(void *arg)
 	struct lun_call *c = arg;
 	struct bdev *b = c->lun->bdev;
 
-	c->ret = b->ops->channel_open(b, c->q->reactor,
+	c->ret = b->ops->channel_open(b, c->q->vdev.reactor,
 				      &c->q->ch[c->lun->props.lun]);
 }
 
@@ -53,9 +53,9 @@ static int each_queue(struct scsi_dev *d, struct scsi_lun *l,
 	for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++) {
 		struct lun_call c = { &d->queues[i], l, 0 };
 
-		if (!c.q->attached)
+		if (!c.q->vdev.attached)
 			continue;
-		reactor_call(c.q->reactor, fn ? fn : nothing, &c);
+		reactor_call(c.q->vdev.reactor, fn ? fn : nothing, &c);
 		if (c.ret)
 			return c.ret;
 	}
@@ -81,8 +81,8 @@ int scsi_dev_lun_add(struct scsi_dev *d, const struct scsi_lun_opts *lo)
 		for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++) {
 			struct lun_call c = { &d->queues[i], l, 0 };
 
-			if (c.q->attached)
-				reactor_call(c.q->reactor, close_on_reactor, &c);
+			if (c.q->vdev.attached)
+				reactor_call(c.q->vdev.reactor, close_on_reactor, &c);
 		}
 		free(l);
 		return ret;
