@@ -10,10 +10,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "placement.h"
 #include "scsi/scsi_opts.h"
+#include "util/clock.h"
+#include "util/compiler.h"
 #include "util/log.h"
 
 /* What an epoll event is about. */
@@ -28,12 +31,23 @@ struct watch {
 struct endpoint {
 	struct daemon *dm;
 	struct vu_dev *vu;
-	int conn_fd_watched;
+	int conn_fd_watched;       /* -1: none */
+	uint64_t conn_watched_gen; /* which connection (fd numbers recur) */
+	bool listen_watched;
+	bool retiring;             /* being removed: accepts nobody */
+	/* Called once a retiring device is quiet; frees the endpoint. */
+	void (*retired)(struct endpoint *ep);
 	struct queue_place *place; /* its device's NUMA placement */
+	struct endpoint *next;     /* the daemon's list of them */
 };
+
+/* How long a held vhost-user message or a disconnect may wait for
+ * requests in flight before the log says so. */
+#define DRAIN_REPORT_MS 10000
 
 struct disk {
 	struct endpoint ep;
+	struct disk *next_removing;
 	struct daemon *dm;
 	struct disk_config cfg;
 	struct blk_dev *blk;
@@ -59,7 +73,10 @@ struct daemon {
 
 	int epfd;
 	int sigfd;
+	int timerfd;               /* once a second: reports, removals */
 	struct watch *watches;
+	struct endpoint *endpoints;
+	struct disk *removing;     /* disks draining before they are freed */
 	bool stop;
 
 	struct blk_qos_domain *qos; /* NULL: QoS off */
@@ -223,19 +240,74 @@ void daemon_unwatch(struct daemon *dm, int fd)
 	}
 }
 
+static void on_conn(void *arg, uint32_t events);
+static void on_listen(void *arg, uint32_t events);
+
+/* Watches what the device wants read now: its connection unless a
+ * message waits for rings to stop, its listening socket unless a
+ * disconnect is completing. */
+static void endpoint_sync(struct endpoint *ep)
+{
+	struct vu_dev *vu = ep->vu;
+	int want = vu_dev_reading(vu) ? vu->conn_fd : -1;
+
+	if (ep->conn_fd_watched >= 0 &&
+	    (ep->conn_fd_watched != want ||
+	     ep->conn_watched_gen != vu->connections)) {
+		daemon_unwatch(ep->dm, ep->conn_fd_watched);
+		ep->conn_fd_watched = -1;
+	}
+	if (want >= 0 && ep->conn_fd_watched < 0) {
+		if (daemon_watch(ep->dm, want, on_conn, ep)) {
+			vu_dev_disconnect(vu, "cannot watch the connection");
+		} else {
+			ep->conn_fd_watched = want;
+			ep->conn_watched_gen = vu->connections;
+		}
+	}
+	if ((vu_dev_accepting(vu) && !ep->retiring) != ep->listen_watched) {
+		if (ep->listen_watched)
+			daemon_unwatch(ep->dm, vu->listen_fd);
+		else if (daemon_watch(ep->dm, vu->listen_fd, on_listen, ep))
+			return;
+		ep->listen_watched = !ep->listen_watched;
+	}
+}
+
 static void on_conn(void *arg, uint32_t events)
 {
 	struct endpoint *ep = arg;
-	int fd = ep->vu->conn_fd;
 
-	if (vu_dev_conn_readable(ep->vu) < 0) {
-		/* vu_dev closed the fd; forget our watch of it. */
-		daemon_unwatch(ep->dm, fd);
-		ep->conn_fd_watched = -1;
+	if (vu_dev_conn_readable(ep->vu) == 0 && ep->place)
+		placement_check_guest(ep->dm->placement, ep->place, ep->vu->mem);
+	endpoint_sync(ep);
+}
+
+/* A ring finished stopping: a held message goes on, or a disconnect
+ * completes. */
+static void on_wake(void *arg, uint32_t events)
+{
+	struct endpoint *ep = arg;
+
+	if (vu_dev_wake(ep->vu) == 0 && vu_dev_reading(ep->vu))
+		vu_dev_conn_readable(ep->vu);
+	if (ep->retiring && !vu_dev_waiting(ep->vu)) {
+		ep->retired(ep); /* frees ep */
 		return;
 	}
-	if (ep->place)
-		placement_check_guest(ep->dm->placement, ep->place, ep->vu->mem);
+	endpoint_sync(ep);
+}
+
+/* Once a second: waits that last too long are reported. */
+static void on_timer(void *arg, uint32_t events)
+{
+	struct daemon *dm = arg;
+	uint64_t ticks;
+
+	if (read(dm->timerfd, &ticks, sizeof(ticks)) < 0)
+		return;
+	for (struct endpoint *ep = dm->endpoints; ep; ep = ep->next)
+		vu_dev_report_wait(ep->vu, clock_now_ns(), DRAIN_REPORT_MS);
 }
 
 static void on_listen(void *arg, uint32_t events)
@@ -249,24 +321,32 @@ static void on_listen(void *arg, uint32_t events)
 	 * in one epoll batch: read what the old connection left first, its
 	 * end included, so the new one is not refused as a second front-end. */
 	if (ep->conn_fd_watched >= 0 && poll(&old, 1, 0) == 1)
-		on_conn(ep, old.revents);
-	if (vu_dev_accept(ep->vu) <= 0)
-		return;
-	if (daemon_watch(ep->dm, ep->vu->conn_fd, on_conn, ep)) {
-		vu_dev_disconnect(ep->vu, "cannot watch the connection");
-		return;
-	}
-	ep->conn_fd_watched = ep->vu->conn_fd;
+		vu_dev_conn_readable(ep->vu);
+	vu_dev_accept(ep->vu);
+	endpoint_sync(ep);
 }
 
 static int endpoint_open(struct daemon *dm, struct endpoint *ep,
 			 struct vu_dev *vu, struct queue_place *place)
 {
+	int ret;
+
 	ep->dm = dm;
 	ep->vu = vu;
 	ep->place = place;
 	ep->conn_fd_watched = -1;
-	return daemon_watch(dm, vu->listen_fd, on_listen, ep);
+	ep->listen_watched = false;
+	ret = daemon_watch(dm, vu->wake_fd, on_wake, ep);
+	if (ret)
+		return ret;
+	endpoint_sync(ep);
+	if (!ep->listen_watched) {
+		daemon_unwatch(dm, vu->wake_fd);
+		return -ENOMEM;
+	}
+	ep->next = dm->endpoints;
+	dm->endpoints = ep;
+	return 0;
 }
 
 /* Stops watching; the caller then destroys the device (which disconnects). */
@@ -274,9 +354,16 @@ static void endpoint_close(struct endpoint *ep)
 {
 	if (!ep->vu)
 		return;
+	for (struct endpoint **p = &ep->dm->endpoints; *p; p = &(*p)->next)
+		if (*p == ep) {
+			*p = ep->next;
+			break;
+		}
 	if (ep->conn_fd_watched >= 0)
 		daemon_unwatch(ep->dm, ep->conn_fd_watched);
-	daemon_unwatch(ep->dm, ep->vu->listen_fd);
+	if (ep->listen_watched)
+		daemon_unwatch(ep->dm, ep->vu->listen_fd);
+	daemon_unwatch(ep->dm, ep->vu->wake_fd);
 	ep->vu = NULL;
 }
 
@@ -374,6 +461,20 @@ err:
 	return ret;
 }
 
+static void disk_retired(struct endpoint *ep)
+{
+	struct disk *k = container_of(ep, struct disk, ep);
+	struct daemon *dm = k->dm;
+
+	for (struct disk **p = &dm->removing; *p; p = &(*p)->next_removing)
+		if (*p == k) {
+			*p = k->next_removing;
+			break;
+		}
+	log_info("disk %s: removed", k->cfg.id);
+	disk_free(k);
+}
+
 int daemon_disk_remove(struct daemon *dm, const char *id)
 {
 	for (unsigned int i = 0; i < dm->ndisks; i++) {
@@ -387,8 +488,20 @@ int daemon_disk_remove(struct daemon *dm, const char *id)
 		dm->ndisks--;
 		pthread_mutex_unlock(&dm->lock);
 		log_info("disk %s: removing", id);
-		disk_free(k);
-		return 0;
+		/* Its front-end goes at once; the device goes once the
+		 * requests in flight are done (on_wake), which a slow backend
+		 * may take a while to do: nobody else waits for that. */
+		k->ep.retiring = true;
+		k->ep.retired = disk_retired;
+		vu_dev_disconnect(k->vu, "device removed");
+		if (!vu_dev_waiting(k->vu)) {
+			disk_free(k);
+			return 0;
+		}
+		endpoint_sync(&k->ep);
+		k->next_removing = dm->removing;
+		dm->removing = k;
+		return -EINPROGRESS;
 	}
 	return -ENOENT;
 }
@@ -810,6 +923,16 @@ static int block_signals(struct daemon *dm)
 	return dm->sigfd < 0 ? -errno : 0;
 }
 
+static int start_timer(struct daemon *dm)
+{
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+
+	dm->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (dm->timerfd < 0 || timerfd_settime(dm->timerfd, 0, &its, NULL) < 0)
+		return -errno;
+	return daemon_watch(dm, dm->timerfd, on_timer, dm);
+}
+
 int daemon_create(const struct vmiod_config *cfg, struct daemon **out)
 {
 	struct daemon *dm = calloc(1, sizeof(*dm));
@@ -820,6 +943,7 @@ int daemon_create(const struct vmiod_config *cfg, struct daemon **out)
 		return -ENOMEM;
 	pthread_mutex_init(&dm->lock, NULL);
 	dm->sigfd = -1;
+	dm->timerfd = -1;
 	dm->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (dm->epfd < 0) {
 		ret = -errno;
@@ -828,6 +952,8 @@ int daemon_create(const struct vmiod_config *cfg, struct daemon **out)
 	ret = block_signals(dm);
 	if (!ret)
 		ret = daemon_watch(dm, dm->sigfd, on_signal, dm);
+	if (!ret)
+		ret = start_timer(dm);
 	if (!ret)
 		ret = create_reactors(dm, cfg);
 	if (!ret)
@@ -896,9 +1022,16 @@ void daemon_destroy(struct daemon *dm)
 	if (!dm)
 		return;
 	/* Disks first: stopping their queues drains in-flight I/O through
-	 * the reactors, which must still be running. */
+	 * the reactors, which must still be running. At exit, waiting is
+	 * what is left to do. */
 	while (dm->ndisks)
 		daemon_disk_remove(dm, dm->disks[dm->ndisks - 1]->cfg.id);
+	while (dm->removing) {
+		struct disk *k = dm->removing;
+
+		vu_dev_wait(k->vu, -1);
+		disk_retired(&k->ep);
+	}
 	while (dm->scsi) {
 		struct scsi_target *t = dm->scsi;
 
@@ -915,6 +1048,8 @@ void daemon_destroy(struct daemon *dm)
 		daemon_unwatch(dm, dm->watches->fd);
 	if (dm->sigfd >= 0)
 		close(dm->sigfd);
+	if (dm->timerfd >= 0)
+		close(dm->timerfd);
 	if (dm->epfd >= 0)
 		close(dm->epfd);
 	pthread_mutex_destroy(&dm->lock);

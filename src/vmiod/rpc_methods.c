@@ -313,9 +313,12 @@ static int m_disk_remove(void *c, json_t *p, json_t **r, char *err, size_t len)
 
 	if (ret)
 		return ret;
-	if (daemon_disk_remove(ctx.d, id))
+	ret = daemon_disk_remove(ctx.d, id);
+	if (ret == -ENOENT)
 		return not_found(id, err, len);
-	*r = json_pack("{s:s,s:b}", "id", id, "removed", 1);
+	/* removed: false while requests in flight drain (the disk is gone
+	 * from disk_list at once; its socket takes no new front-end). */
+	*r = json_pack("{s:s,s:b}", "id", id, "removed", ret == 0);
 	return 0;
 }
 

@@ -140,8 +140,17 @@ static void on_fd(struct target *t, int fd)
 		}
 		return;
 	}
-	if (fd == t->conn_fd && vu_dev_conn_readable(vu) < 0) {
+	if (fd != t->conn_fd)
+		return;
+	/* This test target may block: a message held for a ring to stop
+	 * (vmiod's loop would watch the wake eventfd instead). */
+	if (vu_dev_conn_readable(vu) == 0)
+		while (vu_dev_waiting(vu) && vu_dev_wait(vu, -1) == 0 &&
+		       vu_dev_reading(vu) && vu_dev_conn_readable(vu) == 0)
+			;
+	if (vu->conn_fd < 0) {
 		/* vu_dev closed it (epoll forgets closed fds). */
+		vu_dev_wait(vu, -1);
 		t->conn_fd = -1;
 	}
 }

@@ -88,9 +88,21 @@ static int blk_vu_queue_start(struct vu_dev *vu, unsigned int idx)
 	return blk_queue_start(vu->priv, idx);
 }
 
-static void blk_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
+static int blk_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
 {
-	blk_queue_stop(vu->priv, idx);
+	return blk_queue_stop(vu->priv, idx);
+}
+
+static void blk_vu_queue_stopped(struct vu_dev *vu, unsigned int idx)
+{
+	blk_queue_stopped(vu->priv, idx);
+}
+
+static unsigned int blk_vu_queue_inflight(struct vu_dev *vu, unsigned int idx)
+{
+	struct blk_dev *d = vu->priv;
+
+	return vdev_queue_inflight(&d->queues[idx].vdev);
 }
 
 /* Splits the disk's contract between its queues' entities and a group. */
@@ -191,6 +203,8 @@ int blk_dev_create(const struct blk_dev_opts *o, struct blk_dev **out,
 	ops->set_config = blk_set_config;
 	ops->queue_start = blk_vu_queue_start;
 	ops->queue_stop = blk_vu_queue_stop;
+	ops->queue_stopped = blk_vu_queue_stopped;
+	ops->queue_inflight = blk_vu_queue_inflight;
 	ret = vu_dev_create(&d->vu, o->id, o->socket, o->num_queues, ops, d);
 	if (ret)
 		goto err;

@@ -62,6 +62,8 @@ struct blk_dev {
 };
 
 int blk_queue_start(struct blk_dev *d, unsigned int idx);
-void blk_queue_stop(struct blk_dev *d, unsigned int idx);
+/* vu_dev_ops.queue_stop and queue_stopped. */
+int blk_queue_stop(struct blk_dev *d, unsigned int idx);
+void blk_queue_stopped(struct blk_dev *d, unsigned int idx);
 
 #endif

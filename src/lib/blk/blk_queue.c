@@ -371,13 +371,16 @@ int blk_queue_start(struct blk_dev *d, unsigned int idx)
 	return ret;
 }
 
-void blk_queue_stop(struct blk_dev *d, unsigned int idx)
+int blk_queue_stop(struct blk_dev *d, unsigned int idx)
+{
+	return vdev_queue_stop(&d->queues[idx].vdev);
+}
+
+/* On the control thread, once the queue stopped. */
+void blk_queue_stopped(struct blk_dev *d, unsigned int idx)
 {
 	struct blk_queue *q = &d->queues[idx];
 
-	if (!q->vdev.attached)
-		return;
-	vdev_queue_stop(&q->vdev);
 	if (q->sched)
 		blk_qos_sched_put(q->sched);
 	q->sched = NULL;

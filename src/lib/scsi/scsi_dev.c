@@ -76,9 +76,16 @@ static int scsi_vu_queue_start(struct vu_dev *vu, unsigned int idx)
 	return scsi_queue_start(vu->priv, idx);
 }
 
-static void scsi_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
+static int scsi_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
 {
-	scsi_queue_stop(vu->priv, idx);
+	return scsi_queue_stop(vu->priv, idx);
+}
+
+static unsigned int scsi_vu_queue_inflight(struct vu_dev *vu, unsigned int idx)
+{
+	struct scsi_dev *d = vu->priv;
+
+	return vdev_queue_inflight(&d->queues[idx].vdev);
 }
 
 static const struct vu_dev_ops scsi_vu_ops = {
@@ -88,6 +95,7 @@ static const struct vu_dev_ops scsi_vu_ops = {
 	.set_config = scsi_set_config,
 	.queue_start = scsi_vu_queue_start,
 	.queue_stop = scsi_vu_queue_stop,
+	.queue_inflight = scsi_vu_queue_inflight,
 };
 
 /* Builds a LUN around its bdev (which it does not yet own). */

@@ -122,7 +122,7 @@ int scsi_lun_create(const struct scsi_dev *d, const struct scsi_lun_opts *o,
 
 /* Queue lifecycle (scsi_queue.c). */
 int scsi_queue_start(struct scsi_dev *d, unsigned int idx);
-void scsi_queue_stop(struct scsi_dev *d, unsigned int idx);
+int scsi_queue_stop(struct scsi_dev *d, unsigned int idx);
 struct reactor *scsi_queue_reactor(const struct scsi_dev *d, unsigned int idx);
 
 static inline struct scsi_queue *scsi_queue_of(struct vdev_queue *v)

@@ -48,7 +48,7 @@ int scsi_queue_start(struct scsi_dev *d, unsigned int idx)
 	return vdev_queue_start(&q->vdev, d->vu, idx, &cfg);
 }
 
-void scsi_queue_stop(struct scsi_dev *d, unsigned int idx)
+int scsi_queue_stop(struct scsi_dev *d, unsigned int idx)
 {
-	vdev_queue_stop(&d->queues[idx].vdev);
+	return vdev_queue_stop(&d->queues[idx].vdev);
 }

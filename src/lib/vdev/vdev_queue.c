@@ -59,23 +59,20 @@ static void queue_disarm(struct reactor_poller *p)
 	virtq_kicks_disable(q->vq);
 }
 
-/* On the reactor: nothing is in flight any more; detach and wake the
- * control thread. Never from inside a completion (see below). */
+/* On the reactor: nothing is in flight any more; detach and tell the
+ * control thread. Never from inside a completion (see vdev_done_one). */
 static void stop_finish(struct vdev_queue *q)
 {
-	struct completion *done = q->stopped;
-
 	vdev_queue_flush(q);
 	reactor_remove_poller(q->reactor, &q->poller);
 	if (q->ops->detach)
 		q->ops->detach(q);
 	/* Nothing in flight: no request uses the registered buffers. */
 	fixed_mem_unregister(&q->fixed, q->reactor);
-	q->attached = false;
 	q->stopping = false;
 	q->finish_posted = false;
-	q->stopped = NULL;
-	completion_signal(done);
+	__atomic_store_n(&q->attached, false, __ATOMIC_RELEASE);
+	vu_dev_queue_stopped(q->vu, q->idx);
 }
 
 void vdev_stop_finish_deferred(void *arg)
@@ -191,23 +188,18 @@ int vdev_queue_start(struct vdev_queue *q, struct vu_dev *vu, unsigned int idx,
 	return 0;
 }
 
-void vdev_queue_stop(struct vdev_queue *q)
+int vdev_queue_stop(struct vdev_queue *q)
 {
-	struct completion done;
-
 	if (!q->attached)
-		return;
-	if (completion_init(&done)) {
-		log_error("%s: cannot stop: out of file descriptors", q->who);
-		return;
-	}
-	q->stopped = &done;
+		return 0;
 	/* Requests in flight finish first: their buffers are guest memory
-	 * that may be unmapped as soon as we return. */
-	reactor_post(q->reactor, begin_stop_on_reactor, q);
-	completion_wait(&done);
-	completion_destroy(&done);
-	log_debug("%s stopped", q->who);
+	 * that may be unmapped once the stop is reported. */
+	if (reactor_post(q->reactor, begin_stop_on_reactor, q)) {
+		/* Cannot reach the reactor (out of memory): report the
+		 * stop as never done rather than unmap under it. */
+		log_error("%s: cannot ask the reactor to stop it", q->who);
+	}
+	return -EINPROGRESS;
 }
 
 void vdev_queue_free(struct vdev_queue *q)

@@ -103,7 +103,6 @@ struct vdev_queue {
 	bool stopping;
 	bool finish_posted;      /* the last completion scheduled the stop */
 	bool want_fixed;
-	struct completion *stopped;
 	unsigned int inflight;   /* started and not completed */
 	struct fixed_mem fixed;  /* guest memory as fixed buffers */
 
@@ -122,10 +121,11 @@ struct vdev_queue {
  * 0, or -errno (-ENOMEM, -EIO when ops->attach refused) with q stopped. */
 int vdev_queue_start(struct vdev_queue *q, struct vu_dev *vu, unsigned int idx,
 		     const struct vdev_queue_config *cfg);
-/* Stops it: new heads are no longer served, then, once what is in flight
- * has completed, the used ring is published, ops->detach runs and the
- * call returns. No-op for a queue that is not running. */
-void vdev_queue_stop(struct vdev_queue *q);
+/* Begins to stop it: new heads are no longer served; once what is in
+ * flight has completed, the used ring is published, ops->detach runs and
+ * the reactor reports vu_dev_queue_stopped. Returns -EINPROGRESS, or 0
+ * for a queue that is not running. */
+int vdev_queue_stop(struct vdev_queue *q);
 /* Frees the slots (the queue is stopped). */
 void vdev_queue_free(struct vdev_queue *q);
 
