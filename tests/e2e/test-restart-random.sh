@@ -38,7 +38,7 @@ done
 RANDOM=$seed
 e2e_log "seed $seed (rerun with --seed $seed)"
 
-PACED_MB=16 PACED_RATE=200 BURST_MB=32 BURST_LOOPS=6
+PACED_MB=24 PACED_RATE=200 BURST_MB=32 BURST_LOOPS=8
 e2e_setup_scratch
 img=$E2E_TMP/disk.img
 sock=$E2E_TMP/sock
