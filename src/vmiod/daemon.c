@@ -79,7 +79,7 @@ struct daemon {
 	struct disk *removing;     /* disks draining before they are freed */
 	bool stop;
 
-	struct blk_qos_domain *qos; /* NULL: QoS off */
+	struct vdev_qos_domain *qos; /* NULL: QoS off */
 	struct scsi_target *scsi;
 	struct placement *placement; /* NUMA topology (docs/numa.md) */
 };
@@ -749,7 +749,7 @@ static int create_qos(struct daemon *dm, const struct vmiod_config *cfg)
 	char err[256];
 	int ret;
 
-	ret = blk_qos_domain_create(&sc, &dm->qos);
+	ret = vdev_qos_domain_create(&sc, &dm->qos);
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < cfg->nqos_groups; i++) {
@@ -766,7 +766,7 @@ static int create_qos(struct daemon *dm, const struct vmiod_config *cfg)
 			 (int)((rest ? rest : spec + strlen(spec)) - spec - 5), spec + 5);
 		ret = qos_limits_parse(rest ? rest + 1 : "", &lim, err, sizeof(err));
 		if (!ret)
-			ret = blk_qos_group_get(dm->qos, name, &lim, &g, err,
+			ret = vdev_qos_group_get(dm->qos, name, &lim, &g, err,
 						sizeof(err));
 		if (ret) {
 			log_error("--qos-group %s: %s", spec, err);
@@ -1039,7 +1039,7 @@ void daemon_destroy(struct daemon *dm)
 		scsi_target_free(t);
 	}
 	free(dm->disks);
-	blk_qos_domain_destroy(dm->qos);
+	vdev_qos_domain_destroy(dm->qos);
 	for (unsigned int i = 0; i < dm->nreactors; i++)
 		reactor_destroy(dm->reactors[i]);
 	free(dm->reactors);

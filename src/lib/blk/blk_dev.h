@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "bdev/bdev.h"
-#include "blk/blk_qos.h"
+#include "vdev/vdev_qos.h"
 #include "engine/reactor.h"
 #include "vdev/vdev_queue.h"
 #include "vhost/vu_dev.h"
@@ -38,7 +38,7 @@ struct blk_dev_opts {
 	struct reactor *const *reactors; /* queues are spread over these */
 	unsigned int nreactors;
 	unsigned int first_reactor;      /* queue 0 goes here */
-	struct blk_qos_domain *qos;      /* NULL: no QoS scheduling */
+	struct vdev_qos_domain *qos;      /* NULL: no QoS scheduling */
 	const struct qos_limits *qos_limits; /* the disk's contract, or NULL */
 };
 

@@ -17,9 +17,7 @@ struct blk_req {
 	uint8_t *status;
 	uint32_t used_len;     /* bytes written into guest buffers */
 	uint32_t type;
-	bool via_qos;          /* admitted through the QoS scheduler */
 	enum blk_stat_op stat;
-	struct qos_req qos;
 	/* DISCARD / WRITE_ZEROES: segments run one after another. */
 	struct virtio_blk_discard_write_zeroes segs[BLK_MAX_DISCARD_SEG];
 	unsigned int nsegs, next_seg;
@@ -34,9 +32,6 @@ struct blk_queue {
 	struct bdev_channel *ch;
 	unsigned int idx;
 	struct blk_queue_stats stats;
-	struct blk_qos_sched *sched; /* NULL: not under QoS */
-	struct qos_entity qos;
-	int qos_error;               /* set if the entity could not attach */
 };
 
 struct blk_dev {
@@ -51,14 +46,9 @@ struct blk_dev {
 	struct reactor **reactors;
 	unsigned int nreactors;
 	unsigned int first_reactor;
-	/* QoS: the domain, the disk's contract, and the group its queues'
-	 * entities join (a named one, or an implicit one per multi-queue
-	 * disk that holds the disk's contract). */
-	struct blk_qos_domain *qos;
-	struct qos_limits qos_lim;
-	struct qos_limits entity_lim;
-	struct qos_group *qos_group;
-	bool qos_implicit_group;
+	/* QoS: the disk's contract and how its queues share it. */
+	bool has_qos;
+	struct vdev_qos_contract qos;
 };
 
 int blk_queue_start(struct blk_dev *d, unsigned int idx);

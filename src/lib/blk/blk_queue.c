@@ -23,10 +23,6 @@ static void req_finish(struct blk_req *r, uint8_t status)
 {
 	struct blk_queue *q = r->q;
 
-	if (r->via_qos) {
-		qos_complete(&q->qos, &r->qos, clock_now_ns());
-		r->via_qos = false;
-	}
 	SHM_STORE(r->status, status);
 	q->stats.ops[r->stat]++;
 	if (status == VIRTIO_BLK_S_IOERR)
@@ -78,38 +74,11 @@ static void rw_done(struct bdev_io *io, int status)
 
 static void seg_submit(struct blk_req *r);
 
-static enum qos_op qos_op_of(enum bdev_op op)
-{
-	switch (op) {
-	case BDEV_OP_READ: return QOS_READ;
-	case BDEV_OP_WRITE: return QOS_WRITE;
-	case BDEV_OP_FLUSH: return QOS_FLUSH;
-	default: return QOS_DISCARD;
-	}
-}
-
 /* First submission of a request's I/O: through the QoS scheduler when the
- * queue is under QoS (it may park the request; qos_dispatch sends it on). */
+ * queue is under QoS. */
 static void req_submit(struct blk_req *r)
 {
-	struct blk_queue *q = r->q;
-
-	if (q->sched) {
-		r->qos.op = qos_op_of(r->io.op);
-		r->qos.bytes = (r->io.op == BDEV_OP_READ ||
-				r->io.op == BDEV_OP_WRITE) ? r->io.len : 0;
-		r->via_qos = true;
-		if (qos_submit(&q->qos, &r->qos, clock_now_ns()) == QOS_PARKED)
-			return;
-	}
-	bdev_submit(q->ch, &r->io);
-}
-
-static void qos_dispatch(struct qos_entity *e, struct qos_req *qr, void *arg)
-{
-	struct blk_req *r = container_of(qr, struct blk_req, qos);
-
-	bdev_submit(r->q->ch, &r->io);
+	vdev_submit(&r->q->vdev, &r->vr, r->q->ch, &r->io);
 }
 
 static void seg_done(struct bdev_io *io, int status)
@@ -274,7 +243,6 @@ handle_head(struct vdev_queue *vdev, uint16_t head)
 	r->status = info.status;
 	r->used_len = 0;
 	r->type = info.type;
-	r->via_qos = false;
 	memset(&r->io, 0, sizeof(r->io));
 	vdev_req_begin(vdev, &r->vr, head);
 	status = req_start(r, &info);
@@ -296,20 +264,6 @@ static int queue_attach(struct vdev_queue *vdev)
 		q->ch = NULL;
 		return ret;
 	}
-	if (q->sched) {
-		char err[256];
-
-		q->qos_error = qos_entity_init(&q->qos, blk_qos_sched_raw(q->sched),
-					       &q->dev->entity_lim,
-					       q->dev->qos_group, err, sizeof(err));
-		if (q->qos_error) {
-			log_error("disk %s: queue %u: QoS contract refused: %s",
-				  q->dev->id, q->idx, err);
-			q->dev->bdev->ops->channel_close(q->ch);
-			q->ch = NULL;
-			return q->qos_error;
-		}
-	}
 	return 0;
 }
 
@@ -318,8 +272,6 @@ static void queue_detach(struct vdev_queue *vdev)
 {
 	struct blk_queue *q = container_of(vdev, struct blk_queue, vdev);
 
-	if (q->sched && !q->qos_error)
-		qos_entity_fini(&q->qos);
 	q->dev->bdev->ops->channel_close(q->ch);
 	q->ch = NULL;
 }
@@ -339,36 +291,22 @@ static const struct vdev_queue_ops blk_queue_ops = {
 int blk_queue_start(struct blk_dev *d, unsigned int idx)
 {
 	struct blk_queue *q = &d->queues[idx];
-	struct reactor *r = d->reactors[(d->first_reactor + idx) % d->nreactors];
 	struct vdev_queue_config cfg = {
 		.ops = &blk_queue_ops,
-		.reactor = r,
+		.reactor = d->reactors[(d->first_reactor + idx) % d->nreactors],
 		.slot_size = sizeof(struct blk_req),
 		.budget = BLK_POLL_BUDGET,
 		.fixed_buffers = true,
+		.qos = d->has_qos ? &d->qos : NULL,
+		.qos_dev_id = d->bdev->dev_id,
 	};
 	char who[64];
-	int ret;
 
 	snprintf(who, sizeof(who), "disk %s: queue %u", d->id, idx);
 	cfg.who = who;
 	q->dev = d;
 	q->idx = idx;
-	q->sched = NULL;
-	q->qos_error = 0;
-	if (d->qos) {
-		q->sched = blk_qos_sched_get(d->qos, r, d->bdev->dev_id,
-					     qos_dispatch);
-		if (!q->sched)
-			return -ENOMEM;
-	}
-	ret = vdev_queue_start(&q->vdev, d->vu, idx, &cfg);
-	if (ret) {
-		if (q->sched)
-			blk_qos_sched_put(q->sched);
-		q->sched = NULL;
-	}
-	return ret;
+	return vdev_queue_start(&q->vdev, d->vu, idx, &cfg);
 }
 
 int blk_queue_stop(struct blk_dev *d, unsigned int idx)
@@ -379,9 +317,5 @@ int blk_queue_stop(struct blk_dev *d, unsigned int idx)
 /* On the control thread, once the queue stopped. */
 void blk_queue_stopped(struct blk_dev *d, unsigned int idx)
 {
-	struct blk_queue *q = &d->queues[idx];
-
-	if (q->sched)
-		blk_qos_sched_put(q->sched);
-	q->sched = NULL;
+	vdev_queue_stopped(&d->queues[idx].vdev);
 }

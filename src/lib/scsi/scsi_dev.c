@@ -81,6 +81,13 @@ static int scsi_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
 	return scsi_queue_stop(vu->priv, idx);
 }
 
+static void scsi_vu_queue_stopped(struct vu_dev *vu, unsigned int idx)
+{
+	struct scsi_dev *d = vu->priv;
+
+	vdev_queue_stopped(&d->queues[idx].vdev);
+}
+
 static unsigned int scsi_vu_queue_inflight(struct vu_dev *vu, unsigned int idx)
 {
 	struct scsi_dev *d = vu->priv;
@@ -95,6 +102,7 @@ static const struct vu_dev_ops scsi_vu_ops = {
 	.set_config = scsi_set_config,
 	.queue_start = scsi_vu_queue_start,
 	.queue_stop = scsi_vu_queue_stop,
+	.queue_stopped = scsi_vu_queue_stopped,
 	.queue_inflight = scsi_vu_queue_inflight,
 };
 
@@ -217,6 +225,23 @@ int scsi_dev_create(const struct scsi_dev_opts *o, struct scsi_dev **out)
 	ret = add_initial_luns(d, o);
 	if (ret)
 		goto err_luns;
+	if (o->qos) {
+		char err[256];
+
+		ret = vdev_qos_contract_init(&d->qos, o->qos, "scsi", o->id,
+					     o->num_queues, o->qos_limits, err,
+					     sizeof(err));
+		if (ret) {
+			log_error("scsi %s: %s", o->id, err);
+			goto err_luns;
+		}
+		d->has_qos = true;
+		for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++)
+			if (d->luns[i]) {
+				d->qos_dev_id = d->luns[i]->bdev->dev_id;
+				break;
+			}
+	}
 	ret = vu_dev_create(&d->vu, o->id, o->socket, d->nqueues, &scsi_vu_ops, d);
 	if (ret)
 		goto err_luns;
@@ -296,4 +321,39 @@ void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out)
 	}
 	out->lat_ns_sum = v.lat_ns_sum;
 	memcpy(out->lat_hist, v.lat_hist, sizeof(out->lat_hist));
+}
+
+int scsi_dev_qos_set(struct scsi_dev *d, const struct qos_limits *lim,
+		     char *err, size_t errlen)
+{
+	struct qos_limits ent;
+	int ret;
+
+	if (!d->has_qos) {
+		snprintf(err, errlen, "QoS is off in this vmiod; start it with "
+			 "--qos (or any QoS option) to change contracts at run time");
+		return -ENOTSUP;
+	}
+	ret = vdev_qos_contract_prepare(&d->qos, "scsi", d->id, lim, &ent, err,
+					errlen);
+	for (unsigned int i = SCSI_VQ_REQ0; !ret && i < d->nqueues; i++)
+		ret = vdev_queue_qos_set(&d->queues[i].vdev, &ent, err, errlen);
+	if (!ret)
+		vdev_qos_contract_commit(&d->qos, lim, &ent);
+	return ret;
+}
+
+bool scsi_dev_qos_get(const struct scsi_dev *d, struct qos_limits *out)
+{
+	if (!d->has_qos)
+		return false;
+	*out = d->qos.lim;
+	return true;
+}
+
+void scsi_dev_qos_stats(const struct scsi_dev *d, struct qos_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++)
+		vdev_queue_qos_stats(&d->queues[i].vdev, out);
 }

@@ -38,6 +38,11 @@ struct scsi_dev_opts {
 	struct reactor *const *reactors;  /* queues are spread over these */
 	unsigned int nreactors;
 	unsigned int first_reactor;       /* control, events, request 0 */
+	/* QoS (NULL domain: off): the target's contract over all its LUNs,
+	 * its request queues scheduled with LUN 0's device (or the first
+	 * LUN's). */
+	struct vdev_qos_domain *qos;
+	const struct qos_limits *qos_limits;
 };
 
 struct scsi_dev_stats {
@@ -79,6 +84,12 @@ struct scsi_lun_info {
 /* The units served now (removed ones left out), by number, into out
  * (room for SCSI_MAX_LUNS); returns how many. Control thread. */
 unsigned int scsi_dev_luns(const struct scsi_dev *d, struct scsi_lun_info *out);
+
+/* QoS at run time, as for disks (blk_dev_qos_set and friends). */
+int scsi_dev_qos_set(struct scsi_dev *d, const struct qos_limits *lim,
+		     char *err, size_t errlen);
+bool scsi_dev_qos_get(const struct scsi_dev *d, struct qos_limits *out);
+void scsi_dev_qos_stats(const struct scsi_dev *d, struct qos_stats *out);
 
 /*
  * Runtime hotplug (control thread). Adding opens the LUN on every running

@@ -102,6 +102,9 @@ struct scsi_dev {
 	struct reactor **reactors;
 	unsigned int nreactors;
 	unsigned int first_reactor;
+	bool has_qos;
+	struct vdev_qos_contract qos;
+	uint64_t qos_dev_id;                  /* the device it is scheduled on */
 };
 
 static inline struct scsi_lun *scsi_dev_lun(struct scsi_dev *d, int n)

@@ -37,6 +37,8 @@ int scsi_queue_start(struct scsi_dev *d, unsigned int idx)
 		.slot_size = kind == SCSI_VQ_REQ0 ? sizeof(struct scsi_req) : 0,
 		.budget = SCSI_POLL_BUDGET,
 		.fixed_buffers = kind == SCSI_VQ_REQ0,
+		.qos = kind == SCSI_VQ_REQ0 && d->has_qos ? &d->qos : NULL,
+		.qos_dev_id = d->qos_dev_id,
 	};
 	char who[64];
 

@@ -65,7 +65,7 @@ static void count_io(struct scsi_queue *q, const struct scsi_req *r)
 	}
 }
 
-static void io_submit_next(struct scsi_req *r);
+static void io_submit_next(struct scsi_req *r, bool first);
 
 static void io_done(struct bdev_io *io, int status)
 {
@@ -75,7 +75,7 @@ static void io_done(struct bdev_io *io, int status)
 	uint64_t buf = o->op == SCSI_IO_READ ? r->din_len : r->dout_len;
 
 	if (!status && !data && r->ext_pos < o->next) {
-		io_submit_next(r);
+		io_submit_next(r, false);
 		return;
 	}
 	if (status)
@@ -92,7 +92,7 @@ static void io_done(struct bdev_io *io, int status)
 }
 
 /* Runs the next piece: the transfer, the flush, or the next extent. */
-static void io_submit_next(struct scsi_req *r)
+static void io_submit_next(struct scsi_req *r, bool first)
 {
 	const struct scsi_cmd_out *o = &r->out;
 	uint32_t bs = r->lun->props.block_size;
@@ -128,6 +128,11 @@ static void io_submit_next(struct scsi_req *r)
 		r->ext_pos++;
 		break;
 	}
+	if (first) {
+		/* The command's first I/O is what QoS admits. */
+		vdev_submit(&r->q->vdev, &r->vr, r->q->ch[r->lun->props.lun], io);
+		return;
+	}
 	bdev_submit(r->q->ch[r->lun->props.lun], io);
 }
 
@@ -148,7 +153,7 @@ static void start_io(struct scsi_req *r, struct iovec *in, unsigned int nin,
 		r->ndata = r->out.op == SCSI_IO_READ ? nin : nout;
 		scsi_iov_trim(r->data, &r->ndata, r->out.xfer_bytes);
 	}
-	io_submit_next(r);
+	io_submit_next(r, true);
 }
 
 static unsigned int list_luns(struct scsi_dev *d, uint16_t *luns)

@@ -12,6 +12,14 @@
 #include "util/log.h"
 #include "vhost/guest_mem_fixed.h"
 
+/* The QoS scheduler admits a request it had parked. */
+static void qos_dispatch(struct qos_entity *e, struct qos_req *qr, void *arg)
+{
+	struct vdev_req *r = container_of(qr, struct vdev_req, qos);
+
+	bdev_submit(r->qos_ch, r->qos_io);
+}
+
 static int queue_poll(struct reactor_poller *p)
 {
 	struct vdev_queue *q = container_of(p, struct vdev_queue, poller);
@@ -65,6 +73,8 @@ static void stop_finish(struct vdev_queue *q)
 {
 	vdev_queue_flush(q);
 	reactor_remove_poller(q->reactor, &q->poller);
+	if (q->sched && !q->qos_error)
+		qos_entity_fini(&q->qos);
 	if (q->ops->detach)
 		q->ops->detach(q);
 	/* Nothing in flight: no request uses the registered buffers. */
@@ -94,6 +104,20 @@ static void attach_on_reactor(void *arg)
 	q->fixed = (struct fixed_mem){ .first_slot = -1 };
 	if (q->ops->attach && q->ops->attach(q))
 		return;
+	if (q->sched) {
+		char err[256];
+
+		q->qos_error = qos_entity_init(&q->qos, vdev_qos_sched_raw(q->sched),
+					       &q->contract->entity_lim,
+					       q->contract->group, err,
+					       sizeof(err));
+		if (q->qos_error) {
+			log_error("%s: QoS contract refused: %s", q->who, err);
+			if (q->ops->detach)
+				q->ops->detach(q);
+			return;
+		}
+	}
 	/* The memory table the queue starts with; a table change stops and
 	 * restarts the queue, so it registers again. */
 	if (q->want_fixed)
@@ -180,9 +204,20 @@ int vdev_queue_start(struct vdev_queue *q, struct vu_dev *vu, unsigned int idx,
 		.must_poll = v->kick_fd < 0,
 	};
 	virtq_kicks_disable(q->vq);
+	q->contract = cfg->qos;
+	q->sched = NULL;
+	q->qos_error = 0;
+	if (cfg->qos) {
+		q->sched = vdev_qos_sched_get(cfg->qos->dom, q->reactor,
+					      cfg->qos_dev_id, qos_dispatch);
+		if (!q->sched)
+			return -ENOMEM;
+	}
 	reactor_call(q->reactor, attach_on_reactor, q);
-	if (!q->attached)
+	if (!q->attached) {
+		vdev_queue_stopped(q);
 		return -EIO;
+	}
 	log_info("%s started on reactor %u (size %u)", q->who,
 		 reactor_id(q->reactor), v->vq.size);
 	return 0;
@@ -200,6 +235,62 @@ int vdev_queue_stop(struct vdev_queue *q)
 		log_error("%s: cannot ask the reactor to stop it", q->who);
 	}
 	return -EINPROGRESS;
+}
+
+void vdev_queue_stopped(struct vdev_queue *q)
+{
+	if (q->sched)
+		vdev_qos_sched_put(q->sched);
+	q->sched = NULL;
+}
+
+struct qos_set_ctx {
+	struct vdev_queue *q;
+	const struct qos_limits *lim;
+	char *err;
+	size_t errlen;
+	int ret;
+};
+
+static void entity_set_on_reactor(void *arg)
+{
+	struct qos_set_ctx *c = arg;
+
+	c->ret = qos_entity_set(&c->q->qos, c->lim, c->err, c->errlen);
+}
+
+int vdev_queue_qos_set(struct vdev_queue *q, const struct qos_limits *ent,
+		       char *err, size_t errlen)
+{
+	struct qos_set_ctx c = { q, ent, err, errlen, 0 };
+
+	if (!q->sched || !q->attached || q->qos_error)
+		return 0;
+	reactor_call(q->reactor, entity_set_on_reactor, &c);
+	return c.ret;
+}
+
+void vdev_queue_qos_stats(const struct vdev_queue *q, struct qos_stats *sum)
+{
+	struct qos_stats s;
+
+	if (!q->sched)
+		return;
+	/* Racy read from another thread: counters for reporting. */
+	qos_entity_stats(&q->qos, &s);
+	sum->ops += s.ops;
+	sum->bytes += s.bytes;
+	sum->reserved_ops += s.reserved_ops;
+	sum->parked_total += s.parked_total;
+	sum->parked += s.parked;
+	sum->inflight += s.inflight;
+	if (s.p99_ns > sum->p99_ns)
+		sum->p99_ns = s.p99_ns;
+	sum->windows += s.windows;
+	sum->windows_missed += s.windows_missed;
+	/* queues on several reactors: the shallowest backend queue */
+	if (!sum->depth || s.depth < sum->depth)
+		sum->depth = s.depth;
 }
 
 void vdev_queue_free(struct vdev_queue *q)

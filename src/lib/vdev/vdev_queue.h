@@ -25,10 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bdev/bdev.h"
 #include "engine/fixed_mem.h"
 #include "engine/reactor.h"
+#include "qos/qos.h"
 #include "util/clock.h"
 #include "util/compiler.h"
+#include "vdev/vdev_qos.h"
 #include "vhost/vu_dev.h"
 
 struct vdev_queue;
@@ -38,6 +41,10 @@ struct vdev_req {
 	uint64_t start_ns;
 	uint16_t head;
 	bool busy;         /* atomic: other threads may scan the slots */
+	bool via_qos;      /* admitted through the QoS scheduler */
+	struct qos_req qos;
+	struct bdev_channel *qos_ch; /* where it goes once admitted */
+	struct bdev_io *qos_io;
 };
 
 struct vdev_queue_ops {
@@ -75,6 +82,10 @@ struct vdev_queue_config {
 				  * cannot starve the others on a reactor */
 	bool fixed_buffers;      /* register guest memory for its data */
 	const char *who;         /* for logs: "disk d0 queue 1" */
+	/* QoS: the device's contract (NULL: not scheduled) and the physical
+	 * device its I/O lands on (whose scheduler it joins). */
+	const struct vdev_qos_contract *qos;
+	uint64_t qos_dev_id;
 };
 
 /* Latency buckets: upper bounds 2^(k+3) µs, k = 0..VDEV_LAT_BUCKETS-1
@@ -106,6 +117,12 @@ struct vdev_queue {
 	unsigned int inflight;   /* started and not completed */
 	struct fixed_mem fixed;  /* guest memory as fixed buffers */
 
+	/* QoS: this queue's entity in its reactor's scheduler. */
+	const struct vdev_qos_contract *contract;
+	struct vdev_qos_sched *sched; /* NULL: not scheduled */
+	struct qos_entity qos;
+	int qos_error;           /* the entity could not attach */
+
 	/* Slots only grow, and a smaller array is kept until the queue is
 	 * freed: another thread may be scanning the one it loaded. */
 	uint8_t *slots;
@@ -126,8 +143,16 @@ int vdev_queue_start(struct vdev_queue *q, struct vu_dev *vu, unsigned int idx,
  * the reactor reports vu_dev_queue_stopped. Returns -EINPROGRESS, or 0
  * for a queue that is not running. */
 int vdev_queue_stop(struct vdev_queue *q);
+/* On the control thread once the stop was reported (what a start took
+ * that the reactor does not own: its QoS scheduler). */
+void vdev_queue_stopped(struct vdev_queue *q);
 /* Frees the slots (the queue is stopped). */
 void vdev_queue_free(struct vdev_queue *q);
+/* A running queue's entity takes new limits (control thread). */
+int vdev_queue_qos_set(struct vdev_queue *q, const struct qos_limits *ent,
+		       char *err, size_t errlen);
+/* Adds the queue's QoS counters to sum (from another thread). */
+void vdev_queue_qos_stats(const struct vdev_queue *q, struct qos_stats *sum);
 
 /* The slot of head (below the ring size). */
 static inline void *vdev_slot(const struct vdev_queue *q, uint16_t head)
@@ -189,6 +214,7 @@ static inline void vdev_req_begin(struct vdev_queue *q, struct vdev_req *r,
 				  uint16_t head)
 {
 	r->head = head;
+	r->via_qos = false;
 	r->start_ns = clock_now_ns();
 	__atomic_store_n(&r->busy, true, __ATOMIC_RELEASE);
 	q->inflight++;
@@ -199,14 +225,40 @@ static inline void vdev_req_begin(struct vdev_queue *q, struct vdev_req *r,
 static inline void vdev_req_complete(struct vdev_queue *q, struct vdev_req *r,
 				     uint32_t used_len)
 {
-	uint64_t us = (clock_now_ns() - r->start_ns) / 1000;
+	uint64_t now = clock_now_ns(), us = (now - r->start_ns) / 1000;
 	unsigned int b = us < 8 ? 0 : 61u - (unsigned int)__builtin_clzll(us);
 
+	if (unlikely(r->via_qos)) {
+		qos_complete(&q->qos, &r->qos, now);
+		r->via_qos = false;
+	}
 	vdev_push(q, r->head, used_len);
 	__atomic_store_n(&r->busy, false, __ATOMIC_RELEASE);
 	q->stats.lat_ns_sum += us * 1000;
 	q->stats.lat_hist[b < VDEV_LAT_BUCKETS ? b : VDEV_LAT_BUCKETS]++;
 	vdev_done_one(q);
+}
+
+/* Sends a request's I/O to the backend, through the QoS scheduler when
+ * the queue is under QoS (which may park it until its turn). Its
+ * completion must reach vdev_req_complete. */
+static inline void vdev_submit(struct vdev_queue *q, struct vdev_req *r,
+			       struct bdev_channel *ch, struct bdev_io *io)
+{
+	if (q->sched) {
+		bool data = io->op == BDEV_OP_READ || io->op == BDEV_OP_WRITE;
+
+		r->qos.op = io->op == BDEV_OP_READ ? QOS_READ :
+			    io->op == BDEV_OP_WRITE ? QOS_WRITE :
+			    io->op == BDEV_OP_FLUSH ? QOS_FLUSH : QOS_DISCARD;
+		r->qos.bytes = data ? io->len : 0;
+		r->qos_ch = ch;
+		r->qos_io = io;
+		r->via_qos = true;
+		if (qos_submit(&q->qos, &r->qos, clock_now_ns()) == QOS_PARKED)
+			return;
+	}
+	bdev_submit(ch, io);
 }
 
 /* One pass over the ring: up to q->budget heads, each given to handle. */
