@@ -53,9 +53,9 @@ int control_start(struct daemon *d, const struct vmiod_config *cfg,
 
 	if (ret)
 		goto err;
-	/* The --disk sockets exist already. */
-	for (unsigned int i = 0; i < daemon_ndisks(d); i++)
-		rpc_socket_chown(disk_config(daemon_disk_at(d, i))->socket,
+	/* The --disk and --scsi sockets exist already. */
+	for (unsigned int i = 0; i < registry_count(daemon_devices(d), NULL); i++)
+		rpc_socket_chown(registry_at(daemon_devices(d), NULL, i)->socket,
 				 o.socket_uid, o.socket_gid);
 	if (cfg->config_path && (ret = rpc_config_load(d, cfg->config_path, &o)))
 		goto err;

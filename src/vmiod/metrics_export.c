@@ -52,10 +52,10 @@ static void snap_disk(struct disk *k, struct disk_snap *o)
 	o->queues = i.queues;
 	o->connected = i.connected;
 	o->ro = i.ro;
-	o->qos = blk_dev_qos_get(disk_blk(k), &lim);
-	blk_dev_get_stats(disk_blk(k), &o->s);
+	o->qos = blk_dev_qos_get(k->blk, &lim);
+	blk_dev_get_stats(k->blk, &o->s);
 	if (o->qos)
-		blk_dev_qos_stats(disk_blk(k), &o->q);
+		blk_dev_qos_stats(k->blk, &o->q);
 }
 
 static int snap_take(struct daemon *d, struct snap *sn)

@@ -30,10 +30,16 @@ int rpc_disk_add_object(struct daemon *d, json_t *obj, bool check_dirs,
 			const struct rpc_methods_opts *o, char *err,
 			size_t errlen);
 
-/* The running disks as rpc_disk_add_object takes them: {"disks": […]}
- * (config_get; `vmio config save` writes it to a file). */
+/* A virtio-scsi target from an object of --scsi keys, LUNs as "luns":
+ * [{"lun": 0, "path": …}] (scsi_add, --config). */
+int rpc_scsi_add_object(struct daemon *d, json_t *obj, bool check_dirs,
+			const struct rpc_methods_opts *o, char *err,
+			size_t errlen);
+
+/* The running devices as the *_add_object calls take them: {"disks":
+ * […], "scsi": […]} (config_get; `vmio config save` writes it). */
 json_t *rpc_config_json(struct daemon *d);
-/* Adds the disks of such a file (vmiod --config). */
+/* Adds the devices of such a file (vmiod --config). */
 int rpc_config_load(struct daemon *d, const char *file,
 		    const struct rpc_methods_opts *o);
 
