@@ -162,12 +162,23 @@ json_t *disk_config_to_json(const struct disk_config *d)
 
 int disk_config_copy(struct disk_config *dst, const struct disk_config *src)
 {
-	return cfg_copy(disk_keys, dst, src, sizeof(*src));
+	int ret = cfg_copy(disk_keys, dst, src, sizeof(*src));
+
+	if (ret)
+		return ret;
+	dst->beneath = src->beneath ? strdup(src->beneath) : NULL;
+	if (src->beneath && !dst->beneath) {
+		disk_config_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void disk_config_free(struct disk_config *d)
 {
 	cfg_free(disk_keys, d);
+	free(d->beneath);
+	d->beneath = NULL;
 }
 
 /* --- scsi targets ------------------------------------------------------ */
@@ -192,7 +203,8 @@ static int add_lun(struct scsi_config *c, unsigned int lun, const char *path,
 		c->luns[at] = c->luns[at - 1];
 		at--;
 	}
-	c->luns[at] = (struct scsi_lun_config){ (uint16_t)lun, NULL, null_size };
+	c->luns[at] = (struct scsi_lun_config){ (uint16_t)lun, NULL, null_size,
+						NULL };
 	c->nluns++;
 	if (path && !(c->luns[at].path = strdup(path)))
 		return -ENOMEM;
@@ -377,10 +389,14 @@ int scsi_config_copy(struct scsi_config *dst, const struct scsi_config *src)
 	for (unsigned int i = 0; i < src->nluns; i++) {
 		dst->luns[i] = src->luns[i];
 		dst->luns[i].path = NULL;
+		dst->luns[i].beneath = NULL;
+		dst->nluns = i + 1;
 		if (src->luns[i].path &&
 		    !(dst->luns[i].path = strdup(src->luns[i].path)))
 			goto err;
-		dst->nluns = i + 1;
+		if (src->luns[i].beneath &&
+		    !(dst->luns[i].beneath = strdup(src->luns[i].beneath)))
+			goto err;
 	}
 	return 0;
 err:
@@ -391,8 +407,10 @@ err:
 void scsi_config_free(struct scsi_config *c)
 {
 	cfg_free(scsi_keys, c);
-	for (unsigned int i = 0; i < c->nluns; i++)
+	for (unsigned int i = 0; i < c->nluns; i++) {
 		free(c->luns[i].path);
+		free(c->luns[i].beneath);
+	}
 	free(c->luns);
 	c->luns = NULL;
 	c->nluns = 0;

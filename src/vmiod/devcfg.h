@@ -39,6 +39,9 @@ struct disk_config {
 	uint64_t delay_us;   /* hold completions this long (a slow device) */
 	bool has_qos;        /* a QoS key was given */
 	struct qos_limits qos;
+	/* Not a key: the --image-dir the RPC found path under; the image is
+	 * opened beneath it (backend.h). NULL: the operator's own path. */
+	char *beneath;
 };
 
 /* virtio-scsi LUNs: 0 to 255. */
@@ -48,6 +51,7 @@ struct scsi_lun_config {
 	uint16_t lun;
 	char *path;          /* NULL: null backend */
 	uint64_t null_size;
+	char *beneath;       /* as disk_config's */
 };
 
 struct scsi_config {

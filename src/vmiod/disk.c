@@ -70,6 +70,7 @@ static int disk_open(struct device_env *env, struct disk *k)
 	struct place_store store = {
 		.path = c->backend == DISK_BACKEND_NULL ? NULL : c->path,
 	};
+	struct backend_created made;
 	struct bdev *b;
 	char err[256], who[96];
 	int ret;
@@ -91,7 +92,7 @@ static int disk_open(struct device_env *env, struct disk *k)
 		o.qos = env->qos;
 		o.qos_limits = c->has_qos ? &c->qos : NULL;
 	}
-	ret = backend_open_disk(c, &b);
+	ret = backend_open_disk(c, &b, &made);
 	if (ret)
 		return ret;
 	o.bdev = b;
@@ -100,16 +101,16 @@ static int disk_open(struct device_env *env, struct disk *k)
 		log_error("disk %s: blk-size=%u is smaller than the %u bytes "
 			  "O_DIRECT needs on %s; use blk-size=4096 or direct=off",
 			  c->id, o.blk_size, b->align, c->path);
-		bdev_destroy(b);
-		return -EINVAL;
+		ret = -EINVAL;
+		goto err;
 	}
 	ret = blk_dev_create(&o, &k->blk, err, sizeof(err));
 	if (ret) {
 		if (err[0])
 			log_error("disk %s: %s", c->id, err);
-		bdev_destroy(b);
-		return ret;
+		goto err;
 	}
+	k->made = made;
 	k->vu = blk_dev_vu(k->blk);
 	env->next_reactor++;
 	log_info("disk %s: %s%s, %llu MiB, %u-byte blocks, %u queue%s%s, "
@@ -126,6 +127,11 @@ static int disk_open(struct device_env *env, struct disk *k)
 			log_info("disk %s: QoS contract %s", c->id, q);
 	}
 	return 0;
+err:
+	bdev_destroy(b);
+	/* A failed add leaves no image it created behind. */
+	backend_undo_create(&made);
+	return ret;
 }
 
 int disk_create(struct device_env *env, const struct disk_config *c,
@@ -156,13 +162,18 @@ int disk_create(struct device_env *env, const struct disk_config *c,
 	if (ret) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "%s", strerror(-ret));
-		if (k->blk)
+		if (k->blk) {
 			blk_dev_destroy(k->blk);
+			backend_undo_create(&k->made);
+		}
 		queue_place_free(&k->dev.place);
 		disk_config_free(&k->cfg);
 		free(k);
+		return ret;
 	}
-	return ret;
+	/* Served: the image stays, whoever made it. */
+	backend_created_free(&k->made);
+	return 0;
 }
 
 int disk_resize(struct disk *k, uint64_t bytes, char *err, size_t errlen)

@@ -3,6 +3,7 @@
 #ifndef VMIOD_DISK_H
 #define VMIOD_DISK_H
 
+#include "backend.h"
 #include "blk/blk_dev.h"
 #include "devcfg.h"
 #include "devices.h"
@@ -13,6 +14,7 @@ struct disk {
 	struct disk_config cfg;
 	struct blk_dev *blk;
 	struct vu_dev *vu;
+	struct backend_created made; /* while it is being added */
 };
 
 extern const struct device_ops disk_ops;

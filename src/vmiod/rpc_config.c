@@ -17,29 +17,30 @@
 #include "rpc_paths.h"
 #include "util/log.h"
 
-void rpc_socket_chown(const char *path, int uid, int gid)
+/* Swaps *path for the resolved path that passed the allowlist and keeps
+ * the --image-dir it lies under in *beneath: the image is opened beneath
+ * it (backend.h), so what is opened is what was checked. */
+static int check_path(char **path, char **beneath,
+		      const struct rpc_methods_opts *o, char *err, size_t errlen)
 {
-	if ((uid >= 0 || gid >= 0) && chown(path, (uid_t)uid, (gid_t)gid) < 0)
-		log_warn("cannot give %s to owner %d, group %d: %s", path, uid,
-			 gid, strerror(errno));
-}
-
-/* Swaps dc->path for the resolved path that passed the allowlist, so the
- * image opened is the one checked (not what a symlink points to later). */
-static int check_path(struct disk_config *dc, const struct rpc_methods_opts *o,
-		      char *err, size_t errlen)
-{
-	char real[PATH_MAX], *copy;
-	int ret = rpc_path_check(dc->path, o->image_dirs, o->nimage_dirs, real,
-				 sizeof(real), err, errlen);
+	char real[PATH_MAX], dir[PATH_MAX];
+	int ret = rpc_path_check_dir(*path, o->image_dirs, o->nimage_dirs, real,
+				     sizeof(real), dir, sizeof(dir), err, errlen);
+	char *r, *d;
 
 	if (ret)
 		return ret;
-	copy = strdup(real);
-	if (!copy)
+	r = strdup(real);
+	d = strdup(dir);
+	if (!r || !d) {
+		free(r);
+		free(d);
 		return -ENOMEM;
-	free(dc->path);
-	dc->path = copy;
+	}
+	free(*path);
+	free(*beneath);
+	*path = r;
+	*beneath = d;
 	return 0;
 }
 
@@ -49,13 +50,12 @@ static int check_lun_paths(struct scsi_config *c,
 			   size_t errlen)
 {
 	for (unsigned int i = 0; i < c->nluns; i++) {
-		struct disk_config one = { .path = c->luns[i].path };
 		int ret;
 
-		if (!one.path)
+		if (!c->luns[i].path)
 			continue;
-		ret = check_path(&one, o, err, errlen);
-		c->luns[i].path = one.path;
+		ret = check_path(&c->luns[i].path, &c->luns[i].beneath, o, err,
+				 errlen);
 		if (ret)
 			return ret;
 	}
@@ -71,13 +71,12 @@ int rpc_disk_add_object(struct daemon *d, json_t *obj, bool check_dirs,
 
 	if (disk_config_from_json(obj, &dc, err, errlen))
 		return RPC_INVALID_PARAMS;
-	ret = check_dirs && dc.path ? check_path(&dc, o, err, errlen) : 0;
+	ret = check_dirs && dc.path ? check_path(&dc.path, &dc.beneath, o, err,
+						 errlen) : 0;
 	if (ret)
 		ret = RPC_APP_ERROR;
 	else if (daemon_disk_add(d, &dc, err, errlen))
 		ret = RPC_APP_ERROR;
-	else
-		rpc_socket_chown(dc.socket, o->socket_uid, o->socket_gid);
 	disk_config_free(&dc);
 	return ret;
 }
@@ -96,8 +95,6 @@ int rpc_scsi_add_object(struct daemon *d, json_t *obj, bool check_dirs,
 		ret = RPC_APP_ERROR;
 	else if (daemon_scsi_add(d, &sc, err, errlen))
 		ret = RPC_APP_ERROR;
-	else
-		rpc_socket_chown(sc.socket, o->socket_uid, o->socket_gid);
 	scsi_config_free(&sc);
 	return ret;
 }

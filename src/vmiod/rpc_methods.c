@@ -211,7 +211,7 @@ static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 	json_t *size = json_object_get(p, "size"), *ro = json_object_get(p, "ro");
 	struct scsi_lun_config l = { 0 };
 	struct scsi_target *t;
-	char real[PATH_MAX];
+	char real[PATH_MAX], dir[PATH_MAX];
 	uint64_t bytes = 0;
 	unsigned int lun;
 	int ret = need_id(p, &id, err, len);
@@ -235,8 +235,9 @@ static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 			 "required for a null LUN");
 		return RPC_INVALID_PARAMS;
 	}
-	if (path && rpc_path_check(path, ctx.o.image_dirs, ctx.o.nimage_dirs,
-				   real, sizeof(real), err, len))
+	if (path && rpc_path_check_dir(path, ctx.o.image_dirs, ctx.o.nimage_dirs,
+				       real, sizeof(real), dir, sizeof(dir), err,
+				       len))
 		return RPC_APP_ERROR;
 	t = daemon_scsi_find(ctx.d, id);
 	if (!t) {
@@ -245,6 +246,7 @@ static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 	}
 	l.lun = (uint16_t)lun;
 	l.path = path ? real : NULL;
+	l.beneath = path ? dir : NULL;
 	l.null_size = bytes;
 	ret = scsi_target_lun_add(t, &l, ro && json_is_true(ro), err, len);
 	if (ret)

@@ -20,9 +20,6 @@ struct rpc_methods_opts {
 int rpc_methods_start(struct daemon *d, const char *path,
 		      const struct rpc_methods_opts *o, struct rpc_server **out);
 
-/* Gives a socket to --socket-owner/--socket-group (-1 keeps each). */
-void rpc_socket_chown(const char *path, int uid, int gid);
-
 /* A disk from an object of --disk keys ({"id": "vm1", "path": …}), as
  * disk_add and --config take it. check_dirs applies the image allowlist.
  * Returns 0 or a JSON-RPC error code with a sentence in err. */

@@ -95,7 +95,10 @@ static int target_open(struct device_env *env, struct scsi_target *t)
 	unsigned int opened = 0;
 
 	for (unsigned int i = 0; !ret && i < c->nluns; i++) {
-		ret = backend_open_lun(c, &c->luns[i], &luns[i].bdev);
+		struct backend_created made;
+
+		ret = backend_open_lun(c, &c->luns[i], &luns[i].bdev, &made);
+		backend_created_free(&made);
 		opened += !ret;
 		luns[i].lun = c->luns[i].lun;
 		luns[i].ro = c->ro;
@@ -187,6 +190,7 @@ static int config_add_lun(struct scsi_config *c, const struct scsi_lun_config *l
 	}
 	luns[at] = *l;
 	luns[at].path = l->path ? strdup(l->path) : NULL;
+	luns[at].beneath = NULL;
 	c->nluns++;
 	return l->path && !luns[at].path ? -ENOMEM : 0;
 }
@@ -196,6 +200,7 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 {
 	struct scsi_config c = t->cfg;
 	struct scsi_lun_opts lo = { .lun = l->lun, .ro = ro };
+	struct backend_created made;
 	int ret;
 
 	if (l->lun >= SCSI_MAX_LUNS) {
@@ -203,9 +208,16 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 			 SCSI_MAX_LUNS - 1);
 		return -EINVAL;
 	}
+	for (unsigned int i = 0; i < t->cfg.nluns; i++)
+		if (t->cfg.luns[i].lun == l->lun) {
+			snprintf(err, errlen, "scsi target '%s' already has LUN "
+				 "%u; remove it first", t->cfg.id, l->lun);
+			return -EEXIST;
+		}
 	c.ro = ro;
 	c.direct = true;
-	ret = backend_open_lun(&c, l, &lo.bdev);
+	ret = backend_open_lun(&c, l, &lo.bdev, &made);
+	backend_created_free(&made);
 	if (ret) {
 		snprintf(err, errlen, "cannot open %s: %s (vmiod's log says more)",
 			 l->path ? l->path : "a null backend", strerror(-ret));

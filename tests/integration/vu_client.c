@@ -84,6 +84,10 @@ int vc_stop_vmiod(pid_t pid)
 {
 	int status;
 
+	/* A vmiod that never started: kill(-1) would signal every process
+	 * we may signal. */
+	if (pid <= 0)
+		return -1;
 	kill(pid, SIGTERM);
 	for (int i = 0; i < 500; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)

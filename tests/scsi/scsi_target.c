@@ -212,8 +212,12 @@ int main(int argc, char **argv)
 	if (parse_args(&t, argc, argv) || start_reactors(&t))
 		return 2;
 	for (unsigned int i = 0; i < t.cfg.nluns; i++) {
-		if (backend_open_lun(&t.cfg, &t.cfg.luns[i], &t.luns[i].bdev))
+		struct backend_created made;
+
+		if (backend_open_lun(&t.cfg, &t.cfg.luns[i], &t.luns[i].bdev,
+				     &made))
 			return 1;
+		backend_created_free(&made);
 		t.luns[i].lun = t.cfg.luns[i].lun;
 		t.luns[i].ro = t.cfg.ro;
 		t.luns[i].block_size = t.cfg.blk_size;

@@ -89,6 +89,10 @@ struct bdev_open_opts {
 	uint64_t size;     /* 0: use the existing size; else create or grow */
 	bool ro;
 	bool direct;       /* O_DIRECT */
+	/* An image the caller opened (with the flags above; the bdev owns
+	 * it from now on): path is then only its name in messages. */
+	bool have_fd;
+	int fd;
 };
 
 /* io_uring on a regular file or a block device. Errors are logged with

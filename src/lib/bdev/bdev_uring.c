@@ -295,7 +295,7 @@ int bdev_uring_open(const struct bdev_open_opts *opts, struct bdev **out)
 	b->direct = opts->direct;
 	b->align = opts->direct ? 512 : 1;
 	b->path = strdup(opts->path);
-	b->fd = open_image(opts);
+	b->fd = opts->have_fd ? opts->fd : open_image(opts);
 	if (b->fd < 0) {
 		ret = b->fd;
 		goto err;

@@ -29,6 +29,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/unix_listen.h"
 
 #define OUT_HIGH (256u << 10) /* stop reading requests above this backlog */
 #define READ_CHUNK (64u << 10)
@@ -50,8 +51,8 @@ struct rpc_conn {
 
 struct rpc_server {
 	char *path;
-	ino_t ino;          /* our socket file, so we unlink only ours */
-	int fd, epfd, tfd;
+	struct unix_listener listener;
+	int fd, epfd, tfd;  /* fd: listener.fd */
 	const struct rpc_method *methods;
 	void *ctx;
 	struct rpc_hooks hooks;
@@ -364,70 +365,26 @@ static void on_epoll(void *arg, unsigned int events)
 
 /* A socket file left by an earlier run is replaced; one a live process
  * still listens on, or any other file, is not. */
-static int clear_stale(const char *path, const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, ret;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode)) {
-		log_error("rpc: %s exists and is not a socket; remove it or "
-			  "choose another --rpc path", path);
-		return -EEXIST;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (!ret) {
-		log_error("rpc: %s is in use by another running vmiod; stop it "
-			  "or choose another --rpc path", path);
-		return -EADDRINUSE;
-	}
-	return unlink(path) < 0 ? -errno : 0;
-}
-
-/* Binds with the final permissions already in place: a chmod after bind
- * would leave a window where anyone could connect. umask is per process,
- * but nothing else here creates files while the control plane starts. */
+/* With its mode and owner in place before anyone can connect, through
+ * paths nobody else can swap (util/unix_listen.h). */
 static int listen_on(struct rpc_server *s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
+	struct unix_listen_opts o = {
+		.mode = s->o.mode,
+		.uid = s->o.set_owner ? s->o.uid : -1,
+		.gid = s->o.set_owner ? s->o.gid : -1,
+		.backlog = 64,
+	};
 	int ret;
 
-	if (strlen(s->path) >= sizeof(sa.sun_path)) {
+	if (strlen(s->path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		log_error("rpc: socket path '%s' is longer than the %zu bytes a "
 			  "unix socket allows; use a shorter path", s->path,
-			  sizeof(sa.sun_path) - 1);
+			  sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
-	strcpy(sa.sun_path, s->path);
-	ret = clear_stale(s->path, &sa);
-	if (ret)
-		return ret;
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->fd < 0)
-		return -errno;
-	old = umask(~s->o.mode & 0777);
-	ret = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
-	umask(old);
-	if (ret)
-		goto err;
-	if (chmod(s->path, s->o.mode) < 0 ||
-	    (s->o.set_owner && chown(s->path, (uid_t)s->o.uid, (gid_t)s->o.gid) < 0) ||
-	    lstat(s->path, &st) < 0 || listen(s->fd, 64) < 0) {
-		ret = -errno;
-		unlink(s->path);
-		goto err;
-	}
-	s->ino = st.st_ino;
-	return 0;
-err:
-	log_error("rpc: cannot listen on %s: %s", s->path, strerror(-ret));
+	ret = unix_listen(&s->listener, s->path, &o);
+	s->fd = s->listener.fd;
 	return ret;
 }
 
@@ -478,6 +435,7 @@ int rpc_server_create(const char *path, const struct rpc_method *methods,
 	if (!s)
 		return -ENOMEM;
 	s->fd = s->epfd = s->tfd = -1;
+	s->listener.fd = s->listener.dirfd = -1;
 	s->methods = methods;
 	s->ctx = ctx;
 	s->hooks = *hooks;
@@ -502,14 +460,11 @@ int rpc_server_create(const char *path, const struct rpc_method *methods,
 	if (!ret)
 		ret = hooks->watch(hooks->loop, s->epfd, on_epoll, s);
 	if (ret)
-		goto err_unlink;
+		goto err;
 	*out = s;
 	return 0;
-err_unlink:
-	unlink(s->path);
 err:
-	if (s->fd >= 0)
-		close(s->fd);
+	unix_listener_close(&s->listener);
 	if (s->tfd >= 0)
 		close(s->tfd);
 	if (s->epfd >= 0)
@@ -522,20 +477,16 @@ err:
 
 void rpc_server_destroy(struct rpc_server *s)
 {
-	struct stat st;
-
 	if (!s)
 		return;
 	for (unsigned int i = 0; i < s->o.max_clients; i++)
 		if (s->conns[i])
 			conn_drop(s, s->conns[i]);
 	s->hooks.unwatch(s->hooks.loop, s->epfd);
-	close(s->fd);
 	close(s->tfd);
 	close(s->epfd);
 	/* Another vmiod may have taken the path over since: leave its. */
-	if (lstat(s->path, &st) == 0 && st.st_ino == s->ino)
-		unlink(s->path);
+	unix_listener_close(&s->listener);
 	free(s->conns);
 	free(s->path);
 	free(s);

@@ -73,11 +73,10 @@ int vu_dev_create(struct vu_dev **out, const char *name,
 		dev->vrings[i].err_fd = -1;
 		vring_reset(&dev->vrings[i]);
 	}
-	dev->listen_fd = vu_socket_listen(socket_path);
-	if (dev->listen_fd < 0) {
-		ret = dev->listen_fd;
+	ret = vu_socket_listen(&dev->listener, socket_path);
+	if (ret)
 		goto err;
-	}
+	dev->listen_fd = dev->listener.fd;
 	*out = dev;
 	return 0;
 err:
@@ -100,9 +99,10 @@ void vu_dev_destroy(struct vu_dev *dev)
 	/* The owner waits first when it must not block; here, every ring
 	 * must be quiet before its memory goes. */
 	vu_dev_wait(dev, -1);
-	close_fd(&dev->listen_fd);
+	/* Removes the socket file only if it is still the one we bound. */
+	unix_listener_close(&dev->listener);
+	dev->listen_fd = -1;
 	close_fd(&dev->wake_fd);
-	unlink(dev->socket_path);
 	free(dev->vrings);
 	free(dev->mem);
 	free(dev->socket_path);

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/unix_listen.h"
 #include "vhost/guest_mem.h"
 #include "vhost/virtq.h"
 #include "vhost/vhost_user_proto.h"
@@ -88,7 +89,8 @@ struct vu_rx {
 struct vu_dev {
 	char *name;
 	char *socket_path;
-	int listen_fd;
+	struct unix_listener listener;
+	int listen_fd;       /* listener.fd */
 	int conn_fd;
 	struct vu_rx rx;
 
