@@ -5,12 +5,17 @@
  *
  * Every fd lives in the server's own epoll set, so it can ask for EPOLLOUT
  * and run a timer while the owner watches a single fd. Per client:
- *  - input is capped at max_request bytes per line (then an error and
- *    the connection is closed);
+ *  - input is capped at max_request bytes per line (then the error, the
+ *    rest of the request read and dropped, and the connection closed:
+ *    closing with unread input would reset it before the error is read);
+ *  - a request must arrive whole within request_ms of its first byte (a
+ *    client trickling a byte at a time cannot hold a slot);
  *  - replies queue in an output buffer; while it holds more than
  *    OUT_HIGH bytes no further request is read (a client that sends
  *    but never reads stops itself, not the daemon);
- *  - a client that makes no progress either way for idle_ms is dropped.
+ *  - a client that makes no progress either way for idle_ms is dropped;
+ *  - when every slot is taken, the client idle the longest makes room
+ *    for a new one (nobody can hold every slot by waiting).
  */
 #include "rpc/rpc.h"
 
@@ -45,8 +50,10 @@ struct rpc_conn {
 	char *out;
 	size_t out_len, out_off;
 	uint64_t last_ns;  /* last byte moved either way */
+	uint64_t req_ns;   /* first byte of the request being read; 0: none */
 	uint32_t events;   /* what epoll watches now */
 	bool closing;      /* drop once the output is flushed */
+	bool discarding;   /* refused: read and drop the rest, then close */
 };
 
 struct rpc_server {
@@ -157,6 +164,9 @@ static int conn_serve_lines(struct rpc_server *s, struct rpc_conn *c)
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
+	/* What is left is the start of the next request. */
+	if (start)
+		c->req_ns = c->in_len ? clock_now_ns() : 0;
 	return ret;
 }
 
@@ -173,19 +183,32 @@ static int conn_serve_tail(struct rpc_server *s, struct rpc_conn *c)
 	return resp ? conn_queue(c, resp) : 0;
 }
 
+/* Answers with an error, then reads and drops whatever the client still
+ * sends until it closes (or the request deadline): the error arrives. */
+static void conn_refuse(struct rpc_server *s, struct rpc_conn *c,
+			const char *why)
+{
+	char msg[300];
+
+	snprintf(msg, sizeof(msg), "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+		 "{\"code\":%d,\"message\":\"%s; closing the connection\"}}",
+		 RPC_INVALID_REQUEST, why);
+	c->in_len = 0;
+	c->discarding = true;
+	if (!c->req_ns)
+		c->req_ns = clock_now_ns();
+	conn_queue(c, strdup(msg));
+}
+
 static void conn_refuse_oversized(struct rpc_server *s, struct rpc_conn *c)
 {
-	char msg[200];
+	char why[100];
 
 	log_warn("rpc: closing a client whose request exceeds %zu bytes",
 		 s->o.max_request);
-	snprintf(msg, sizeof(msg), "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
-		 "{\"code\":%d,\"message\":\"request larger than %zu bytes; "
-		 "closing the connection\"}}", RPC_INVALID_REQUEST,
+	snprintf(why, sizeof(why), "request larger than %zu bytes",
 		 s->o.max_request);
-	c->in_len = 0;
-	c->closing = true;
-	conn_queue(c, strdup(msg));
+	conn_refuse(s, c, why);
 }
 
 /* Room for one more chunk, growing the buffer by doubling up to the
@@ -221,6 +244,16 @@ static int conn_read(struct rpc_server *s, struct rpc_conn *c)
 
 	if (!room)
 		return -ENOMEM;
+	if (c->discarding) {
+		char drop[4096];
+
+		n = recv(c->fd, drop, sizeof(drop), MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (n == 0) /* the client read our error and closed */
+			c->closing = true;
+		return 0;
+	}
 	n = recv(c->fd, c->in + c->in_len, room < READ_CHUNK ? room : READ_CHUNK,
 		 MSG_DONTWAIT);
 	if (n < 0)
@@ -230,6 +263,8 @@ static int conn_read(struct rpc_server *s, struct rpc_conn *c)
 		return conn_serve_tail(s, c);
 	}
 	c->last_ns = clock_now_ns();
+	if (!c->in_len)
+		c->req_ns = c->last_ns;
 	c->in_len += (size_t)n;
 	if (conn_serve_lines(s, c))
 		return -ENOMEM;
@@ -255,8 +290,12 @@ static void conn_settle(struct rpc_server *s, struct rpc_conn *c, int ret)
 		conn_drop(s, c);
 		return;
 	}
+	/* Our side is done once a refusal is sent: the client sees it,
+	 * then EOF. */
+	if (c->discarding && !backlog(c))
+		shutdown(c->fd, SHUT_WR);
 	want = backlog(c) ? EPOLLOUT : 0;
-	if (!c->closing && backlog(c) < OUT_HIGH)
+	if (!c->closing && (backlog(c) < OUT_HIGH || c->discarding))
 		want |= EPOLLIN;
 	if (conn_set_events(s, c, want))
 		conn_drop(s, c);
@@ -271,6 +310,9 @@ static void conn_event(struct rpc_server *s, unsigned int slot, uint32_t ev)
 		return; /* dropped earlier in this batch */
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR) && !c->closing)
 		ret = conn_read(s, c);
+	/* A refused client that hung up: nothing more to read or send. */
+	if (c->discarding && (ev & (EPOLLHUP | EPOLLERR)))
+		c->closing = true;
 	conn_settle(s, c, ret);
 }
 
@@ -312,6 +354,28 @@ static int conn_add(struct rpc_server *s, int fd)
 	return 0;
 }
 
+/* Every slot is taken: the client that has waited the longest without
+ * sending a request (at least a second) makes room. Busy clients keep
+ * theirs. */
+static void evict_idlest(struct rpc_server *s)
+{
+	struct rpc_conn *victim = NULL;
+	uint64_t now = clock_now_ns();
+
+	for (unsigned int i = 0; i < s->o.max_clients; i++) {
+		struct rpc_conn *c = s->conns[i];
+
+		if (c && !backlog(c) && now - c->last_ns > NSEC_PER_SEC &&
+		    (!victim || c->last_ns < victim->last_ns))
+			victim = c;
+	}
+	if (victim) {
+		log_info("rpc: all %u slots taken: dropping the client idle the "
+			 "longest", s->o.max_clients);
+		conn_drop(s, victim);
+	}
+}
+
 static void on_accept(struct rpc_server *s)
 {
 	/* A bounded number per wake-up: a connect storm cannot hog the loop. */
@@ -320,6 +384,8 @@ static void on_accept(struct rpc_server *s)
 
 		if (fd < 0)
 			return;
+		if (s->nconns >= s->o.max_clients)
+			evict_idlest(s);
 		if (s->nconns >= s->o.max_clients) {
 			log_warn("rpc: refusing a client: %u already connected",
 				 s->nconns);
@@ -338,9 +404,21 @@ static void on_timer(struct rpc_server *s)
 	for (unsigned int i = 0; i < s->o.max_clients; i++) {
 		struct rpc_conn *c = s->conns[i];
 
-		if (c && now - c->last_ns > s->o.idle_ms * NSEC_PER_MSEC) {
+		if (!c)
+			continue;
+		if (now - c->last_ns > s->o.idle_ms * NSEC_PER_MSEC) {
 			log_info("rpc: dropping a client idle for %u ms", s->o.idle_ms);
 			conn_drop(s, c);
+		} else if (c->req_ns &&
+			   now - c->req_ns > s->o.request_ms * NSEC_PER_MSEC) {
+			if (c->discarding) {
+				conn_drop(s, c);
+				continue;
+			}
+			log_info("rpc: a request took more than %u ms to arrive; "
+				 "refusing it", s->o.request_ms);
+			conn_refuse(s, c, "request not received whole in time");
+			conn_settle(s, c, 0);
 		}
 	}
 }
@@ -422,6 +500,8 @@ static void set_defaults(struct rpc_server_opts *o)
 		o->max_clients = RPC_MAX_CLIENTS;
 	if (!o->idle_ms)
 		o->idle_ms = RPC_IDLE_MS;
+	if (!o->request_ms)
+		o->request_ms = RPC_REQUEST_MS;
 }
 
 int rpc_server_create(const char *path, const struct rpc_method *methods,
