@@ -239,7 +239,7 @@ int blk_dev_resize(struct blk_dev *d, uint64_t bytes, char *err, size_t errlen)
 			 (unsigned long long)bytes);
 		return -EINVAL;
 	}
-	ret = d->bdev->ops->resize(d->bdev, sectors * 512);
+	ret = bdev_resize(d->bdev, sectors * 512);
 	if (ret) {
 		snprintf(err, errlen, "disk %s: cannot grow the backend: %s", d->id,
 			 strerror(-ret));

@@ -57,7 +57,7 @@ struct blk_queue_stats {
 	uint64_t errors;     /* IOERR answered */
 	uint64_t unsupported;/* UNSUPP answered */
 	uint64_t bad_chains; /* chains we could not even decode */
-	uint64_t fixed_buffer_ios; /* reads/writes sent as READ/WRITE_FIXED */
+	uint64_t fixed_buffer_ios; /* reads/writes on registered memory */
 	uint64_t lat_ns_sum; /* of completed requests */
 	uint64_t lat_hist[BLK_LAT_BUCKETS + 1];
 	uint64_t inflight;

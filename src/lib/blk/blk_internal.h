@@ -12,7 +12,6 @@ struct blk_queue;
 
 struct blk_req {
 	struct vdev_req vr;    /* first: the slot vdev hands us */
-	struct bdev_io io;
 	struct blk_queue *q;
 	uint8_t *status;
 	uint32_t used_len;     /* bytes written into guest buffers */
@@ -22,6 +21,8 @@ struct blk_req {
 	struct virtio_blk_discard_write_zeroes segs[BLK_MAX_DISCARD_SEG];
 	unsigned int nsegs, next_seg;
 	struct iovec iov[BLK_MAX_IOV];
+	/* Last: the backend's context follows it in the slot. */
+	struct bdev_io io;
 };
 
 /* A virtio-blk request queue: the vring machinery is vdev's; this is

@@ -55,6 +55,7 @@ static void rw_done(struct bdev_io *io, int status)
 {
 	struct blk_req *r = container_of(io, struct blk_req, io);
 
+	r->q->stats.fixed_buffer_ios += io->registered;
 	if (status) {
 		log_debug("disk %s: %s at sector %llu failed: %s",
 			  r->q->dev->id, bdev_op_name(io->op),
@@ -161,13 +162,6 @@ static uint8_t start_rw(struct blk_req *r, const struct blk_req_info *info,
 	r->io.len = info->data_len;
 	r->io.iov = info->data;
 	r->io.iovcnt = info->ndata;
-	if (info->ndata == 1 && r->q->vdev.fixed.nranges) {
-		r->io.fixed_buf = fixed_mem_lookup(&r->q->vdev.fixed,
-						   info->data[0].iov_base,
-						   info->data[0].iov_len);
-		if (r->io.fixed_buf)
-			r->q->stats.fixed_buffer_ios++;
-	}
 	r->io.cb = rw_done;
 	req_submit(r);
 	return VIRTIO_BLK_S_OK;
@@ -255,8 +249,8 @@ handle_head(struct vdev_queue *vdev, uint16_t head)
 static int queue_attach(struct vdev_queue *vdev)
 {
 	struct blk_queue *q = container_of(vdev, struct blk_queue, vdev);
-	int ret = q->dev->bdev->ops->channel_open(q->dev->bdev, vdev->reactor,
-						  &q->ch);
+	int ret = bdev_channel_open(q->dev->bdev, vdev->reactor, vdev->mem,
+				    &q->ch);
 
 	if (ret) {
 		log_error("disk %s: queue %u: cannot open a backend channel: %s",
@@ -272,7 +266,7 @@ static void queue_detach(struct vdev_queue *vdev)
 {
 	struct blk_queue *q = container_of(vdev, struct blk_queue, vdev);
 
-	q->dev->bdev->ops->channel_close(q->ch);
+	bdev_channel_close(q->ch);
 	q->ch = NULL;
 }
 
@@ -294,7 +288,8 @@ int blk_queue_start(struct blk_dev *d, unsigned int idx)
 	struct vdev_queue_config cfg = {
 		.ops = &blk_queue_ops,
 		.reactor = d->reactors[(d->first_reactor + idx) % d->nreactors],
-		.slot_size = sizeof(struct blk_req),
+		.slot_size = bdev_io_slot_size(offsetof(struct blk_req, io),
+					       bdev_io_ctx_size(d->bdev)),
 		.budget = BLK_POLL_BUDGET,
 		.fixed_buffers = true,
 		.qos = d->has_qos ? &d->qos : NULL,

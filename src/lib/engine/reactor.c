@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "engine/reactor.h"
+#include "engine/reactor_uring.h"
 
 #include <errno.h>
 #include <poll.h>

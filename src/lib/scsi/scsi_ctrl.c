@@ -19,10 +19,11 @@ static bool tag_in_flight(struct scsi_dev *d, int lun, uint64_t tag)
 {
 	for (unsigned int qi = SCSI_VQ_REQ0; qi < d->nqueues; qi++) {
 		unsigned int n;
-		struct scsi_req *reqs = vdev_slots_load(&d->queues[qi].vdev, &n);
+		uint8_t *slots = vdev_slots_load(&d->queues[qi].vdev, &n);
 
-		for (unsigned int i = 0; reqs && i < n; i++) {
-			struct scsi_req *r = &reqs[i];
+		for (unsigned int i = 0; slots && i < n; i++) {
+			struct scsi_req *r = (struct scsi_req *)
+				(slots + (size_t)i * SCSI_REQ_SLOT_SIZE);
 
 			if (__atomic_load_n(&r->vr.busy, __ATOMIC_ACQUIRE) &&
 			    __atomic_load_n(&r->tag, __ATOMIC_RELAXED) == tag &&

@@ -24,10 +24,8 @@ struct lun_call {
 static void open_on_reactor(void *arg)
 {
 	struct lun_call *c = arg;
-	struct bdev *b = c->lun->bdev;
-
-	c->ret = b->ops->channel_open(b, c->q->vdev.reactor,
-				      &c->q->ch[c->lun->props.lun]);
+	c->ret = bdev_channel_open(c->lun->bdev, c->q->vdev.reactor,
+				   c->q->vdev.mem, &c->q->ch[c->lun->props.lun]);
 }
 
 static void close_on_reactor(void *arg)
@@ -35,8 +33,7 @@ static void close_on_reactor(void *arg)
 	struct lun_call *c = arg;
 	struct bdev_channel **ch = &c->q->ch[c->lun->props.lun];
 
-	if (*ch)
-		(*ch)->bdev->ops->channel_close(*ch);
+	bdev_channel_close(*ch);
 	*ch = NULL;
 }
 

@@ -40,7 +40,6 @@ struct scsi_lun {
 struct scsi_req {
 	struct vdev_req vr;      /* first: the slot vdev hands us; its busy
 				  * is read by the control queue */
-	struct bdev_io io;
 	struct scsi_queue *q;
 	struct scsi_lun *lun;
 	struct scsi_cmd_out out;
@@ -53,7 +52,13 @@ struct scsi_req {
 	int lun_no;              /* atomic, ditto */
 	unsigned int ext_pos;    /* UNMAP / WRITE SAME: next extent */
 	struct iovec iov[SCSI_MAX_IOV];
+	/* Last: the backend's context follows it in the slot, room for any
+	 * backend's, since LUNs come and go while the slots stay. */
+	struct bdev_io io;
 };
+
+#define SCSI_REQ_SLOT_SIZE \
+	bdev_io_slot_size(offsetof(struct scsi_req, io), BDEV_IO_CTX_MAX)
 
 struct scsi_tmf {
 	uint16_t head;

@@ -34,7 +34,7 @@ int scsi_queue_start(struct scsi_dev *d, unsigned int idx)
 		.ops = kind == SCSI_VQ_CTRL ? &scsi_ctrl_ops :
 		       kind == SCSI_VQ_EVENT ? &scsi_event_ops : &scsi_req_ops,
 		.reactor = scsi_queue_reactor(d, idx),
-		.slot_size = kind == SCSI_VQ_REQ0 ? sizeof(struct scsi_req) : 0,
+		.slot_size = kind == SCSI_VQ_REQ0 ? SCSI_REQ_SLOT_SIZE : 0,
 		.budget = SCSI_POLL_BUDGET,
 		.fixed_buffers = kind == SCSI_VQ_REQ0,
 		.qos = kind == SCSI_VQ_REQ0 && d->has_qos ? &d->qos : NULL,

@@ -109,10 +109,6 @@ static void io_submit_next(struct scsi_req *r, bool first)
 		io->len = o->xfer_bytes;
 		io->iov = r->data;
 		io->iovcnt = r->ndata;
-		if (r->ndata == 1 && r->q->vdev.fixed.nranges)
-			io->fixed_buf = fixed_mem_lookup(&r->q->vdev.fixed,
-							 r->data[0].iov_base,
-							 r->data[0].iov_len);
 		break;
 	case SCSI_IO_FLUSH:
 		io->op = BDEV_OP_FLUSH;
@@ -258,7 +254,7 @@ static void close_channels(struct vdev_queue *vdev)
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
 		if (!q->ch[i])
 			continue;
-		q->ch[i]->bdev->ops->channel_close(q->ch[i]);
+		bdev_channel_close(q->ch[i]);
 		q->ch[i] = NULL;
 	}
 }
@@ -274,7 +270,8 @@ static int open_channels(struct vdev_queue *vdev)
 
 		if (!l || l->removed)
 			continue;
-		ret = l->bdev->ops->channel_open(l->bdev, vdev->reactor, &q->ch[i]);
+		ret = bdev_channel_open(l->bdev, vdev->reactor, vdev->mem,
+					&q->ch[i]);
 		if (ret) {
 			log_error("scsi %s: queue %u: cannot open LUN %u's "
 				  "backend: %s", q->dev->id, q->idx, i,

@@ -10,7 +10,6 @@
 #include "util/clock.h"
 #include "util/compiler.h"
 #include "util/log.h"
-#include "vhost/guest_mem_fixed.h"
 
 /* The QoS scheduler admits a request it had parked. */
 static void qos_dispatch(struct qos_entity *e, struct qos_req *qr, void *arg)
@@ -77,8 +76,9 @@ static void stop_finish(struct vdev_queue *q)
 		qos_entity_fini(&q->qos);
 	if (q->ops->detach)
 		q->ops->detach(q);
-	/* Nothing in flight: no request uses the registered buffers. */
-	fixed_mem_unregister(&q->fixed, q->reactor);
+	/* The channels are closed: none uses the memory any more. */
+	bdev_mem_destroy(q->mem);
+	q->mem = NULL;
 	q->stopping = false;
 	q->finish_posted = false;
 	__atomic_store_n(&q->attached, false, __ATOMIC_RELEASE);
@@ -89,21 +89,31 @@ void vdev_stop_finish_deferred(void *arg)
 {
 	stop_finish(arg);
 }
+/* The memory table the queue starts with, for its backends' channels; a
+ * table change stops and restarts the queue, so it is offered again. */
+static struct bdev_mem *queue_mem(struct vdev_queue *q)
+{
+	struct iovec *ranges = calloc(GUEST_MEM_MAX_REGIONS, sizeof(*ranges));
+	struct bdev_mem *m = NULL;
 
-
-
-
-
-
-
+	if (ranges)
+		m = bdev_mem_create(q->reactor, ranges,
+				    guest_mem_host_ranges(q->vu->mem, ranges),
+				    q->who);
+	free(ranges);
+	return m;
+}
 
 static void attach_on_reactor(void *arg)
 {
 	struct vdev_queue *q = arg;
 
-	q->fixed = (struct fixed_mem){ .first_slot = -1 };
-	if (q->ops->attach && q->ops->attach(q))
+	q->mem = q->want_fixed && q->vu->mem ? queue_mem(q) : NULL;
+	if (q->ops->attach && q->ops->attach(q)) {
+		bdev_mem_destroy(q->mem);
+		q->mem = NULL;
 		return;
+	}
 	if (q->sched) {
 		char err[256];
 
@@ -115,14 +125,11 @@ static void attach_on_reactor(void *arg)
 			log_error("%s: QoS contract refused: %s", q->who, err);
 			if (q->ops->detach)
 				q->ops->detach(q);
+			bdev_mem_destroy(q->mem);
+			q->mem = NULL;
 			return;
 		}
 	}
-	/* The memory table the queue starts with; a table change stops and
-	 * restarts the queue, so it registers again. */
-	if (q->want_fixed)
-		guest_mem_register_fixed(q->vu->mem, &q->fixed, q->reactor,
-					 q->who);
 	reactor_add_poller(q->reactor, &q->poller);
 	q->attached = true;
 }

@@ -5,7 +5,7 @@
  * slots (one per descriptor head, on the reactor's NUMA node), the
  * budgeted poll loop, publishing the used ring and interrupting the
  * driver once per reactor pass, asking for kicks before the reactor
- * sleeps, registering guest memory as the reactor's fixed buffers, the
+ * sleeps, offering guest memory to the backends (bdev_mem), the
  * count of requests in flight and their latency, and the stop protocol: a
  * queue stops only once nothing it started is in flight, because those
  * requests' buffers are guest memory that may be unmapped next.
@@ -26,7 +26,6 @@
 #include <stdint.h>
 
 #include "bdev/bdev.h"
-#include "engine/fixed_mem.h"
 #include "engine/reactor.h"
 #include "qos/qos.h"
 #include "util/clock.h"
@@ -80,7 +79,7 @@ struct vdev_queue_config {
 	size_t slot_size;        /* bytes per request slot; 0: none */
 	unsigned int budget;     /* heads served per pass, so one queue
 				  * cannot starve the others on a reactor */
-	bool fixed_buffers;      /* register guest memory for its data */
+	bool fixed_buffers;      /* offer guest memory to its backends */
 	const char *who;         /* for logs: "disk d0 queue 1" */
 	/* QoS: the device's contract (NULL: not scheduled) and the physical
 	 * device its I/O lands on (whose scheduler it joins). */
@@ -115,7 +114,9 @@ struct vdev_queue {
 	bool finish_posted;      /* the last completion scheduled the stop */
 	bool want_fixed;
 	unsigned int inflight;   /* started and not completed */
-	struct fixed_mem fixed;  /* guest memory as fixed buffers */
+	/* Guest memory offered to the backends' channels (bdev_mem), or
+	 * NULL; model's channels open with it. */
+	struct bdev_mem *mem;
 
 	/* QoS: this queue's entity in its reactor's scheduler. */
 	const struct vdev_qos_contract *contract;
