@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bdev/bdev_rbd.h"
 #include "image_lock.h"
 #include "util/log.h"
 
@@ -138,6 +139,21 @@ static int open_file(const char *path, const char *beneath, uint64_t size,
 	return ret;
 }
 
+/* An RBD image (created when size says so, in the cluster: nothing to
+ * take back here on a failed add). */
+static int open_rbd(const char *pool, const char *ns, const char *image,
+		    const struct rbd_config *rc, uint64_t size, bool ro,
+		    struct bdev **out)
+{
+	struct bdev_rbd_opts o = {
+		.pool = pool, .ns = ns, .image = image, .conf = rc->conf,
+		.user = rc->user, .size = size, .ro = ro,
+		.timeout_s = rc->timeout_s,
+	};
+
+	return bdev_rbd_open(&o, out);
+}
+
 int backend_open_disk(const struct disk_config *c, struct bdev **out,
 		      struct backend_created *made)
 {
@@ -148,6 +164,9 @@ int backend_open_disk(const struct disk_config *c, struct bdev **out,
 	made->dirfd = -1;
 	if (c->backend == DISK_BACKEND_NULL)
 		ret = bdev_null_open(c->size, &b);
+	else if (c->backend == DISK_BACKEND_RBD)
+		ret = open_rbd(c->pool, c->ns, c->image, &c->rbd, c->size, c->ro,
+			       &b);
 	else
 		ret = open_file(c->path, c->beneath, c->size, c->ro, c->direct, &b,
 				made);
@@ -160,6 +179,15 @@ int backend_open_lun(const struct scsi_config *c,
 {
 	memset(made, 0, sizeof(*made));
 	made->dirfd = -1;
+	if (l->rbd) {
+		const char *pool, *ns, *image;
+		char spec[256];
+
+		if (bdev_rbd_parse_spec(l->rbd, spec, sizeof(spec), &pool, &ns,
+					&image))
+			return -EINVAL;
+		return open_rbd(pool, ns, image, &c->rbd, 0, c->ro, out);
+	}
 	if (!l->path)
 		return bdev_null_open(l->null_size, out);
 	return open_file(l->path, l->beneath, 0, c->ro, c->direct, out, made);

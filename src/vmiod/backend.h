@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Backends made from configurations: what a disk or a LUN is served from
- * (an image file or block device through io_uring, a null device, either
- * slowed down for tests).
+ * (an image file or block device through io_uring, a Ceph RBD image, a
+ * null device, any of them slowed down for tests).
  *
  * Images are opened so that nobody can point vmiod, which runs as root,
  * at a file it should not serve: an image under an --image-dir is opened

@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bdev/bdev_rbd.h"
 #include "cfg/cfg.h"
 #include "util/parse.h"
 
-static const char *const backends[] = { "uring", "null", NULL };
+static const char *const backends[] = { "uring", "null", "rbd", NULL };
 
 #define DISK(f) offsetof(struct disk_config, f)
 static const struct cfg_key disk_keys[] = {
@@ -25,6 +26,13 @@ static const struct cfg_key disk_keys[] = {
 	{ "direct", CFG_BOOL, DISK(direct), 0, 0, NULL, "O_DIRECT" },
 	{ "delay-us", CFG_U64, DISK(delay_us), 0, 10000000, NULL,
 	  "the completion delay" },
+	{ "pool", CFG_NAME, DISK(pool), 0, 0, NULL, "the RBD pool" },
+	{ "namespace", CFG_NAME, DISK(ns), 0, 0, NULL, "the RBD namespace" },
+	{ "image", CFG_NAME, DISK(image), 0, 0, NULL, "the RBD image" },
+	{ "conf", CFG_PATH, DISK(rbd.conf), 0, 0, NULL, "the Ceph conf file" },
+	{ "user", CFG_NAME, DISK(rbd.user), 0, 0, NULL, "the cephx user" },
+	{ "rbd-timeout", CFG_U32, DISK(rbd.timeout_s), 0, 86400, NULL,
+	  "the RBD request timeout in seconds" },
 	CFG_KEYS_END,
 };
 
@@ -37,6 +45,10 @@ static const struct cfg_key scsi_keys[] = {
 	{ "ro", CFG_BOOL, SCSI(ro), 0, 0, NULL, "read-only" },
 	{ "direct", CFG_BOOL, SCSI(direct), 0, 0, NULL, "O_DIRECT" },
 	{ "blk-size", CFG_U32, SCSI(blk_size), 512, 4096, NULL, "the block size" },
+	{ "conf", CFG_PATH, SCSI(rbd.conf), 0, 0, NULL, "the Ceph conf file" },
+	{ "user", CFG_NAME, SCSI(rbd.user), 0, 0, NULL, "the cephx user" },
+	{ "rbd-timeout", CFG_U32, SCSI(rbd.timeout_s), 0, 86400, NULL,
+	  "the RBD request timeout in seconds" },
 	CFG_KEYS_END,
 };
 
@@ -93,11 +105,22 @@ static int disk_check(const struct disk_config *d, char *err, size_t len)
 		return fail(err, len, "blk-size must be 512 or 4096");
 	if (d->backend == DISK_BACKEND_URING && !d->path)
 		return fail(err, len, "path=FILE is required (or backend=null "
-			    "with size=)");
+			    "with size=, or backend=rbd with pool= and image=)");
 	if (d->backend == DISK_BACKEND_NULL && !d->size)
 		return fail(err, len, "backend=null needs size=BYTES");
-	if (d->backend == DISK_BACKEND_NULL && d->path)
-		return fail(err, len, "backend=null takes no path");
+	if (d->backend != DISK_BACKEND_URING && d->path)
+		return fail(err, len, d->backend == DISK_BACKEND_NULL
+			    ? "backend=null takes no path"
+			    : "backend=rbd takes no path: name the image with "
+			      "pool= and image=");
+	if (d->backend == DISK_BACKEND_RBD && (!d->pool || !d->image))
+		return fail(err, len, "backend=rbd needs pool=POOL and "
+			    "image=IMAGE");
+	if (d->backend != DISK_BACKEND_RBD &&
+	    (d->pool || d->image || d->ns || d->rbd.conf || d->rbd.user ||
+	     d->rbd.timeout_s))
+		return fail(err, len, "pool=, image=, namespace=, conf=, user= "
+			    "and rbd-timeout= are for backend=rbd");
 	return 0;
 }
 
@@ -183,8 +206,9 @@ void disk_config_free(struct disk_config *d)
 
 /* --- scsi targets ------------------------------------------------------ */
 
+/* One LUN: a file (path), an RBD image (rbd) or a null device. */
 static int add_lun(struct scsi_config *c, unsigned int lun, const char *path,
-		   uint64_t null_size, char *err, size_t len)
+		   const char *rbd, uint64_t null_size, char *err, size_t len)
 {
 	struct scsi_lun_config *l;
 	unsigned int at = c->nluns;
@@ -203,15 +227,38 @@ static int add_lun(struct scsi_config *c, unsigned int lun, const char *path,
 		c->luns[at] = c->luns[at - 1];
 		at--;
 	}
-	c->luns[at] = (struct scsi_lun_config){ (uint16_t)lun, NULL, null_size,
-						NULL };
+	c->luns[at] = (struct scsi_lun_config){ .lun = (uint16_t)lun,
+						.null_size = null_size };
 	c->nluns++;
 	if (path && !(c->luns[at].path = strdup(path)))
+		return -ENOMEM;
+	if (rbd && !(c->luns[at].rbd = strdup(rbd)))
 		return -ENOMEM;
 	return 0;
 }
 
-/* "FILE" or "null:SIZE". */
+/* "POOL/IMAGE" or "POOL/NAMESPACE/IMAGE", each part a name. */
+static bool rbd_spec_ok(const char *spec)
+{
+	const char *pool, *ns, *image;
+	char buf[256];
+
+	return !bdev_rbd_parse_spec(spec, buf, sizeof(buf), &pool, &ns, &image) &&
+	       cfg_name_ok(pool) && (!ns || cfg_name_ok(ns)) &&
+	       cfg_name_ok(image);
+}
+
+static int rbd_lun(struct scsi_config *c, unsigned int lun, const char *spec,
+		   char *err, size_t len)
+{
+	if (!rbd_spec_ok(spec))
+		return fail(err, len, "an RBD LUN is rbd:POOL/IMAGE or "
+			    "rbd:POOL/NAMESPACE/IMAGE, each a name of letters, "
+			    "digits, '.', '_', '-' or ':'");
+	return add_lun(c, lun, NULL, spec, 0, err, len);
+}
+
+/* "FILE", "null:SIZE" or "rbd:POOL/IMAGE". */
 static int lun_value(struct scsi_config *c, unsigned int lun, const char *v,
 		     char *err, size_t len)
 {
@@ -221,12 +268,14 @@ static int lun_value(struct scsi_config *c, unsigned int lun, const char *v,
 		if (parse_size(v + 5, &size) || size < 4096 || size > CFG_SIZE_MAX)
 			return fail(err, len, "null:SIZE needs a size from 4K, e.g. "
 				    "null:1G");
-		return add_lun(c, lun, NULL, size, err, len);
+		return add_lun(c, lun, NULL, NULL, size, err, len);
 	}
+	if (!strncmp(v, "rbd:", 4))
+		return rbd_lun(c, lun, v + 4, err, len);
 	if (!cfg_path_ok(v))
 		return fail(err, len, "a lunN= key needs a file (a path without "
-			    "control characters) or null:SIZE");
-	return add_lun(c, lun, v, 0, err, len);
+			    "control characters), null:SIZE or rbd:POOL/IMAGE");
+	return add_lun(c, lun, v, NULL, 0, err, len);
 }
 
 /* lunN=... keys, N from 0 to 255. */
@@ -251,7 +300,11 @@ static int luns_from_kv(struct kvopts *kv, struct scsi_config *c, char *err,
 	return 0;
 }
 
-/* "luns": [{"lun": N, "path": FILE} or {"lun": N, "null": SIZE}]. */
+#define LUNS_JSON "each of luns is {\"lun\": 0-255, and \"path\": FILE, " \
+		  "\"null\": SIZE or \"rbd\": \"POOL/IMAGE\"}"
+
+/* "luns": [{"lun": N, "path": FILE}, {"lun": N, "null": SIZE} or
+ * {"lun": N, "rbd": "POOL/IMAGE"}]. */
 static int luns_from_json(json_t *arr, struct scsi_config *c, char *err,
 			  size_t len)
 {
@@ -261,31 +314,33 @@ static int luns_from_json(json_t *arr, struct scsi_config *c, char *err,
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr))
-		return fail(err, len, "luns must be an array of {\"lun\": N, "
-			    "\"path\": FILE} or {\"lun\": N, \"null\": SIZE}");
+		return fail(err, len, "luns must be an array: " LUNS_JSON);
 	json_array_foreach(arr, i, l) {
 		json_t *n = json_object_get(l, "lun"), *p = json_object_get(l, "path");
-		json_t *z = json_object_get(l, "null");
+		json_t *z = json_object_get(l, "null"), *r = json_object_get(l, "rbd");
+		unsigned int lun;
 		int ret;
 
 		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
-		    json_integer_value(n) >= SCSI_CFG_MAX_LUNS || !!p == !!z ||
-		    (p && !json_is_string(p)) || (z && !json_is_integer(z)) ||
+		    json_integer_value(n) >= SCSI_CFG_MAX_LUNS ||
+		    !!p + !!z + !!r != 1 || (p && !json_is_string(p)) ||
+		    (r && !json_is_string(r)) || (z && !json_is_integer(z)) ||
 		    json_object_size(l) != 2)
-			return fail(err, len, "each of luns is {\"lun\": 0-255, "
-				    "\"path\": FILE} or {\"lun\": 0-255, \"null\": "
-				    "SIZE}");
+			return fail(err, len, LUNS_JSON);
+		lun = (unsigned int)json_integer_value(n);
 		if (p) {
 			if (!cfg_path_ok(json_string_value(p)))
 				return fail(err, len, "a LUN's path has control "
 					    "characters or is too long");
-			ret = add_lun(c, (unsigned int)json_integer_value(n),
-				      json_string_value(p), 0, err, len);
+			ret = add_lun(c, lun, json_string_value(p), NULL, 0, err,
+				      len);
+		} else if (r) {
+			ret = rbd_lun(c, lun, json_string_value(r), err, len);
 		} else {
 			if (json_integer_value(z) < 4096)
 				return fail(err, len, "a null LUN needs a size "
 					    "from 4K");
-			ret = add_lun(c, (unsigned int)json_integer_value(n), NULL,
+			ret = add_lun(c, lun, NULL, NULL,
 				      (uint64_t)json_integer_value(z), err, len);
 		}
 		if (ret)
@@ -358,8 +413,10 @@ json_t *scsi_config_to_json(const struct scsi_config *c)
 		const struct scsi_lun_config *l = &c->luns[i];
 		json_t *e = l->path ? json_pack("{s:i,s:s}", "lun", l->lun, "path",
 						l->path)
-				    : json_pack("{s:i,s:I}", "lun", l->lun, "null",
-						(json_int_t)l->null_size);
+			    : l->rbd ? json_pack("{s:i,s:s}", "lun", l->lun, "rbd",
+						 l->rbd)
+				     : json_pack("{s:i,s:I}", "lun", l->lun, "null",
+						 (json_int_t)l->null_size);
 
 		if (!e || json_array_append_new(luns, e))
 			goto err;
@@ -389,10 +446,14 @@ int scsi_config_copy(struct scsi_config *dst, const struct scsi_config *src)
 	for (unsigned int i = 0; i < src->nluns; i++) {
 		dst->luns[i] = src->luns[i];
 		dst->luns[i].path = NULL;
+		dst->luns[i].rbd = NULL;
 		dst->luns[i].beneath = NULL;
 		dst->nluns = i + 1;
 		if (src->luns[i].path &&
 		    !(dst->luns[i].path = strdup(src->luns[i].path)))
+			goto err;
+		if (src->luns[i].rbd &&
+		    !(dst->luns[i].rbd = strdup(src->luns[i].rbd)))
 			goto err;
 		if (src->luns[i].beneath &&
 		    !(dst->luns[i].beneath = strdup(src->luns[i].beneath)))
@@ -409,6 +470,7 @@ void scsi_config_free(struct scsi_config *c)
 	cfg_free(scsi_keys, c);
 	for (unsigned int i = 0; i < c->nluns; i++) {
 		free(c->luns[i].path);
+		free(c->luns[i].rbd);
 		free(c->luns[i].beneath);
 	}
 	free(c->luns);

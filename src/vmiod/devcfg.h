@@ -8,12 +8,16 @@
  *   --disk id=NAME,socket=SOCK,path=FILE[,queues=N][,ro=on][,size=BYTES]
  *          [,direct=off][,blk-size=512|4096][,backend=null][,delay-us=N]
  *          [,QoS keys: iops=, bps=, ... see docs/qos.md]
- *   --scsi id=NAME,socket=SOCK,lun0=FILE[,lunN=FILE|null:SIZE...]
+ *   --disk id=NAME,socket=SOCK,backend=rbd,pool=POOL,image=IMAGE
+ *          [,namespace=NS][,conf=CEPH_CONF][,user=CEPHX_USER]
+ *          [,rbd-timeout=SECONDS][,size=BYTES][, the other keys]
+ *   --scsi id=NAME,socket=SOCK,lun0=FILE[,lunN=FILE|null:SIZE|rbd:POOL/IMAGE]
  *          [,queues=N][,ro=on][,direct=off][,blk-size=512|4096][,QoS keys]
+ *          [,conf=CEPH_CONF][,user=CEPHX_USER][,rbd-timeout=SECONDS]
  *
  * In JSON the same keys, with numbers and booleans as such; a target's
- * LUNs as "luns": [{"lun": 0, "path": "/img"}, {"lun": 1, "null": SIZE}]
- * (lunN keys are read too).
+ * LUNs as "luns": [{"lun": 0, "path": "/img"}, {"lun": 1, "null": SIZE},
+ * {"lun": 2, "rbd": "pool/image"}] (lunN keys are read too).
  */
 #ifndef VMIOD_DEVCFG_H
 #define VMIOD_DEVCFG_H
@@ -24,7 +28,15 @@
 
 #include "qos/qos.h"
 
-enum disk_backend { DISK_BACKEND_URING, DISK_BACKEND_NULL };
+enum disk_backend { DISK_BACKEND_URING, DISK_BACKEND_NULL, DISK_BACKEND_RBD };
+
+/* Where a disk's or a target's RBD images are: the cluster and how long a
+ * request may wait for it. */
+struct rbd_config {
+	char *conf;          /* ceph.conf; NULL: librados' usual places */
+	char *user;          /* cephx user (no "client."); NULL: admin */
+	uint32_t timeout_s;  /* rbd-timeout; 0: wait as long as it takes */
+};
 
 struct disk_config {
 	char *id;
@@ -37,6 +49,9 @@ struct disk_config {
 	uint64_t size;       /* 0: as the image is */
 	bool direct;
 	uint64_t delay_us;   /* hold completions this long (a slow device) */
+	/* backend=rbd: the image (namespace may be NULL), and its cluster. */
+	char *pool, *ns, *image;
+	struct rbd_config rbd;
 	bool has_qos;        /* a QoS key was given */
 	struct qos_limits qos;
 	/* Not a key: the --image-dir the RPC found path under; the image is
@@ -49,7 +64,8 @@ struct disk_config {
 
 struct scsi_lun_config {
 	uint16_t lun;
-	char *path;          /* NULL: null backend */
+	char *path;          /* an image file; NULL with rbd: null backend */
+	char *rbd;           /* "pool/image" or "pool/namespace/image" */
 	uint64_t null_size;
 	char *beneath;       /* as disk_config's */
 };
@@ -63,6 +79,7 @@ struct scsi_config {
 	uint32_t blk_size;   /* 0: 4096 if O_DIRECT needs it, else 512 */
 	struct scsi_lun_config *luns; /* sorted by number */
 	unsigned int nluns;
+	struct rbd_config rbd;       /* for its rbd: LUNs */
 	bool has_qos;
 	struct qos_limits qos;
 };

@@ -67,8 +67,9 @@ static int disk_open(struct device_env *env, struct disk *k)
 		.num_queues = c->queues,
 		.ro = c->ro,
 	};
+	/* Null and RBD disks have no local device to be near. */
 	struct place_store store = {
-		.path = c->backend == DISK_BACKEND_NULL ? NULL : c->path,
+		.path = c->backend == DISK_BACKEND_URING ? c->path : NULL,
 	};
 	struct backend_created made;
 	struct bdev *b;
@@ -113,10 +114,13 @@ static int disk_open(struct device_env *env, struct disk *k)
 	k->made = made;
 	k->vu = blk_dev_vu(k->blk);
 	env->next_reactor++;
-	log_info("disk %s: %s%s, %llu MiB, %u-byte blocks, %u queue%s%s, "
+	log_info("disk %s: %s%s%s, %llu MiB, %u-byte blocks, %u queue%s%s, "
 		 "listening on %s", c->id,
-		 c->backend == DISK_BACKEND_NULL ? "null backend" : c->path,
-		 c->backend == DISK_BACKEND_NULL ? "" : (c->direct ? " (O_DIRECT)" : " (cached)"),
+		 c->backend == DISK_BACKEND_NULL ? "null backend" :
+		 c->backend == DISK_BACKEND_RBD ? "RBD image " : "",
+		 c->backend == DISK_BACKEND_NULL ? "" : b->path,
+		 c->backend != DISK_BACKEND_URING ? "" :
+		 (c->direct ? " (O_DIRECT)" : " (cached)"),
 		 (unsigned long long)(b->size >> 20), o.blk_size, c->queues,
 		 c->queues == 1 ? "" : "s", o.ro || b->ro ? ", read-only" : "",
 		 c->socket);
@@ -191,13 +195,15 @@ void disk_get_info(struct disk *k, struct disk_info *out)
 
 	out->id = k->cfg.id;
 	out->path = k->cfg.path;
+	out->image = k->cfg.backend == DISK_BACKEND_RBD ? b->path : NULL;
 	out->socket = k->cfg.socket;
-	out->backend = k->cfg.backend == DISK_BACKEND_NULL ? "null" : "uring";
+	out->backend = k->cfg.backend == DISK_BACKEND_NULL ? "null" :
+		       k->cfg.backend == DISK_BACKEND_RBD ? "rbd" : "uring";
 	out->size = b->size;
 	out->blk_size = blk_dev_blk_size(k->blk);
 	out->queues = k->cfg.queues;
 	out->ro = k->cfg.ro || b->ro;
-	out->direct = k->cfg.direct && k->cfg.backend != DISK_BACKEND_NULL;
+	out->direct = k->cfg.direct && k->cfg.backend == DISK_BACKEND_URING;
 	out->connected = k->vu->conn_fd >= 0;
 	out->features = out->connected ? k->vu->features : 0;
 	out->protocol_features = out->connected ? k->vu->protocol_features : 0;

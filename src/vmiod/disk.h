@@ -33,9 +33,10 @@ int disk_resize(struct disk *k, uint64_t bytes, char *err, size_t errlen);
 
 struct disk_info {
 	const char *id;
-	const char *path;    /* NULL for null */
+	const char *path;    /* an image file, or NULL */
+	const char *image;   /* an RBD image ("pool/image"), or NULL */
 	const char *socket;
-	const char *backend; /* "uring" or "null" */
+	const char *backend; /* "uring", "null" or "rbd" */
 	uint64_t size;       /* bytes */
 	uint32_t blk_size;
 	unsigned int queues;

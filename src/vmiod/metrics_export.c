@@ -47,7 +47,8 @@ static void snap_disk(struct disk *k, struct disk_snap *o)
 
 	disk_get_info(k, &i);
 	o->id = strdup(i.id);
-	o->backend = !strcmp(i.backend, "null") ? "null" : "uring";
+	o->backend = !strcmp(i.backend, "null") ? "null" :
+		     !strcmp(i.backend, "rbd") ? "rbd" : "uring";
 	o->size = i.size;
 	o->queues = i.queues;
 	o->connected = i.connected;

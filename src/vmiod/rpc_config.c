@@ -44,6 +44,27 @@ static int check_path(char **path, char **beneath,
 	return 0;
 }
 
+/* A Ceph conf named over the RPC: librados reads it as root (and the
+ * keyring it names), so it must be the host's own (/etc/ceph) or lie
+ * under an --image-dir. */
+static int check_ceph_conf(const char *conf, const struct rpc_methods_opts *o,
+			   char *err, size_t errlen)
+{
+	static const char etc_ceph[] = "/etc/ceph/";
+	char real[PATH_MAX];
+
+	if (!conf)
+		return 0;
+	if (realpath(conf, real) && !strncmp(real, etc_ceph, sizeof(etc_ceph) - 1))
+		return 0;
+	if (!rpc_path_check(conf, o->image_dirs, o->nimage_dirs, real,
+			    sizeof(real), err, errlen))
+		return 0;
+	snprintf(err, errlen, "conf=%s: over the RPC a Ceph conf must be under "
+		 "/etc/ceph or an --image-dir", conf);
+	return -EACCES;
+}
+
 /* The allowlist applies to every file a LUN names, as to a disk's. */
 static int check_lun_paths(struct scsi_config *c,
 			   const struct rpc_methods_opts *o, char *err,
@@ -73,6 +94,8 @@ int rpc_disk_add_object(struct daemon *d, json_t *obj, bool check_dirs,
 		return RPC_INVALID_PARAMS;
 	ret = check_dirs && dc.path ? check_path(&dc.path, &dc.beneath, o, err,
 						 errlen) : 0;
+	if (!ret && check_dirs)
+		ret = check_ceph_conf(dc.rbd.conf, o, err, errlen);
 	if (ret)
 		ret = RPC_APP_ERROR;
 	else if (daemon_disk_add(d, &dc, err, errlen))
@@ -91,6 +114,8 @@ int rpc_scsi_add_object(struct daemon *d, json_t *obj, bool check_dirs,
 	if (scsi_config_from_json(obj, &sc, err, errlen))
 		return RPC_INVALID_PARAMS;
 	ret = check_dirs ? check_lun_paths(&sc, o, err, errlen) : 0;
+	if (!ret && check_dirs)
+		ret = check_ceph_conf(sc.rbd.conf, o, err, errlen);
 	if (ret)
 		ret = RPC_APP_ERROR;
 	else if (daemon_scsi_add(d, &sc, err, errlen))

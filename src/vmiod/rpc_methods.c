@@ -122,9 +122,9 @@ static json_t *disk_json(struct disk *k)
 	disk_get_info(k, &i);
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)i.features);
 	snprintf(pf, sizeof(pf), "0x%llx", (unsigned long long)i.protocol_features);
-	return json_pack("{s:s,s:s,s:s?,s:s,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?,s:o}",
+	return json_pack("{s:s,s:s,s:s?,s:s*,s:s,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?,s:o}",
 			 "id", i.id, "backend", i.backend, "path", i.path,
-			 "socket", i.socket, "size", (json_int_t)i.size,
+			 "image", i.image, "socket", i.socket, "size", (json_int_t)i.size,
 			 "blk_size", (int)i.blk_size, "queues", (int)i.queues,
 			 "ro", i.ro, "direct", i.direct, "connected", i.connected,
 			 "features", f, "feature_names", feature_names(i.features),
@@ -151,10 +151,11 @@ static json_t *scsi_json(struct scsi_target *target)
 	n = scsi_dev_luns(t->dev, luns);
 
 	for (unsigned int i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:i,s:s,s:s?,s:I,s:i,s:b,s:b}",
-			"lun", luns[i].lun,
-			"backend", luns[i].path ? "uring" : "null",
-			"path", luns[i].path, "size", (json_int_t)luns[i].size,
+		json_array_append_new(a, json_pack("{s:i,s:s,s:s?,s:s*,s:I,s:i,s:b,s:b}",
+			"lun", luns[i].lun, "backend", luns[i].backend,
+			"path", strcmp(luns[i].backend, "rbd") ? luns[i].path : NULL,
+			"image", strcmp(luns[i].backend, "rbd") ? NULL : luns[i].path,
+			"size", (json_int_t)luns[i].size,
 			"blk_size", (int)luns[i].block_size, "ro", luns[i].ro,
 			"thin", luns[i].thin));
 	scsi_dev_get_stats(t->dev, &st);
@@ -202,12 +203,15 @@ static int scsi_error(int ret)
 	       : ret == -EINVAL ? RPC_INVALID_PARAMS : RPC_APP_ERROR;
 }
 
-/* {id, lun, path} or {id, lun, backend: "null", size}, ro optional. A
- * path must lie under an --image-dir, as disk_add's does. */
+/* {id, lun, path}, {id, lun, rbd: "pool/image"} or {id, lun, backend:
+ * "null", size}, ro optional. A path must lie under an --image-dir, as
+ * disk_add's does; an RBD image is reached as the target's conf= and
+ * user= say. */
 static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 {
 	const char *id, *path = json_string_value(json_object_get(p, "path"));
 	const char *backend = json_string_value(json_object_get(p, "backend"));
+	const char *rbd = json_string_value(json_object_get(p, "rbd"));
 	json_t *size = json_object_get(p, "size"), *ro = json_object_get(p, "ro");
 	struct scsi_lun_config l = { 0 };
 	struct scsi_target *t;
@@ -222,12 +226,13 @@ static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 		snprintf(err, len, "params.ro must be true or false");
 		return RPC_INVALID_PARAMS;
 	}
-	if (!!path == (backend && !strcmp(backend, "null"))) {
-		snprintf(err, len, "give params.path (an image under --image-dir) "
-			 "or params.backend \"null\" with params.size");
+	if (!!path + !!rbd + (backend && !strcmp(backend, "null")) != 1) {
+		snprintf(err, len, "give params.path (an image under --image-dir), "
+			 "params.rbd (\"pool/image\") or params.backend \"null\" "
+			 "with params.size");
 		return RPC_INVALID_PARAMS;
 	}
-	if (!path && !(json_is_integer(size) && json_integer_value(size) > 0 &&
+	if (!path && !rbd && !(json_is_integer(size) && json_integer_value(size) > 0 &&
 		       (bytes = (uint64_t)json_integer_value(size))) &&
 	    !(json_is_string(size) && !parse_size(json_string_value(size), &bytes) &&
 	      bytes)) {
@@ -247,6 +252,7 @@ static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 	l.lun = (uint16_t)lun;
 	l.path = path ? real : NULL;
 	l.beneath = path ? dir : NULL;
+	l.rbd = (char *)rbd;
 	l.null_size = bytes;
 	ret = scsi_target_lun_add(t, &l, ro && json_is_true(ro), err, len);
 	if (ret)
@@ -648,8 +654,9 @@ static const struct rpc_method methods[] = {
 	{ "disk_info", m_disk_info, "{id}: backend, path, size, blk_size, queues, "
 	  "ro, socket, connected, negotiated features, placement (NUMA nodes of "
 	  "device, reactors and guest memory; guest hugepages)" },
-	{ "disk_add", m_disk_add, "{id, path | backend: \"null\", socket, ...}: the "
-	  "--disk keys as members; images only under --image-dir" },
+	{ "disk_add", m_disk_add, "{id, path | backend: \"null\" | backend: "
+	  "\"rbd\", pool, image, socket, ...}: the --disk keys as members; "
+	  "images (and Ceph confs) only under --image-dir" },
 	{ "disk_remove", m_disk_remove, "{id}: drains in-flight I/O, closes the "
 	  "socket and the image" },
 	{ "disk_resize", m_disk_resize, "{id, size}: grows the disk; a connected "
@@ -669,9 +676,10 @@ static const struct rpc_method methods[] = {
 				  "members; images only under --image-dir" },
 	{ "scsi_remove", m_scsi_remove, "{id}: drops its front-end; the target "
 					"goes once its commands finish" },
-	{ "scsi_lun_add", m_scsi_lun_add, "{id, lun, path | backend: \"null\", "
-					  "size, ro?}: hot-plugs a LUN (the path "
-					  "under --image-dir); the guest rescans" },
+	{ "scsi_lun_add", m_scsi_lun_add, "{id, lun, path | rbd: \"pool/image\" | "
+					  "backend: \"null\", size, ro?}: hot-plugs "
+					  "a LUN (the path under --image-dir); the "
+					  "guest rescans" },
 	{ "scsi_lun_remove", m_scsi_lun_remove, "{id, lun}: unplugs a LUN once "
 						"its commands finish" },
 	{ "reactor_list", m_reactor_list, "reactors: cpu, NUMA node, pollers, "

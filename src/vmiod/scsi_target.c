@@ -190,9 +190,11 @@ static int config_add_lun(struct scsi_config *c, const struct scsi_lun_config *l
 	}
 	luns[at] = *l;
 	luns[at].path = l->path ? strdup(l->path) : NULL;
+	luns[at].rbd = l->rbd ? strdup(l->rbd) : NULL;
 	luns[at].beneath = NULL;
 	c->nluns++;
-	return l->path && !luns[at].path ? -ENOMEM : 0;
+	return (l->path && !luns[at].path) || (l->rbd && !luns[at].rbd)
+	       ? -ENOMEM : 0;
 }
 
 int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
@@ -216,11 +218,18 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 		}
 	c.ro = ro;
 	c.direct = true;
+	err[0] = '\0';
+	log_capture_begin(err, errlen);
 	ret = backend_open_lun(&c, l, &lo.bdev, &made);
+	log_capture_end();
 	backend_created_free(&made);
 	if (ret) {
-		snprintf(err, errlen, "cannot open %s: %s (vmiod's log says more)",
-			 l->path ? l->path : "a null backend", strerror(-ret));
+		/* The backend's own sentence, when it logged one. */
+		if (!err[0])
+			snprintf(err, errlen, "cannot open %s: %s",
+				 l->path ? l->path : l->rbd ? l->rbd
+							    : "a null backend",
+				 strerror(-ret));
 		return ret;
 	}
 	ret = scsi_dev_lun_add(t->sd, &lo);
@@ -252,6 +261,7 @@ int scsi_target_lun_remove(struct scsi_target *t, unsigned int lun, char *err,
 	for (unsigned int i = 0; !ret && i < t->cfg.nluns; i++)
 		if (t->cfg.luns[i].lun == lun) {
 			free(t->cfg.luns[i].path);
+			free(t->cfg.luns[i].rbd);
 			memmove(&t->cfg.luns[i], &t->cfg.luns[i + 1],
 				(t->cfg.nluns - i - 1) * sizeof(t->cfg.luns[0]));
 			t->cfg.nluns--;

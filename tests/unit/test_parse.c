@@ -100,7 +100,7 @@ static void test_disk_option_errors_say_what_is_wrong(void **state)
 		{ "id=a,socket=/s,backend=null", "backend=null needs size=BYTES" },
 		{ "id=a,path=/x,socket=/s,queues=0", "must be 1 to 64" },
 		{ "id=a,path=/x,socket=/s,blk-size=1024", "blk-size must be 512 or 4096" },
-		{ "id=a,path=/x,socket=/s,backend=rbd", "must be one of uring, null" },
+		{ "id=a,path=/x,socket=/s,backend=nbd", "must be one of uring, null, rbd" },
 		{ "id=a,path=/x,socket=/s,colour=red", "unknown option 'colour'" },
 		{ "id=a,id=b,path=/x,socket=/s", "an option is given twice" },
 		{ "id=a,path=/x,socket=/s,size=lots", "must be a whole number" },

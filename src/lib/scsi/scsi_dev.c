@@ -295,7 +295,8 @@ unsigned int scsi_dev_luns(const struct scsi_dev *d, struct scsi_lun_info *out)
 		if (!l || __atomic_load_n(&l->removed, __ATOMIC_ACQUIRE))
 			continue;
 		out[n++] = (struct scsi_lun_info){
-			.lun = (uint16_t)i, .path = l->bdev->path,
+			.lun = (uint16_t)i, .backend = l->bdev->ops->name,
+			.path = l->bdev->path,
 			.size = l->props.nblocks * l->props.block_size,
 			.block_size = l->props.block_size,
 			.ro = l->props.ro, .thin = l->props.thin };

@@ -75,7 +75,8 @@ void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out);
 /* One logical unit as the control plane shows it. */
 struct scsi_lun_info {
 	uint16_t lun;
-	const char *path;    /* NULL for a null backend */
+	const char *backend; /* its bdev's: "uring", "rbd", "null" */
+	const char *path;    /* what the backend calls it; NULL for null */
 	uint64_t size;       /* bytes */
 	uint32_t block_size;
 	bool ro;
