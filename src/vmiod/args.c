@@ -22,11 +22,15 @@ static void usage(FILE *out)
 		"\n"
 		"disk options:\n"
 		"  id=NAME            name in logs, stats and the guest's serial\n"
-		"  path=FILE          image file or block device (not with backend=null)\n"
+		"  path=FILE          image file or block device (backend=uring)\n"
 		"  socket=SOCK        unix socket QEMU connects to\n"
 		"  queues=N           virtqueues (default 1; 1-64)\n"
-		"  backend=uring|null io_uring on the image (default), or complete\n"
-		"                     everything at once without touching data\n"
+		"  backend=uring|rbd|null  io_uring on the image (default), a Ceph RBD\n"
+		"                     image, or complete everything at once untouched\n"
+		"  pool=P,image=I     backend=rbd: the image (namespace=NS optional);\n"
+		"                     conf=CEPH_CONF, user=CEPHX_USER (default admin),\n"
+		"                     rbd-timeout=S: fail requests the cluster does not\n"
+		"                     answer in S seconds (default: wait; docs/rbd.md)\n"
 		"  ro=on              read-only: the guest's writes fail\n"
 		"  blk-size=512|4096  logical block size the guest sees\n"
 		"  size=BYTES         create or grow the image to this size (4G, 512M…)\n"
@@ -45,8 +49,12 @@ static void usage(FILE *out)
 		"                     targets may use 16 more\n"
 		"--qos-capacity-iops N  the device's IOPS, to refuse minimums above it\n"
 		"--scsi id=NAME,socket=SOCK[,queues=N],lun0=FILE[,lun1=FILE...][,ro=on]\n"
-		"                     [,direct=on|off][,blk-size=512|4096]: a virtio-scsi\n"
-		"                     target (vhost-user-scsi-pci); lunN=null:SIZE for null\n"
+		"                     [,direct=on|off][,blk-size=512|4096][,QoS options]:\n"
+		"                     a virtio-scsi target (vhost-user-scsi-pci), LUNs 0\n"
+		"                     to 255; lunN=null:SIZE for a null LUN,\n"
+		"                     lunN=rbd:POOL/IMAGE for an RBD image (with conf=,\n"
+		"                     user=, rbd-timeout= as on --disk)\n"
+		"A value may hold a comma written as \\, (path=/img/a\\,b).\n"
 		"--rpc PATH           JSON-RPC control socket (see `vmio disk`, docs/rpc.md)\n"
 		"--image-dir DIR      disk_add may open images only under DIR (repeatable)\n"
 		"--metrics ADDR:PORT  Prometheus metrics at http://ADDR:PORT/metrics\n"
@@ -69,24 +77,13 @@ static void usage(FILE *out)
 		"-v, --verbose        debug logging;  -q, --quiet  errors only\n");
 }
 
-void disk_config_free(struct disk_config *d)
-{
-	free(d->id);
-	free(d->path);
-	free(d->socket);
-	free(d->qos);
-	memset(d, 0, sizeof(*d));
-}
-
 void vmiod_config_free(struct vmiod_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->ndisks; i++)
 		disk_config_free(&cfg->disks[i]);
 	cfg->ndisks = 0;
-	for (unsigned int i = 0; i < cfg->nqos_groups; i++)
-		free(cfg->qos_groups[i]);
 	for (unsigned int i = 0; i < cfg->nscsi; i++)
-		free(cfg->scsi[i]);
+		scsi_config_free(&cfg->scsi[i]);
 	cfg->nscsi = 0;
 	for (unsigned int i = 0; i < cfg->nimage_dirs; i++)
 		free(cfg->image_dirs[i]);
@@ -106,149 +103,55 @@ void vmiod_config_free(struct vmiod_config *cfg)
 	cfg->nqos_groups = 0;
 }
 
-static int parse_backend(const char *s, enum disk_backend *b)
-{
-	if (!strcmp(s, "uring"))
-		*b = DISK_BACKEND_URING;
-	else if (!strcmp(s, "null"))
-		*b = DISK_BACKEND_NULL;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-/* QoS keys travel as one string to the QoS layer, which validates them. */
-static int collect_qos(struct kvopts *kv, struct disk_config *d)
-{
-	char buf[1024] = "";
-	size_t len = 0;
-
-	for (size_t i = 0; qos_limit_keys[i]; i++) {
-		const char *v = kvopts_get(kv, qos_limit_keys[i]);
-		int n;
-
-		if (!v)
-			continue;
-		n = snprintf(buf + len, sizeof(buf) - len, "%s%s=%s",
-			     len ? "," : "", qos_limit_keys[i], v);
-		if (n < 0 || (size_t)n >= sizeof(buf) - len)
-			return -EINVAL;
-		len += (size_t)n;
-	}
-	if (len) {
-		d->qos = strdup(buf);
-		if (!d->qos)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-int disk_config_parse(const char *s, struct disk_config *d, const char **why)
+/* --qos-group name=G,QoS keys. */
+static int qos_group_parse(const char *s, struct qos_group_config *g,
+			   char *err, size_t len)
 {
 	struct kvopts kv;
-	const char *v;
-	uint64_t u;
-	int ret;
+	const char *why = NULL, *name;
+	int ret = kvopts_parse(&kv, s, &why);
 
-	memset(d, 0, sizeof(*d));
-	d->queues = 1;
-	d->direct = true;
-	ret = kvopts_parse(&kv, s, why);
-	if (ret)
-		goto out;
-	ret = -EINVAL;
-	if ((v = kvopts_get(&kv, "id")))
-		d->id = strdup(v);
-	if ((v = kvopts_get(&kv, "path")))
-		d->path = strdup(v);
-	if ((v = kvopts_get(&kv, "socket")))
-		d->socket = strdup(v);
-	if ((v = kvopts_get(&kv, "queues")) &&
-	    (parse_u64(v, &u) || u < 1 || u > 64)) {
-		*why = "queues must be 1 to 64";
-		goto out;
-	} else if (v) {
-		d->queues = (unsigned int)u;
+	if (ret) {
+		snprintf(err, len, "%s", why ? why : "out of memory");
+		return ret;
 	}
-	if ((v = kvopts_get(&kv, "backend")) && parse_backend(v, &d->backend)) {
-		*why = "backend must be uring or null";
-		goto out;
+	name = kvopts_get(&kv, "name");
+	if (!name || !*name || strlen(name) >= sizeof(g->name)) {
+		snprintf(err, len, "start with name=GROUP (at most %zu characters)",
+			 sizeof(g->name) - 1);
+		ret = -EINVAL;
 	}
-	if ((v = kvopts_get(&kv, "ro")) && parse_bool(v, &d->ro)) {
-		*why = "ro must be on or off";
-		goto out;
+	if (!ret) {
+		snprintf(g->name, sizeof(g->name), "%s", name);
+		ret = qos_limits_parse_kv(&kv, &g->lim, err, len);
 	}
-	if ((v = kvopts_get(&kv, "direct")) && parse_bool(v, &d->direct)) {
-		*why = "direct must be on or off";
-		goto out;
+	if (!ret && kvopts_unused(&kv)) {
+		snprintf(err, len, "unknown option '%s' (name and QoS keys)",
+			 kvopts_unused(&kv));
+		ret = -EINVAL;
 	}
-	if ((v = kvopts_get(&kv, "blk-size"))) {
-		if (parse_u64(v, &u) || (u != 512 && u != 4096)) {
-			*why = "blk-size must be 512 or 4096";
-			goto out;
-		}
-		d->blk_size = (uint32_t)u;
-	}
-	if ((v = kvopts_get(&kv, "size")) && parse_size(v, &d->size)) {
-		*why = "size must be a number of bytes, optionally with K, M, G or T";
-		goto out;
-	}
-	if ((v = kvopts_get(&kv, "delay-us")) &&
-	    (parse_u64(v, &d->delay_us) || d->delay_us > 10000000)) {
-		*why = "delay-us must be 0 to 10000000";
-		goto out;
-	}
-	if (collect_qos(&kv, d)) {
-		*why = "QoS options are too long";
-		goto out;
-	}
-	if ((v = kvopts_unused(&kv))) {
-		static char msg[160];
-
-		snprintf(msg, sizeof(msg), "unknown disk option '%s'", v);
-		*why = msg;
-		goto out;
-	}
-	if (!d->id || !*d->id) {
-		*why = "id=NAME is required";
-		goto out;
-	}
-	if (!d->socket || !*d->socket) {
-		*why = "socket=PATH is required";
-		goto out;
-	}
-	if (d->backend == DISK_BACKEND_URING && !d->path) {
-		*why = "path=FILE is required (or backend=null with size=)";
-		goto out;
-	}
-	if (d->backend == DISK_BACKEND_NULL && !d->size) {
-		*why = "backend=null needs size=BYTES";
-		goto out;
-	}
-	if (d->backend == DISK_BACKEND_NULL && d->path) {
-		*why = "backend=null takes no path";
-		goto out;
-	}
-	ret = 0;
-out:
 	kvopts_free(&kv);
-	if (ret)
-		disk_config_free(d);
 	return ret;
 }
 
-static int check_unique(const struct vmiod_config *cfg, const struct disk_config *d)
+/* Names and sockets are unique across disks and scsi targets. */
+static int check_unique(const struct vmiod_config *cfg, const char *id,
+			const char *socket)
 {
-	for (unsigned int i = 0; i < cfg->ndisks; i++) {
-		if (!strcmp(cfg->disks[i].id, d->id)) {
-			fprintf(stderr, "vmiod: two disks are named '%s'; give each "
-				"--disk its own id=\n", d->id);
+	for (unsigned int i = 0; i < cfg->ndisks + cfg->nscsi; i++) {
+		const char *oid = i < cfg->ndisks ? cfg->disks[i].id
+						  : cfg->scsi[i - cfg->ndisks].id;
+		const char *osock = i < cfg->ndisks ? cfg->disks[i].socket
+						    : cfg->scsi[i - cfg->ndisks].socket;
+
+		if (!strcmp(oid, id)) {
+			fprintf(stderr, "vmiod: two devices are named '%s'; give "
+				"each its own id=\n", id);
 			return -EINVAL;
 		}
-		if (!strcmp(cfg->disks[i].socket, d->socket)) {
-			fprintf(stderr, "vmiod: disks '%s' and '%s' share socket %s; "
-				"give each its own\n", cfg->disks[i].id, d->id,
-				d->socket);
+		if (!strcmp(osock, socket)) {
+			fprintf(stderr, "vmiod: '%s' and '%s' share socket %s; give "
+				"each its own\n", oid, id, socket);
 			return -EINVAL;
 		}
 	}
@@ -295,7 +198,7 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 		{ "sysfs-root", required_argument, NULL, 'R' },
 		{ 0 },
 	};
-	const char *why = NULL;
+	char why[512];
 	uint64_t u;
 	int c;
 
@@ -311,15 +214,17 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 					VMIOD_MAX_DISKS);
 				goto err;
 			}
-			if (disk_config_parse(optarg, &cfg->disks[cfg->ndisks], &why)) {
+			if (disk_config_from_opts(optarg, &cfg->disks[cfg->ndisks],
+						  why, sizeof(why))) {
 				fprintf(stderr, "vmiod: --disk %s: %s\n", optarg, why);
 				goto err;
 			}
-			if (check_unique(cfg, &cfg->disks[cfg->ndisks])) {
+			if (check_unique(cfg, cfg->disks[cfg->ndisks].id,
+					 cfg->disks[cfg->ndisks].socket)) {
 				disk_config_free(&cfg->disks[cfg->ndisks]);
 				goto err;
 			}
-			if (cfg->disks[cfg->ndisks].qos)
+			if (cfg->disks[cfg->ndisks].has_qos)
 				cfg->qos = true;
 			cfg->ndisks++;
 			break;
@@ -359,7 +264,19 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 					VMIOD_MAX_DISKS);
 				goto err;
 			}
-			cfg->scsi[cfg->nscsi++] = strdup(optarg);
+			if (scsi_config_from_opts(optarg, &cfg->scsi[cfg->nscsi],
+						  why, sizeof(why))) {
+				fprintf(stderr, "vmiod: --scsi %s: %s\n", optarg, why);
+				goto err;
+			}
+			if (check_unique(cfg, cfg->scsi[cfg->nscsi].id,
+					 cfg->scsi[cfg->nscsi].socket)) {
+				scsi_config_free(&cfg->scsi[cfg->nscsi]);
+				goto err;
+			}
+			if (cfg->scsi[cfg->nscsi].has_qos)
+				cfg->qos = true;
+			cfg->nscsi++;
 			break;
 		case 'Q':
 			cfg->qos = true;
@@ -397,7 +314,13 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 					VMIOD_MAX_QOS_GROUPS);
 				goto err;
 			}
-			cfg->qos_groups[cfg->nqos_groups++] = strdup(optarg);
+			if (qos_group_parse(optarg, &cfg->qos_groups[cfg->nqos_groups],
+					    why, sizeof(why))) {
+				fprintf(stderr, "vmiod: --qos-group %s: %s\n", optarg,
+					why);
+				goto err;
+			}
+			cfg->nqos_groups++;
 			cfg->qos = true;
 			break;
 		case 'D':

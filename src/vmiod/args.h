@@ -6,31 +6,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devcfg.h"
+#include "qos/qos.h"
+
 #define VMIOD_MAX_DISKS 256
 #define VMIOD_MAX_CPUS 256
 
-enum disk_backend { DISK_BACKEND_URING, DISK_BACKEND_NULL };
-
-struct disk_config {
-	char *id;
-	char *path;
-	char *socket;
-	unsigned int queues;
-	enum disk_backend backend;
-	bool ro;
-	uint32_t blk_size;   /* 0: pick from the backend */
-	uint64_t size;       /* 0: as the image is */
-	bool direct;
-	uint64_t delay_us;   /* hold completions this long (a slow device) */
-	char *qos;           /* QoS options, kept for the QoS layer */
-};
-
 #define VMIOD_MAX_QOS_GROUPS 64
+
+/* --qos-group name=G,QoS keys. */
+struct qos_group_config {
+	char name[QOS_NAME_MAX];
+	struct qos_limits lim;
+};
 
 struct vmiod_config {
 	struct disk_config disks[VMIOD_MAX_DISKS];
 	unsigned int ndisks;
-	char *scsi[VMIOD_MAX_DISKS]; /* --scsi option strings */
+	struct scsi_config scsi[VMIOD_MAX_DISKS];
 	unsigned int nscsi;
 	int cpus[VMIOD_MAX_CPUS];
 	unsigned int ncpus;  /* 0: one unpinned reactor */
@@ -40,7 +33,7 @@ struct vmiod_config {
 	int log_level;
 	/* QoS: on when asked (--qos) or when any contract is given. */
 	bool qos;
-	char *qos_groups[VMIOD_MAX_QOS_GROUPS]; /* "name=G,iops=…" strings */
+	struct qos_group_config qos_groups[VMIOD_MAX_QOS_GROUPS];
 	unsigned int nqos_groups;
 	unsigned int qos_depth;        /* outstanding I/O cap; 0: default */
 	uint64_t qos_capacity_iops;    /* stated backend capacity; 0: unknown */
@@ -59,9 +52,6 @@ struct vmiod_config {
 /* Parses argv into cfg. Returns 0, 1 when --help/--version was handled
  * (exit 0), or -EINVAL after printing what is wrong. */
 int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg);
-/* Parses one --disk value. *why tells what is wrong on -EINVAL. */
-int disk_config_parse(const char *s, struct disk_config *d, const char **why);
-void disk_config_free(struct disk_config *d);
 void vmiod_config_free(struct vmiod_config *cfg);
 
 #endif

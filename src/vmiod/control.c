@@ -18,8 +18,7 @@ struct control {
 	struct prom_http *metrics;
 };
 
-/* --socket-owner and --socket-group, by name; -1 where not given. */
-static int socket_owner(const struct vmiod_config *cfg, int *uid, int *gid)
+int control_socket_owner(const struct vmiod_config *cfg, int *uid, int *gid)
 {
 	struct passwd *u;
 	struct group *g;
@@ -49,14 +48,11 @@ int control_start(struct daemon *d, const struct vmiod_config *cfg,
 {
 	struct rpc_methods_opts o = { cfg->image_dirs, cfg->nimage_dirs, -1, -1 };
 	struct control *c = calloc(1, sizeof(*c));
-	int ret = c ? socket_owner(cfg, &o.socket_uid, &o.socket_gid) : -ENOMEM;
+	int ret = c ? control_socket_owner(cfg, &o.socket_uid, &o.socket_gid)
+		    : -ENOMEM;
 
 	if (ret)
 		goto err;
-	/* The --disk sockets exist already. */
-	for (unsigned int i = 0; i < daemon_ndisks(d); i++)
-		rpc_socket_chown(disk_config(daemon_disk_at(d, i))->socket,
-				 o.socket_uid, o.socket_gid);
 	if (cfg->config_path && (ret = rpc_config_load(d, cfg->config_path, &o)))
 		goto err;
 	if (cfg->rpc_path) {

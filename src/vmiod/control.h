@@ -9,6 +9,10 @@
 
 struct control;
 
+/* --socket-owner and --socket-group, by name; -1 where not given. Logs
+ * and returns -ENOENT for a name that does not exist. */
+int control_socket_owner(const struct vmiod_config *cfg, int *uid, int *gid);
+
 /* After daemon_create: restores --config, listens on --rpc and --metrics.
  * Returns -errno after logging what went wrong. */
 int control_start(struct daemon *d, const struct vmiod_config *cfg,

@@ -7,18 +7,25 @@
 #include "control.h"
 #include "daemon.h"
 #include "util/log.h"
+#include "vhost/vu_socket.h"
 
 int main(int argc, char **argv)
 {
 	struct vmiod_config cfg;
 	struct control *ctl = NULL;
 	struct daemon *dm;
-	int ret;
+	int ret, uid, gid;
 
 	ret = vmiod_parse_args(argc, argv, &cfg);
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	log_init("vmiod", cfg.log_level);
+	/* Every socket is made with its owner and group in place. */
+	if (control_socket_owner(&cfg, &uid, &gid)) {
+		vmiod_config_free(&cfg);
+		return 1;
+	}
+	vu_socket_set_owner(uid, gid);
 	ret = daemon_create(&cfg, &dm);
 	if (ret) {
 		log_error("cannot start: %s", strerror(-ret));

@@ -48,15 +48,16 @@ static void snap_disk(struct disk *k, struct disk_snap *o)
 
 	disk_get_info(k, &i);
 	o->id = strdup(i.id);
-	o->backend = !strcmp(i.backend, "null") ? "null" : "uring";
+	o->backend = !strcmp(i.backend, "null") ? "null" :
+		     !strcmp(i.backend, "rbd") ? "rbd" : "uring";
 	o->size = i.size;
 	o->queues = i.queues;
 	o->connected = i.connected;
 	o->ro = i.ro;
-	o->qos = blk_dev_qos_get(disk_blk(k), &lim);
-	blk_dev_get_stats(disk_blk(k), &o->s);
+	o->qos = blk_dev_qos_get(k->blk, &lim);
+	blk_dev_get_stats(k->blk, &o->s);
 	if (o->qos)
-		blk_dev_qos_stats(disk_blk(k), &o->q);
+		blk_dev_qos_stats(k->blk, &o->q);
 }
 
 static int snap_take(struct daemon *d, struct snap *sn)

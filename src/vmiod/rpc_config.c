@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Disks as JSON objects of --disk keys: what disk_add takes, what
- * config_get returns and what vmiod --config reads back, so any running
- * state can be saved and restored.
+ * Devices as JSON objects of their --disk/--scsi keys (devcfg.h): what
+ * disk_add and scsi_add take, what config_get returns and what vmiod
+ * --config reads back, so any running state can be saved and restored.
  */
 #include <errno.h>
 #include <grp.h>
@@ -17,104 +17,69 @@
 #include "rpc_paths.h"
 #include "util/log.h"
 
-/* Keys are the --disk option names: lower case, digits and '-'. */
-static bool key_ok(const char *k)
+/* Swaps *path for the resolved path that passed the allowlist and keeps
+ * the --image-dir it lies under in *beneath: the image is opened beneath
+ * it (backend.h), so what is opened is what was checked. */
+static int check_path(char **path, char **beneath,
+		      const struct rpc_methods_opts *o, char *err, size_t errlen)
 {
-	if (!*k)
-		return false;
-	for (; *k; k++)
-		if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
-		      *k == '-' || *k == '_'))
-			return false;
-	return true;
-}
-
-static int value_of(const char *key, json_t *v, char *out, size_t len,
-		    char *err, size_t errlen)
-{
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-
-		if (strlen(s) != json_string_length(v) || strchr(s, ',')) {
-			snprintf(err, errlen, "%s may not contain ',' or NUL", key);
-			return RPC_INVALID_PARAMS;
-		}
-		if ((size_t)snprintf(out, len, "%s", s) >= len) {
-			snprintf(err, errlen, "%s is too long", key);
-			return RPC_INVALID_PARAMS;
-		}
-	} else if (json_is_integer(v)) {
-		snprintf(out, len, "%lld", (long long)json_integer_value(v));
-	} else if (json_is_boolean(v)) {
-		snprintf(out, len, "%s", json_is_true(v) ? "on" : "off");
-	} else {
-		snprintf(err, errlen, "%s must be a string, an integer or a "
-			 "boolean", key);
-		return RPC_INVALID_PARAMS;
-	}
-	return 0;
-}
-
-/* {"id": "vm1", "queues": 2} -> "id=vm1,queues=2" (the --disk syntax, so
- * one parser checks both). */
-static int spec_of(json_t *obj, char *spec, size_t speclen, char *err,
-		   size_t errlen)
-{
-	const char *key;
-	size_t used = 0;
-	json_t *v;
-
-	if (!json_is_object(obj)) {
-		snprintf(err, errlen, "params must be an object of --disk options, "
-			 "e.g. {\"id\":\"vm1\",\"path\":\"/img\",\"socket\":\"/s\"}");
-		return RPC_INVALID_PARAMS;
-	}
-	spec[0] = '\0';
-	json_object_foreach(obj, key, v) {
-		char val[PATH_MAX];
-		int ret, n;
-
-		if (!key_ok(key)) {
-			snprintf(err, errlen, "'%.64s' is not a disk option name", key);
-			return RPC_INVALID_PARAMS;
-		}
-		ret = value_of(key, v, val, sizeof(val), err, errlen);
-		if (ret)
-			return ret;
-		n = snprintf(spec + used, speclen - used, "%s%s=%s",
-			     used ? "," : "", key, val);
-		if (n < 0 || (size_t)n >= speclen - used) {
-			snprintf(err, errlen, "the disk options are too long");
-			return RPC_INVALID_PARAMS;
-		}
-		used += (size_t)n;
-	}
-	return 0;
-}
-
-void rpc_socket_chown(const char *path, int uid, int gid)
-{
-	if ((uid >= 0 || gid >= 0) && chown(path, (uid_t)uid, (gid_t)gid) < 0)
-		log_warn("cannot give %s to owner %d, group %d: %s", path, uid,
-			 gid, strerror(errno));
-}
-
-/* Swaps dc->path for the resolved path that passed the allowlist, so the
- * image opened is the one checked (not what a symlink points to later). */
-static int check_path(struct disk_config *dc, const struct rpc_methods_opts *o,
-		      char *err, size_t errlen)
-{
-	char real[PATH_MAX], *copy;
-	int ret = rpc_path_check(dc->path, o->image_dirs, o->nimage_dirs, real,
-				 sizeof(real), err, errlen);
+	char real[PATH_MAX], dir[PATH_MAX];
+	int ret = rpc_path_check_dir(*path, o->image_dirs, o->nimage_dirs, real,
+				     sizeof(real), dir, sizeof(dir), err, errlen);
+	char *r, *d;
 
 	if (ret)
 		return ret;
-	copy = strdup(real);
-	if (!copy)
+	r = strdup(real);
+	d = strdup(dir);
+	if (!r || !d) {
+		free(r);
+		free(d);
 		return -ENOMEM;
-	free(dc->path);
-	dc->path = copy;
+	}
+	free(*path);
+	free(*beneath);
+	*path = r;
+	*beneath = d;
+	return 0;
+}
+
+/* A Ceph conf named over the RPC: librados reads it as root (and the
+ * keyring it names), so it must be the host's own (/etc/ceph) or lie
+ * under an --image-dir. */
+static int check_ceph_conf(const char *conf, const struct rpc_methods_opts *o,
+			   char *err, size_t errlen)
+{
+	static const char etc_ceph[] = "/etc/ceph/";
+	char real[PATH_MAX];
+
+	if (!conf)
+		return 0;
+	if (realpath(conf, real) && !strncmp(real, etc_ceph, sizeof(etc_ceph) - 1))
+		return 0;
+	if (!rpc_path_check(conf, o->image_dirs, o->nimage_dirs, real,
+			    sizeof(real), err, errlen))
+		return 0;
+	snprintf(err, errlen, "conf=%s: over the RPC a Ceph conf must be under "
+		 "/etc/ceph or an --image-dir", conf);
+	return -EACCES;
+}
+
+/* The allowlist applies to every file a LUN names, as to a disk's. */
+static int check_lun_paths(struct scsi_config *c,
+			   const struct rpc_methods_opts *o, char *err,
+			   size_t errlen)
+{
+	for (unsigned int i = 0; i < c->nluns; i++) {
+		int ret;
+
+		if (!c->luns[i].path)
+			continue;
+		ret = check_path(&c->luns[i].path, &c->luns[i].beneath, o, err,
+				 errlen);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -123,120 +88,118 @@ int rpc_disk_add_object(struct daemon *d, json_t *obj, bool check_dirs,
 			size_t errlen)
 {
 	struct disk_config dc;
-	const char *why = "invalid disk options";
-	char spec[4 * PATH_MAX];
 	int ret;
 
-	ret = spec_of(obj, spec, sizeof(spec), err, errlen);
-	if (ret)
-		return ret;
-	if (disk_config_parse(spec, &dc, &why)) {
-		snprintf(err, errlen, "%s", why);
+	if (disk_config_from_json(obj, &dc, err, errlen))
 		return RPC_INVALID_PARAMS;
-	}
-	if (daemon_disk_find(d, dc.id)) {
-		snprintf(err, errlen, "disk '%s' already exists; pick another id "
-			 "or remove it first", dc.id);
+	ret = check_dirs && dc.path ? check_path(&dc.path, &dc.beneath, o, err,
+						 errlen) : 0;
+	if (!ret && check_dirs)
+		ret = check_ceph_conf(dc.rbd.conf, o, err, errlen);
+	if (ret)
 		ret = RPC_APP_ERROR;
-	} else if (check_dirs && dc.path && check_path(&dc, o, err, errlen)) {
+	else if (daemon_disk_add(d, &dc, err, errlen))
 		ret = RPC_APP_ERROR;
-	} else if (daemon_disk_add(d, &dc, err, errlen)) {
-		ret = RPC_APP_ERROR;
-	} else {
-		rpc_socket_chown(dc.socket, o->socket_uid, o->socket_gid);
-	}
 	disk_config_free(&dc);
 	return ret;
 }
 
-/* QoS keys travel as members too, as strings ("iops": "5000"). */
-static void add_qos_members(json_t *obj, const char *qos)
+int rpc_scsi_add_object(struct daemon *d, json_t *obj, bool check_dirs,
+			const struct rpc_methods_opts *o, char *err,
+			size_t errlen)
 {
-	char *copy = strdup(qos), *save = NULL;
+	struct scsi_config sc;
+	int ret;
 
-	for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; kv;
-	     kv = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(kv, '=');
-
-		if (eq) {
-			*eq = '\0';
-			json_object_set_new(obj, kv, json_string(eq + 1));
-		}
-	}
-	free(copy);
+	if (scsi_config_from_json(obj, &sc, err, errlen))
+		return RPC_INVALID_PARAMS;
+	ret = check_dirs ? check_lun_paths(&sc, o, err, errlen) : 0;
+	if (!ret && check_dirs)
+		ret = check_ceph_conf(sc.rbd.conf, o, err, errlen);
+	if (ret)
+		ret = RPC_APP_ERROR;
+	else if (daemon_scsi_add(d, &sc, err, errlen))
+		ret = RPC_APP_ERROR;
+	scsi_config_free(&sc);
+	return ret;
 }
 
-static json_t *disk_config_json(const struct disk_config *dc, const char *qos)
+/* The devices of one kind as their *_add takes them back. */
+static json_t *devices_json(struct daemon *d, const struct device_ops *kind)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:b,s:b}", "id", dc->id,
-			      "socket", dc->socket, "queues", (int)dc->queues,
-			      "backend", dc->backend == DISK_BACKEND_NULL ? "null"
-									  : "uring",
-			      "ro", dc->ro, "direct", dc->direct);
+	struct device_registry *r = daemon_devices(d);
+	unsigned int n = registry_count(r, kind);
+	json_t *arr = json_array();
 
-	if (!o)
-		return NULL;
-	if (dc->path)
-		json_object_set_new(o, "path", json_string(dc->path));
-	if (dc->size)
-		json_object_set_new(o, "size", json_integer((json_int_t)dc->size));
-	if (dc->blk_size)
-		json_object_set_new(o, "blk-size", json_integer(dc->blk_size));
-	if (dc->delay_us)
-		json_object_set_new(o, "delay-us", json_integer((json_int_t)dc->delay_us));
-	if (qos)
-		add_qos_members(o, qos);
-	return o;
+	for (unsigned int i = 0; arr && i < n; i++)
+		json_array_append_new(arr, kind->config(registry_at(r, kind, i)));
+	return arr;
 }
 
 json_t *rpc_config_json(struct daemon *d)
 {
-	json_t *disks = json_array();
+	return json_pack("{s:i,s:o,s:o}", "version", 1, "disks",
+			 devices_json(d, &disk_ops), "scsi",
+			 devices_json(d, &scsi_target_ops));
+}
 
-	for (unsigned int i = 0; i < daemon_ndisks(d); i++) {
-		struct disk *k = daemon_disk_at(d, i);
-		const struct disk_config *dc = disk_config(k);
-		char qos[1024];
+/* One array of the file: each member through add(). */
+static int load_array(struct daemon *d, const char *file, json_t *cfg,
+		      const char *key, const char *what,
+		      int (*add)(struct daemon *, json_t *, bool,
+				 const struct rpc_methods_opts *, char *, size_t),
+		      const struct rpc_methods_opts *o, size_t *count)
+{
+	json_t *arr = json_object_get(cfg, key), *one;
+	char err[512];
+	size_t i;
 
-		/* The contract in force, which qos_set may have changed. */
-		if (daemon_disk_qos_get(d, dc->id, qos, sizeof(qos)))
-			snprintf(qos, sizeof(qos), "%s", dc->qos ? dc->qos : "");
-		json_array_append_new(disks, disk_config_json(dc, qos));
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr)) {
+		log_error("--config %s: \"%s\" must be an array", file, key);
+		return -EINVAL;
 	}
-	return json_pack("{s:i,s:o}", "version", 1, "disks", disks);
+	/* The file is the operator's, like --disk: no image-dir check. */
+	json_array_foreach(arr, i, one) {
+		err[0] = '\0';
+		if (add(d, one, false, o, err, sizeof(err))) {
+			log_error("--config %s: %s %zu: %s", file, what, i + 1, err);
+			return -EINVAL;
+		}
+	}
+	*count += json_array_size(arr);
+	return 0;
 }
 
 int rpc_config_load(struct daemon *d, const char *file,
 		    const struct rpc_methods_opts *o)
 {
 	json_error_t jerr;
-	json_t *cfg = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr), *disk;
-	json_t *disks = json_object_get(cfg, "disks");
-	char err[512];
-	size_t i;
+	json_t *cfg = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	size_t n = 0;
+	int ret;
 
 	if (!cfg) {
 		log_error("--config %s: %s (line %d, column %d)", file, jerr.text,
 			  jerr.line, jerr.column);
 		return -EINVAL;
 	}
-	if (!json_is_array(disks)) {
+	if (!json_is_object(cfg) || (!json_object_get(cfg, "disks") &&
+				     !json_object_get(cfg, "scsi"))) {
 		log_error("--config %s: expected {\"disks\": [ {disk_add params}, "
-			  "... ]} (what `vmio config save` writes)", file);
+			  "... ], \"scsi\": [ {scsi_add params}, ... ]} (what "
+			  "`vmio config save` writes)", file);
 		json_decref(cfg);
 		return -EINVAL;
 	}
-	/* The file is the operator's, like --disk: no image-dir check. */
-	json_array_foreach(disks, i, disk) {
-		err[0] = '\0';
-		if (rpc_disk_add_object(d, disk, false, o, err, sizeof(err))) {
-			log_error("--config %s: disk %zu: %s", file, i + 1, err);
-			json_decref(cfg);
-			return -EINVAL;
-		}
-	}
-	log_info("config: %zu disk%s from %s", json_array_size(disks),
-		 json_array_size(disks) == 1 ? "" : "s", file);
+	ret = load_array(d, file, cfg, "disks", "disk", rpc_disk_add_object, o,
+			 &n);
+	if (!ret)
+		ret = load_array(d, file, cfg, "scsi", "scsi target",
+				 rpc_scsi_add_object, o, &n);
+	if (!ret)
+		log_info("config: %zu device%s from %s", n, n == 1 ? "" : "s", file);
 	json_decref(cfg);
-	return 0;
+	return ret;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg/cfg.h"
 #include "metrics/prom.h"
 #include "rpc/rpc.h"
 #include "scsi/scsi_dev.h"
@@ -101,47 +102,66 @@ static json_t *placement_json(const struct queue_place *dp, bool connected,
 			 "guest_hugepages_aligned", s.huge_aligned);
 }
 
+/* A contract as the --disk QoS keys write it, or NULL for none. */
+static const char *contract(bool has, const struct qos_limits *lim)
+{
+	static char buf[1024];
+
+	if (!has || qos_limits_format(lim, buf, sizeof(buf)) < 0)
+		return NULL;
+	return buf;
+}
+
 static json_t *disk_json(struct disk *k)
 {
 	struct disk_info i;
 	char f[32], pf[32];
 
 	/* Pages the guest's I/O touched since the last look now have a node. */
-	daemon_disk_check_guest(ctx.d, k);
+	daemon_check_guest(ctx.d, &k->dev);
 	disk_get_info(k, &i);
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)i.features);
 	snprintf(pf, sizeof(pf), "0x%llx", (unsigned long long)i.protocol_features);
-	return json_pack("{s:s,s:s,s:s?,s:s,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?,s:o}",
+	return json_pack("{s:s,s:s,s:s?,s:s*,s:s,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?,s:o}",
 			 "id", i.id, "backend", i.backend, "path", i.path,
-			 "socket", i.socket, "size", (json_int_t)i.size,
+			 "image", i.image, "socket", i.socket, "size", (json_int_t)i.size,
 			 "blk_size", (int)i.blk_size, "queues", (int)i.queues,
 			 "ro", i.ro, "direct", i.direct, "connected", i.connected,
 			 "features", f, "feature_names", feature_names(i.features),
-			 "protocol_features", pf, "qos", i.qos,
+			 "protocol_features", pf, "qos", contract(i.has_qos, i.qos),
 			 "placement", placement_json(i.place, i.connected,
 						     i.guest_mem));
 }
 
+static json_t *latency_json(const uint64_t *hist, uint64_t ns_sum);
+
 /* A virtio-scsi target: its LUNs, counters and placement. */
-static json_t *scsi_json(const struct scsi_target_info *t)
+static json_t *scsi_json(struct scsi_target *target)
 {
-	struct scsi_lun_info luns[SCSI_MAX_LUNS];
-	unsigned int n = scsi_dev_luns(t->dev, luns);
+	static struct scsi_lun_info luns[SCSI_MAX_LUNS];
+	struct scsi_target_info ti, *t = &ti;
 	struct scsi_dev_stats st;
-	json_t *a = json_array();
+	struct qos_limits lim;
+	json_t *a = json_array(), *o;
+	unsigned int n;
 	char f[32];
 
+	daemon_check_guest(ctx.d, &target->dev);
+	scsi_target_get_info(target, t);
+	n = scsi_dev_luns(t->dev, luns);
+
 	for (unsigned int i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:i,s:s,s:s?,s:I,s:i,s:b,s:b}",
-			"lun", luns[i].lun,
-			"backend", luns[i].path ? "uring" : "null",
-			"path", luns[i].path, "size", (json_int_t)luns[i].size,
+		json_array_append_new(a, json_pack("{s:i,s:s,s:s?,s:s*,s:I,s:i,s:b,s:b}",
+			"lun", luns[i].lun, "backend", luns[i].backend,
+			"path", strcmp(luns[i].backend, "rbd") ? luns[i].path : NULL,
+			"image", strcmp(luns[i].backend, "rbd") ? NULL : luns[i].path,
+			"size", (json_int_t)luns[i].size,
 			"blk_size", (int)luns[i].block_size, "ro", luns[i].ro,
 			"thin", luns[i].thin));
 	scsi_dev_get_stats(t->dev, &st);
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)t->features);
-	return json_pack("{s:s,s:s,s:i,s:b,s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-			 "s:I,s:I,s:I,s:I,s:I},s:o}",
+	o = json_pack("{s:s,s:s,s:i,s:b,s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+		      "s:I,s:I,s:I,s:I,s:I,s:o},s:o}",
 		"id", t->id, "socket", t->socket, "queues", (int)t->queues,
 		"connected", t->connected, "features", f, "luns", a,
 		"stats",
@@ -154,7 +174,12 @@ static json_t *scsi_json(const struct scsi_target_info *t)
 		"bad_requests", (json_int_t)st.bad_requests,
 		"tmfs", (json_int_t)st.tmfs, "events", (json_int_t)st.events,
 		"inflight", (json_int_t)st.inflight,
+		"latency", latency_json(st.lat_hist, st.lat_ns_sum),
 		"placement", placement_json(t->place, t->connected, t->guest_mem));
+	if (o)
+		json_object_set_new(o, "qos", scsi_target_ops.qos_get(&target->dev, &lim)
+			? json_string(contract(true, &lim)) : json_null());
+	return o;
 }
 
 /* params.lun: an integer LUN number. */
@@ -178,15 +203,19 @@ static int scsi_error(int ret)
 	       : ret == -EINVAL ? RPC_INVALID_PARAMS : RPC_APP_ERROR;
 }
 
-/* {id, lun, path} or {id, lun, backend: "null", size}, ro optional. A
- * path must lie under an --image-dir, as disk_add's does. */
+/* {id, lun, path}, {id, lun, rbd: "pool/image"} or {id, lun, backend:
+ * "null", size}, ro optional. A path must lie under an --image-dir, as
+ * disk_add's does; an RBD image is reached as the target's conf= and
+ * user= say. */
 static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 {
 	const char *id, *path = json_string_value(json_object_get(p, "path"));
 	const char *backend = json_string_value(json_object_get(p, "backend"));
+	const char *rbd = json_string_value(json_object_get(p, "rbd"));
 	json_t *size = json_object_get(p, "size"), *ro = json_object_get(p, "ro");
-	struct scsi_target_info t;
-	char real[PATH_MAX];
+	struct scsi_lun_config l = { 0 };
+	struct scsi_target *t;
+	char real[PATH_MAX], dir[PATH_MAX];
 	uint64_t bytes = 0;
 	unsigned int lun;
 	int ret = need_id(p, &id, err, len);
@@ -197,12 +226,13 @@ static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 		snprintf(err, len, "params.ro must be true or false");
 		return RPC_INVALID_PARAMS;
 	}
-	if (!!path == (backend && !strcmp(backend, "null"))) {
-		snprintf(err, len, "give params.path (an image under --image-dir) "
-			 "or params.backend \"null\" with params.size");
+	if (!!path + !!rbd + (backend && !strcmp(backend, "null")) != 1) {
+		snprintf(err, len, "give params.path (an image under --image-dir), "
+			 "params.rbd (\"pool/image\") or params.backend \"null\" "
+			 "with params.size");
 		return RPC_INVALID_PARAMS;
 	}
-	if (!path && !(json_is_integer(size) && json_integer_value(size) > 0 &&
+	if (!path && !rbd && !(json_is_integer(size) && json_integer_value(size) > 0 &&
 		       (bytes = (uint64_t)json_integer_value(size))) &&
 	    !(json_is_string(size) && !parse_size(json_string_value(size), &bytes) &&
 	      bytes)) {
@@ -210,60 +240,98 @@ static int m_scsi_lun_add(void *c, json_t *p, json_t **r, char *err, size_t len)
 			 "required for a null LUN");
 		return RPC_INVALID_PARAMS;
 	}
-	if (path && rpc_path_check(path, ctx.o.image_dirs, ctx.o.nimage_dirs,
-				   real, sizeof(real), err, len))
+	if (path && rpc_path_check_dir(path, ctx.o.image_dirs, ctx.o.nimage_dirs,
+				       real, sizeof(real), dir, sizeof(dir), err,
+				       len))
 		return RPC_APP_ERROR;
-	ret = daemon_scsi_lun_add(ctx.d, id, lun, path ? real : NULL, bytes,
-				  ro && json_is_true(ro), err, len);
+	t = daemon_scsi_find(ctx.d, id);
+	if (!t) {
+		snprintf(err, len, "scsi target '%s' not found", id);
+		return RPC_NOT_FOUND;
+	}
+	l.lun = (uint16_t)lun;
+	l.path = path ? real : NULL;
+	l.beneath = path ? dir : NULL;
+	l.rbd = (char *)rbd;
+	l.null_size = bytes;
+	ret = scsi_target_lun_add(t, &l, ro && json_is_true(ro), err, len);
 	if (ret)
 		return scsi_error(ret);
-	daemon_scsi_find(ctx.d, id, &t);
-	*r = scsi_json(&t);
+	*r = scsi_json(t);
 	return 0;
 }
 
 static int m_scsi_lun_remove(void *c, json_t *p, json_t **r, char *err,
 			     size_t len)
 {
-	struct scsi_target_info t;
+	struct scsi_target *t;
 	unsigned int lun;
 	const char *id;
 	int ret = need_id(p, &id, err, len);
 
 	if (ret || (ret = need_lun(p, &lun, err, len)))
 		return ret;
-	ret = daemon_scsi_lun_remove(ctx.d, id, lun, err, len);
+	t = daemon_scsi_find(ctx.d, id);
+	if (!t) {
+		snprintf(err, len, "scsi target '%s' not found", id);
+		return RPC_NOT_FOUND;
+	}
+	ret = scsi_target_lun_remove(t, lun, err, len);
 	if (ret)
 		return scsi_error(ret);
-	daemon_scsi_find(ctx.d, id, &t);
-	*r = scsi_json(&t);
+	*r = scsi_json(t);
 	return 0;
 }
 
 static int m_scsi_list(void *c, json_t *p, json_t **r, char *err, size_t len)
 {
-	struct scsi_target_info t;
-
 	*r = json_array();
-	for (unsigned int i = 0; daemon_scsi_at(ctx.d, i, &t); i++)
-		json_array_append_new(*r, scsi_json(&t));
+	for (unsigned int i = 0; i < daemon_nscsi(ctx.d); i++)
+		json_array_append_new(*r, scsi_json(daemon_scsi_at(ctx.d, i)));
 	return 0;
 }
 
 static int m_scsi_info(void *c, json_t *p, json_t **r, char *err, size_t len)
 {
-	struct scsi_target_info t;
+	struct scsi_target *t;
 	const char *id;
 	int ret = need_id(p, &id, err, len);
 
 	if (ret)
 		return ret;
-	if (!daemon_scsi_find(ctx.d, id, &t)) {
+	t = daemon_scsi_find(ctx.d, id);
+	if (!t) {
 		snprintf(err, len, "scsi target '%s' not found (vmio rpc "
 			 "scsi_list lists them)", id);
 		return RPC_NOT_FOUND;
 	}
-	*r = scsi_json(&t);
+	*r = scsi_json(t);
+	return 0;
+}
+
+static int m_scsi_add(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	int ret = rpc_scsi_add_object(ctx.d, p, true, &ctx.o, err, len);
+
+	if (!ret)
+		*r = scsi_json(daemon_scsi_find(ctx.d, json_string_value(
+			json_object_get(p, "id"))));
+	return ret;
+}
+
+static int m_scsi_remove(void *c, json_t *p, json_t **r, char *err, size_t len)
+{
+	const char *id;
+	int ret = need_id(p, &id, err, len);
+
+	if (ret)
+		return ret;
+	ret = daemon_scsi_remove(ctx.d, id);
+	if (ret == -ENOENT) {
+		snprintf(err, len, "scsi target '%s' not found", id);
+		return RPC_NOT_FOUND;
+	}
+	*r = json_pack("{s:s,s:b}", "id", id, "removed", ret == 0);
 	return 0;
 }
 
@@ -313,9 +381,12 @@ static int m_disk_remove(void *c, json_t *p, json_t **r, char *err, size_t len)
 
 	if (ret)
 		return ret;
-	if (daemon_disk_remove(ctx.d, id))
+	ret = daemon_disk_remove(ctx.d, id);
+	if (ret == -ENOENT)
 		return not_found(id, err, len);
-	*r = json_pack("{s:s,s:b}", "id", id, "removed", 1);
+	/* removed: false while requests in flight drain (the disk is gone
+	 * from disk_list at once; its socket takes no new front-end). */
+	*r = json_pack("{s:s,s:b}", "id", id, "removed", ret == 0);
 	return 0;
 }
 
@@ -336,9 +407,9 @@ static int m_disk_resize(void *c, json_t *p, json_t **r, char *err, size_t len)
 			 "is required");
 		return RPC_INVALID_PARAMS;
 	}
-	ret = daemon_disk_resize(ctx.d, id, bytes, err, len);
-	if (ret == -ENOENT)
+	if (!daemon_disk_find(ctx.d, id))
 		return not_found(id, err, len);
+	ret = disk_resize(daemon_disk_find(ctx.d, id), bytes, err, len);
 	if (ret)
 		return ret == -ENOTSUP ? RPC_NOT_SUPPORTED : RPC_APP_ERROR;
 	*r = disk_json(daemon_disk_find(ctx.d, id));
@@ -346,128 +417,123 @@ static int m_disk_resize(void *c, json_t *p, json_t **r, char *err, size_t len)
 }
 
 /* The contract from "qos": "iops=5000,…", or from the other members
- * ({"id": "vm1", "iops": 5000}); "" clears it. */
-static int qos_spec(json_t *p, char *spec, size_t speclen, char *err,
-		    size_t len)
+ * ({"id": "vm1", "iops": 5000}); "" or no key clears it. */
+static int qos_params(json_t *p, struct qos_limits *lim, char *err, size_t len)
 {
-	const char *key, *q = json_string_value(json_object_get(p, "qos"));
-	size_t used = 0;
-	json_t *v;
+	static const char *const skip[] = { "id", NULL };
+	json_t *q = json_object_get(p, "qos");
+	struct kvopts kv;
+	int ret;
 
-	if (q) {
-		snprintf(spec, speclen, "%s", q);
-		return 0;
+	if (q && !json_is_string(q)) {
+		snprintf(err, len, "params.qos is a string like \"iops=5000\"");
+		return RPC_INVALID_PARAMS;
 	}
-	spec[0] = '\0';
-	json_object_foreach(p, key, v) {
-		int n;
-
-		if (!strcmp(key, "id"))
-			continue;
-		if (json_is_integer(v))
-			n = snprintf(spec + used, speclen - used, "%s%s=%lld", used ?
-				     "," : "", key, (long long)json_integer_value(v));
-		else if (json_is_string(v))
-			n = snprintf(spec + used, speclen - used, "%s%s=%s", used ?
-				     "," : "", key, json_string_value(v));
-		else
-			n = -1;
-		if (n < 0 || (size_t)n >= speclen - used) {
-			snprintf(err, len, "params: give \"qos\": \"iops=5000,...\" or "
-				 "QoS keys as integer or string members");
-			return RPC_INVALID_PARAMS;
+	if (q)
+		ret = qos_limits_parse(json_string_value(q), lim, err, len);
+	else if (!(ret = cfg_kv_from_json(p, skip, &kv, err, len))) {
+		ret = qos_limits_parse_kv(&kv, lim, err, len);
+		if (!ret && kvopts_unused(&kv)) {
+			snprintf(err, len, "unknown QoS key '%s' (docs/qos.md)",
+				 kvopts_unused(&kv));
+			ret = -EINVAL;
 		}
-		used += (size_t)n;
+		kvopts_free(&kv);
 	}
-	return 0;
+	return ret ? RPC_INVALID_PARAMS : 0;
 }
 
-static json_t *qos_json(const char *id, const char *spec)
+static void limit_json(void *ctx_obj, const char *key, const char *val)
 {
-	json_t *o = json_pack("{s:s,s:s,s:o}", "id", id, "qos", spec, "limits",
-			      json_object());
-	char *copy = strdup(spec), *save = NULL;
+	json_object_set_new(ctx_obj, key, json_string(val));
+}
 
-	for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; kv;
-	     kv = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(kv, '=');
+static json_t *qos_json(const char *id, const struct qos_limits *lim)
+{
+	json_t *limits = json_object();
 
-		if (eq) {
-			*eq = '\0';
-			json_object_set_new(json_object_get(o, "limits"), kv,
-					    json_string(eq + 1));
-		}
-	}
-	free(copy);
-	return o;
+	qos_limits_foreach(lim, limit_json, limits);
+	return json_pack("{s:s,s:s,s:o}", "id", id, "qos", contract(true, lim),
+			 "limits", limits);
+}
+
+/* A disk or a scsi target: QoS is the same for either. */
+static struct device *need_device(json_t *p, char *err, size_t len, int *ret)
+{
+	const char *id;
+	struct device *dev;
+
+	*ret = need_id(p, &id, err, len);
+	if (*ret)
+		return NULL;
+	dev = registry_find(daemon_devices(ctx.d), id, NULL);
+	if (!dev)
+		*ret = not_found(id, err, len);
+	return dev;
 }
 
 static int m_qos_get(void *c, json_t *p, json_t **r, char *err, size_t len)
 {
-	char buf[1024];
-	const char *id;
-	int ret = need_id(p, &id, err, len);
+	struct qos_limits lim;
+	struct device *dev;
+	int ret;
 
-	if (ret)
+	dev = need_device(p, err, len, &ret);
+	if (!dev)
 		return ret;
-	ret = daemon_disk_qos_get(ctx.d, id, buf, sizeof(buf));
-	if (ret == -ENOENT)
-		return not_found(id, err, len);
-	if (ret == -ENOTSUP) {
+	if (!dev->ops->qos_get(dev, &lim)) {
 		snprintf(err, len, "QoS is off in this vmiod (start it with --qos "
-			 "or give a disk a QoS key)");
+			 "or give a device a QoS key)");
 		return RPC_NOT_SUPPORTED;
 	}
-	if (ret) {
-		snprintf(err, len, "cannot format the contract: %s", strerror(-ret));
-		return RPC_APP_ERROR;
-	}
-	*r = qos_json(id, buf);
+	*r = qos_json(dev->id, &lim);
 	return 0;
 }
 
 static int m_qos_set(void *c, json_t *p, json_t **r, char *err, size_t len)
 {
-	char spec[1024];
-	const char *id;
-	int ret = need_id(p, &id, err, len);
+	struct qos_limits lim;
+	struct device *dev;
+	char q[512];
+	int ret;
 
-	if (!ret)
-		ret = qos_spec(p, spec, sizeof(spec), err, len);
+	dev = need_device(p, err, len, &ret);
+	if (!dev)
+		return ret;
+	ret = qos_params(p, &lim, err, len);
 	if (ret)
 		return ret;
-	ret = daemon_disk_qos_set(ctx.d, id, spec, err, len);
-	if (ret == -ENOENT)
-		return not_found(id, err, len);
-	if (ret == -ENOTSUP) {
-		snprintf(err, len, "QoS is off in this vmiod (start it with --qos)");
+	ret = dev->ops->qos_set(dev, &lim, err, len);
+	if (ret == -ENOTSUP)
 		return RPC_NOT_SUPPORTED;
-	}
 	if (ret)
 		return ret == -EINVAL ? RPC_INVALID_PARAMS : RPC_APP_ERROR;
+	if (qos_limits_format(&lim, q, sizeof(q)) >= 0)
+		log_info("%s %s: QoS contract now %s", dev->ops->kind, dev->id,
+			 q[0] ? q : "(none)");
 	return m_qos_get(c, p, r, err, len);
 }
 
 /* Latency summary and the raw buckets (so a client can take the
  * percentiles of an interval from two samples). */
-static json_t *latency_json(const struct blk_queue_stats *s)
+static json_t *latency_json(const uint64_t *hist, uint64_t ns_sum)
 {
-	double le[BLK_LAT_BUCKETS];
+	double le[VDEV_LAT_BUCKETS];
 	json_t *bounds = json_array(), *counts = json_array();
-	struct prom_hist h = { BLK_LAT_BUCKETS, le, s->lat_hist, 0 };
+	struct prom_hist h = { VDEV_LAT_BUCKETS, le, hist, 0 };
 	uint64_t n = 0;
 
-	for (int k = 0; k < BLK_LAT_BUCKETS; k++) {
+	for (int k = 0; k < VDEV_LAT_BUCKETS; k++) {
 		le[k] = (double)(1ull << (k + 3));
 		json_array_append_new(bounds, json_integer((json_int_t)le[k]));
 	}
-	for (int k = 0; k <= BLK_LAT_BUCKETS; k++) {
-		n += s->lat_hist[k];
-		json_array_append_new(counts, json_integer((json_int_t)s->lat_hist[k]));
+	for (int k = 0; k <= VDEV_LAT_BUCKETS; k++) {
+		n += hist[k];
+		json_array_append_new(counts, json_integer((json_int_t)hist[k]));
 	}
 	return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:o,s:o}",
-			 "count", (json_int_t)n, "sum_us", s->lat_ns_sum / 1e3,
-			 "mean_us", n ? s->lat_ns_sum / 1e3 / (double)n : 0.0,
+			 "count", (json_int_t)n, "sum_us", ns_sum / 1e3,
+			 "mean_us", n ? ns_sum / 1e3 / (double)n : 0.0,
 			 "p50_us", prom_hist_quantile(&h, 0.50),
 			 "p99_us", prom_hist_quantile(&h, 0.99),
 			 "p999_us", prom_hist_quantile(&h, 0.999),
@@ -484,7 +550,7 @@ static json_t *stats_json(struct disk *k)
 	uint64_t ops = 0;
 
 	disk_get_info(k, &i);
-	blk_dev_get_stats(disk_blk(k), &s);
+	blk_dev_get_stats(k->blk, &s);
 	for (int t = 0; t < BLK_STAT_NR; t++)
 		ops += s.ops[t];
 	o = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
@@ -502,9 +568,9 @@ static json_t *stats_json(struct disk *k)
 		      "fixed_buffer_ios", (json_int_t)s.fixed_buffer_ios,
 		      "inflight", (json_int_t)s.inflight,
 		      "other", (json_int_t)s.ops[BLK_STAT_OTHER],
-		      "latency", latency_json(&s));
-	if (o && blk_dev_qos_get(disk_blk(k), &lim)) {
-		blk_dev_qos_stats(disk_blk(k), &q);
+		      "latency", latency_json(s.lat_hist, s.lat_ns_sum));
+	if (o && blk_dev_qos_get(k->blk, &lim)) {
+		blk_dev_qos_stats(k->blk, &q);
 		json_object_set_new(o, "qos", json_pack("{s:I,s:I,s:f,s:I,s:I,s:i}",
 			"throttled_total", (json_int_t)q.parked_total,
 			"throttled_now", (json_int_t)q.parked,
@@ -614,14 +680,15 @@ static const struct rpc_method methods[] = {
 	{ "disk_info", m_disk_info, "{id}: backend, path, size, blk_size, queues, "
 	  "ro, socket, connected, negotiated features, placement (NUMA nodes of "
 	  "device, reactors and guest memory; guest hugepages)" },
-	{ "disk_add", m_disk_add, "{id, path | backend: \"null\", socket, ...}: the "
-	  "--disk keys as members; images only under --image-dir" },
+	{ "disk_add", m_disk_add, "{id, path | backend: \"null\" | backend: "
+	  "\"rbd\", pool, image, socket, ...}: the --disk keys as members; "
+	  "images (and Ceph confs) only under --image-dir" },
 	{ "disk_remove", m_disk_remove, "{id}: drains in-flight I/O, closes the "
 	  "socket and the image" },
 	{ "disk_resize", m_disk_resize, "{id, size}: grows the disk; a connected "
 	  "guest sees the new size" },
 	{ "qos_set", m_qos_set, "{id, qos: \"iops=N,...\"} or {id, iops: N, ...}: "
-	  "replace the QoS contract (\"\" clears it)" },
+	  "replace a disk's or scsi target's QoS contract (\"\" clears it)" },
 	{ "qos_get", m_qos_get, "{id}: the QoS contract in force" },
 	{ "stats", m_stats, "[{id}]: ops, bytes, errors, in-flight, latency, "
 	  "QoS throttling" },
@@ -630,16 +697,22 @@ static const struct rpc_method methods[] = {
 	{ "scsi_info", m_scsi_info, "{id}: socket, request queues, connected, "
 				    "LUNs (number, backend, path, size, blk_size, "
 				    "ro, thin), command counters, placement" },
-	{ "scsi_lun_add", m_scsi_lun_add, "{id, lun, path | backend: \"null\", "
-					  "size, ro?}: hot-plugs a LUN (the path "
-					  "under --image-dir); the guest rescans" },
+	{ "scsi_add", m_scsi_add, "{id, socket, luns: [{lun, path | null: SIZE}], "
+				  "queues?, ro?, QoS keys?}: the --scsi keys as "
+				  "members; images only under --image-dir" },
+	{ "scsi_remove", m_scsi_remove, "{id}: drops its front-end; the target "
+					"goes once its commands finish" },
+	{ "scsi_lun_add", m_scsi_lun_add, "{id, lun, path | rbd: \"pool/image\" | "
+					  "backend: \"null\", size, ro?}: hot-plugs "
+					  "a LUN (the path under --image-dir); the "
+					  "guest rescans" },
 	{ "scsi_lun_remove", m_scsi_lun_remove, "{id, lun}: unplugs a LUN once "
 						"its commands finish" },
 	{ "reactor_list", m_reactor_list, "reactors: cpu, NUMA node, pollers, "
 	  "time polling with and without work and asleep, wake-ups, and the "
 	  "polling policy's mode, budgets and measurements" },
-	{ "config_get", m_config_get, "the running disks, as vmiod --config reads "
-	  "them" },
+	{ "config_get", m_config_get, "the running disks and scsi targets, as "
+	  "vmiod --config reads them" },
 	{ "shutdown", m_shutdown, "finish in-flight I/O and exit" },
 	{ NULL, NULL, NULL },
 };

@@ -20,9 +20,6 @@ struct rpc_methods_opts {
 int rpc_methods_start(struct daemon *d, const char *path,
 		      const struct rpc_methods_opts *o, struct rpc_server **out);
 
-/* Gives a socket to --socket-owner/--socket-group (-1 keeps each). */
-void rpc_socket_chown(const char *path, int uid, int gid);
-
 /* A disk from an object of --disk keys ({"id": "vm1", "path": …}), as
  * disk_add and --config take it. check_dirs applies the image allowlist.
  * Returns 0 or a JSON-RPC error code with a sentence in err. */
@@ -30,10 +27,16 @@ int rpc_disk_add_object(struct daemon *d, json_t *obj, bool check_dirs,
 			const struct rpc_methods_opts *o, char *err,
 			size_t errlen);
 
-/* The running disks as rpc_disk_add_object takes them: {"disks": […]}
- * (config_get; `vmio config save` writes it to a file). */
+/* A virtio-scsi target from an object of --scsi keys, LUNs as "luns":
+ * [{"lun": 0, "path": …}] (scsi_add, --config). */
+int rpc_scsi_add_object(struct daemon *d, json_t *obj, bool check_dirs,
+			const struct rpc_methods_opts *o, char *err,
+			size_t errlen);
+
+/* The running devices as the *_add_object calls take them: {"disks":
+ * […], "scsi": […]} (config_get; `vmio config save` writes it). */
 json_t *rpc_config_json(struct daemon *d);
-/* Adds the disks of such a file (vmiod --config). */
+/* Adds the devices of such a file (vmiod --config). */
 int rpc_config_load(struct daemon *d, const char *file,
 		    const struct rpc_methods_opts *o);
 

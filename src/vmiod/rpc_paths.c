@@ -55,6 +55,16 @@ static bool under(const char *real, const char *dir)
 int rpc_path_check(const char *path, char *const *dirs, unsigned int ndirs,
 		   char *real, size_t reallen, char *err, size_t errlen)
 {
+	char dir[PATH_MAX];
+
+	return rpc_path_check_dir(path, dirs, ndirs, real, reallen, dir,
+				  sizeof(dir), err, errlen);
+}
+
+int rpc_path_check_dir(const char *path, char *const *dirs, unsigned int ndirs,
+		       char *real, size_t reallen, char *dir, size_t dirlen,
+		       char *err, size_t errlen)
+{
 	char buf[PATH_MAX];
 	int ret = 0;
 
@@ -77,8 +87,10 @@ int rpc_path_check(const char *path, char *const *dirs, unsigned int ndirs,
 			return ret;
 	}
 	for (unsigned int i = 0; i < ndirs; i++)
-		if (realpath(dirs[i], buf) && under(real, buf))
+		if (realpath(dirs[i], buf) && under(real, buf)) {
+			snprintf(dir, dirlen, "%s", buf);
 			return 0;
+		}
 	snprintf(err, errlen, "path outside the allowed directory: %s resolves "
 		 "to %s, which is under no --image-dir", path, real);
 	return -EACCES;

@@ -15,5 +15,11 @@
  */
 int rpc_path_check(const char *path, char *const *dirs, unsigned int ndirs,
 		   char *real, size_t reallen, char *err, size_t errlen);
+/* The same, also giving the real path of the directory it lies under:
+ * the image is then opened beneath that directory (backend.h), so a
+ * symlink swapped in after this check cannot lead out of it. */
+int rpc_path_check_dir(const char *path, char *const *dirs, unsigned int ndirs,
+		       char *real, size_t reallen, char *dir, size_t dirlen,
+		       char *err, size_t errlen);
 
 #endif

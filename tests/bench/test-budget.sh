@@ -95,7 +95,8 @@ if [ "$(nproc)" -ge 2 ]; then
 	"$VMIO" bench run --target vmiod --backend null --runtime 2 --ramp 0 \
 		--frontend-cpu 0 >"$tmp/pin.out" 2>&1 &
 	bench=$!
-	for _ in $(seq 50); do pid=$(pgrep -n -x vmiod) && break; sleep 0.05; done
+	# The vmiod this run started (others may run on the machine).
+	for _ in $(seq 50); do pid=$(pgrep -n -x -P "$bench" vmiod) && break; sleep 0.05; done
 	[ -n "${pid:-}" ] || fail "--frontend-cpu 0: no vmiod started"
 	sleep 0.3
 	front=$(awk '/Cpus_allowed_list/ {print $2}' "/proc/$bench/status")

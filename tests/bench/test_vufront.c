@@ -406,7 +406,8 @@ static const char *run_against(const char *mode, char *msg, size_t len)
 		}
 	}
 	vufront_close(f);
-	kill(pid, SIGTERM);
+	if (pid > 0)
+		kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	unlink(sock);
 	*strrchr(sock, '/') = '\0';

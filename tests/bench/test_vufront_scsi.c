@@ -103,7 +103,8 @@ static int stop_vmiod(void **state)
 	char cmd[128];
 
 	(void)state;
-	kill(ctx.pid, SIGTERM);
+	if (ctx.pid > 0) /* never kill(0) or kill(-1): our group, everyone */
+		kill(ctx.pid, SIGTERM);
 	waitpid(ctx.pid, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", ctx.dir);
 	return system(cmd) ? -1 : 0;
@@ -401,7 +402,8 @@ static const char *run_against(const char *mode, char *msg, size_t len)
 		}
 	}
 	vufront_close(f);
-	kill(pid, SIGTERM);
+	if (pid > 0)
+		kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	unlink(sock);
 	*strrchr(sock, '/') = '\0';

@@ -166,6 +166,11 @@ static void request(struct front *f, uint32_t req, const void *payload,
 		die("sendmsg");
 	if (vu_dev_conn_readable(f->vu))
 		die("the device closed the connection");
+	/* Held until a ring stops: only 'Q' stops rings, on a reactor that
+	 * runs its own thread by then. */
+	while (vu_dev_waiting(f->vu))
+		if (vu_dev_wait(f->vu, 10000) || vu_dev_conn_readable(f->vu))
+			die("a ring did not stop");
 	if (recv(f->sock, reply ? reply : &discard, sizeof(discard),
 		 MSG_DONTWAIT) < 0 && reply)
 		die("no reply");

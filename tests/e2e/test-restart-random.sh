@@ -11,6 +11,10 @@
 # fresh vmiod (right after its first message), some while an RPC is in
 # flight (a QoS change or a disk resize).
 #
+# (Kills during QEMU's very first exchange with a fresh back-end,
+# vhost_dev_init, are left out: QEMU 7.2 then drops its reconnect handler
+# and never reconnects, with any back-end. See docs/architecture.md.)
+#
 # Passes when both runs verify with no guest I/O error, the image holds
 # what the guest reads, and the killed run takes at most 10% more than the
 # untouched one plus 1.5 s per kill (a request lost or never signalled
@@ -34,7 +38,7 @@ done
 RANDOM=$seed
 e2e_log "seed $seed (rerun with --seed $seed)"
 
-PACED_MB=16 PACED_RATE=200 BURST_MB=32 BURST_LOOPS=6
+PACED_MB=24 PACED_RATE=200 BURST_MB=32 BURST_LOOPS=8
 e2e_setup_scratch
 img=$E2E_TMP/disk.img
 sock=$E2E_TMP/sock
@@ -67,6 +71,9 @@ kill_vmiod()
 	kill -KILL "$E2E_TARGET_PID" 2>/dev/null || true
 	wait "$E2E_TARGET_PID" 2>/dev/null || true
 }
+
+# Messages of QEMU's device start on a fresh vmiod, in order.
+start_msgs=(SET_INFLIGHT_FD SET_VRING_CALL SET_MEM_TABLE SET_VRING_ADDR SET_VRING_KICK)
 
 # A random delay of 0.2-3 s.
 random_interval()
@@ -110,10 +117,14 @@ run()
 		kills=$((kills + 1))
 		start_vmiod
 		if [ "$kind" = 1 ]; then
-			# Kill the new vmiod as soon as QEMU starts talking to it.
+			# Kill the new vmiod while QEMU starts the device on it:
+			# at a different message each time. Not earlier: QEMU 7.2
+			# never reconnects when the back-end dies during its
+			# first exchange (vhost_dev_init), whoever the back-end.
 			log=$E2E_TMP/vmiod.$((n_started - 1)).log
+			msg=${start_msgs[$((negotiation_kills % ${#start_msgs[@]}))]}
 			for ((i = 0; i < 300; i++)); do
-				grep -q "SET_OWNER\|GET_FEATURES" "$log" && break
+				grep -q "$msg" "$log" && break
 				sleep 0.01
 			done
 			kill_vmiod

@@ -65,6 +65,12 @@ static void send_msg(struct fuzz_front *f, uint32_t req, const void *payload,
 	}
 	FUZZ_CHECK(sendmsg(f->sock, &mh, MSG_NOSIGNAL) == (ssize_t)iov.iov_len);
 	FUZZ_CHECK(vu_dev_conn_readable(f->vu) == 0);
+	/* Held for a ring to stop (its requests in flight): wait, as the
+	 * owner's loop would for the wake eventfd. */
+	while (vu_dev_waiting(f->vu)) {
+		FUZZ_CHECK(vu_dev_wait(f->vu, 5000) == 0);
+		FUZZ_CHECK(vu_dev_conn_readable(f->vu) == 0);
+	}
 	while (recv(f->sock, reply, sizeof(reply), MSG_DONTWAIT) > 0)
 		;
 }
@@ -200,6 +206,7 @@ void front_check_used(struct fuzz_front *f, uint16_t qsize, uint16_t used_before
 void front_hang_up(struct fuzz_front *f)
 {
 	vu_dev_disconnect(f->vu, "fuzz input done");
+	FUZZ_CHECK(vu_dev_wait(f->vu, 5000) == 0 && !vu_dev_waiting(f->vu));
 	for (unsigned int i = 0; i < f->vu->num_queues; i++)
 		FUZZ_CHECK(!f->vu->vrings[i].started);
 	close(f->sock);

@@ -96,10 +96,16 @@ static int stub_start(struct vu_dev *d, unsigned int idx)
 	return 0;
 }
 
-static void stub_stop(struct vu_dev *d, unsigned int idx)
+/* Odd rings stop the way a reactor's do, reporting later (here: at once,
+ * through the same call); even ones are stopped on return. */
+static int stub_stop(struct vu_dev *d, unsigned int idx)
 {
 	FUZZ_CHECK(idx < NQ && running[idx] && d->vrings[idx].started);
 	running[idx] = false;
+	if (!(idx & 1))
+		return 0;
+	vu_dev_queue_stopped(d, idx);
+	return -EINPROGRESS;
 }
 
 static int stub_get_config(struct vu_dev *d, uint8_t *buf, uint32_t off,
@@ -296,8 +302,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (connect_dev(&peer))
 		return 0;
 	for (int conns = 1; in.left > 0;) {
+		int ret;
+
 		send_next(&in, peer);
-		if (vu_dev_conn_readable(dev) < 0) {
+		ret = vu_dev_conn_readable(dev);
+		/* A message held for a stop: the owner's loop would see the
+		 * wake eventfd and go on. */
+		while (!ret && vu_dev_waiting(dev)) {
+			ret = vu_dev_wake(dev);
+			if (!ret && vu_dev_reading(dev))
+				ret = vu_dev_conn_readable(dev);
+		}
+		if (ret < 0) {
 			/* The device hung up: reconnect, as QEMU would. */
 			FUZZ_CHECK(dev->conn_fd < 0);
 			close(peer);
@@ -310,6 +326,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (dev->conn_fd >= 0)
 		vu_dev_disconnect(dev, "fuzz input done");
+	FUZZ_CHECK(vu_dev_wait(dev, 2000) == 0 && !vu_dev_waiting(dev));
 	if (peer >= 0)
 		close(peer);
 	for (unsigned int i = 0; i < NQ; i++)

@@ -84,7 +84,8 @@ int vc_stop_vmiod(pid_t pid)
 {
 	int status;
 
-	/* A failed spawn: kill(-1) would signal every process we may. */
+	/* A vmiod that never started: kill(-1) would signal every process
+	 * we may signal. */
 	if (pid <= 0)
 		return -1;
 	kill(pid, SIGTERM);

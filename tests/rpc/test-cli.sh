@@ -15,7 +15,7 @@ out=$("$VMIO" disk add "id=vm1,path=$tmp/images/vm1.img,socket=$tmp/vm1.sock,siz
 	fail "disk add with the keys as separate arguments"
 "$VMIO" disk add "id=vm1,backend=null,size=1G,socket=$tmp/x.sock" 2>"$tmp/e" &&
 	fail "a second disk named vm1 was accepted"
-grep -q "disk 'vm1' already exists" "$tmp/e" || fail "duplicate id: $(cat "$tmp/e")"
+grep -q "disk named 'vm1' already exists" "$tmp/e" || fail "duplicate id: $(cat "$tmp/e")"
 # Relative paths are the client's, not vmiod's.
 (cd "$tmp" && "$VMIO" disk add id=rel,path=images/rel.img,socket=rel.sock,size=1M >/dev/null) ||
 	fail "disk add with relative paths"

@@ -8,8 +8,12 @@ port=$(free_port)
 url=http://127.0.0.1:$port
 start_vmiod -q --qos --metrics "127.0.0.1:$port" \
 	--disk "id=vm1,backend=null,size=1G,socket=$tmp/vm1.sock,queues=2,iops=100000"
-"$VMIO" rpc disk_add "{\"id\": \"odd \\\"name\\\\\", \"backend\": \"null\", \"size\": \"1M\", \"socket\": \"$tmp/odd.sock\"}" >/dev/null ||
-	fail "disk_add with an odd name"
+# Names are letters, digits and . _ - : (label escaping is test_prom's).
+"$VMIO" rpc disk_add "{\"id\": \"odd \\\"name\\\\\", \"backend\": \"null\", \"size\": \"1M\", \"socket\": \"$tmp/odd.sock\"}" >/dev/null 2>"$tmp/e" &&
+	fail "disk_add took a name with quotes and a backslash"
+grep -q "must be 1 to 64 letters" "$tmp/e" || fail "odd name refused without saying why: $(cat "$tmp/e")"
+"$VMIO" rpc disk_add "{\"id\": \"odd.name-1:x\", \"backend\": \"null\", \"size\": \"1M\", \"socket\": \"$tmp/odd.sock\"}" >/dev/null ||
+	fail "disk_add with a name of every allowed kind of character"
 
 bench "$tmp/vm1.sock" --rw randrw --iodepth 8 --runtime 1 >/dev/null
 curl -sf "$url/metrics" -o "$tmp/m" || fail "GET /metrics"
@@ -30,7 +34,7 @@ stat() { jq ".[] | select(.id == \"vm1\") | $1" "$tmp/s.json"; }
 	fail "+Inf bucket is not the count"
 [ "$(metric vmio_disk_queues 'disk="vm1"')" = 2 ] || fail "queues"
 [ "$(metric vmio_disk_size_bytes 'disk="vm1"')" = 1073741824 ] || fail "size"
-grep -qF 'vmio_disk_inflight{disk="odd \"name\\"} 0' "$tmp/m" || fail "label not escaped: $(grep odd "$tmp/m" | head -3)"
+grep -qF 'vmio_disk_inflight{disk="odd.name-1:x"} 0' "$tmp/m" || fail "no series for the second disk: $(grep odd "$tmp/m" | head -3)"
 grep -qE '^vmio_disk_qos_throttled_total\{disk="vm1"\} [0-9]+$' "$tmp/m" || fail "no QoS series"
 grep -qE '^vmio_reactor_busy_seconds_total\{reactor="0"\} [0-9.e+-]+$' "$tmp/m" || fail "no reactor busy time"
 grep -qE '^vmio_reactor_info\{reactor="0",cpu="none",policy="adaptive"\} 1$' "$tmp/m" || fail "no reactor info"

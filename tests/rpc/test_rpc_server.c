@@ -246,6 +246,87 @@ static void test_idle_client_dropped(void **state)
 	loop_stop(&l);
 }
 
+/* A client trickling a request a byte at a time keeps itself from the
+ * idle timeout but not from the request deadline: it gets the reason,
+ * then EOF, and the slot is free again. */
+static void test_trickle_refused(void **state)
+{
+	struct rpc_server_opts o = { .idle_ms = 60000, .request_ms = 300 };
+	uint64_t t0 = clock_now_ns();
+	char line[512];
+	struct loop l;
+	int fd, got = -2;
+
+	loop_start(&l, &o);
+	fd = cli(l.path);
+	for (int i = 0; i < 100 && got == -2; i++) {
+		(void)!send(fd, "{", 1, MSG_NOSIGNAL);
+		got = cli_line(fd, line, sizeof(line), 50);
+	}
+	assert_true(got > 0);
+	assert_non_null(strstr(line, "not received whole in time"));
+	assert_true(clock_now_ns() - t0 >= 300 * NSEC_PER_MSEC);
+	assert_int_equal(cli_line(fd, line, sizeof(line), 3000), -1);
+	close(fd);
+	loop_stop(&l);
+}
+
+/* A client that goes on sending far past the cap still reads the
+ * reason (no reset from closing with unread input). */
+static void test_oversized_stream_reads_reason(void **state)
+{
+	struct rpc_server_opts o = { .max_request = 4096 };
+	static char junk[1 << 20];
+	char line[512];
+	struct loop l;
+	size_t sent = 0;
+	int fd;
+
+	memset(junk, 'b', sizeof(junk));
+	loop_start(&l, &o);
+	fd = cli(l.path);
+	while (sent < sizeof(junk)) {
+		ssize_t n = send(fd, junk + sent, sizeof(junk) - sent, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		sent += (size_t)n;
+	}
+	assert_int_equal(sent, sizeof(junk));
+	assert_true(cli_line(fd, line, sizeof(line), 3000) > 0);
+	assert_non_null(strstr(line, "larger than 4096 bytes"));
+	shutdown(fd, SHUT_WR);
+	assert_int_equal(cli_line(fd, line, sizeof(line), 3000), -1);
+	close(fd);
+	loop_stop(&l);
+}
+
+/* Every slot held by a client that only waits: a newcomer is served and
+ * the one idle the longest goes. */
+static void test_full_evicts_idlest(void **state)
+{
+	struct rpc_server_opts o = { .max_clients = 4 };
+	char line[512];
+	struct loop l;
+	int fds[4], extra, gone = 0;
+
+	loop_start(&l, &o);
+	for (int i = 0; i < 4; i++)
+		fds[i] = cli(l.path);
+	usleep(1200000);
+	extra = cli(l.path);
+	cli_send(extra, REQ(3) "\n");
+	assert_true(cli_line(extra, line, sizeof(line), 2000) > 0);
+	assert_int_equal(id_of(line), 3);
+	for (int i = 0; i < 4; i++)
+		gone += cli_line(fds[i], line, sizeof(line), 200) == -1;
+	assert_int_equal(gone, 1);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	close(extra);
+	loop_stop(&l);
+}
+
 static void test_busy_refused_with_reason(void **state)
 {
 	struct rpc_server_opts o = { .max_clients = 4 };
@@ -387,6 +468,9 @@ int main(void)
 		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_oversized_line),
 		cmocka_unit_test(test_idle_client_dropped),
+		cmocka_unit_test(test_trickle_refused),
+		cmocka_unit_test(test_oversized_stream_reads_reason),
+		cmocka_unit_test(test_full_evicts_idlest),
 		cmocka_unit_test(test_busy_refused_with_reason),
 		cmocka_unit_test(test_non_reader_does_not_block),
 		cmocka_unit_test(test_many_clients_at_once),

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A stand-alone virtio-scsi target for the scsi tests, built from the
- * library alone: reactors, the --scsi option parser, the device and a
- * control loop. It lets the socket and guest tests run before (and
- * independently of) vmiod's own --scsi wiring. Signals drive hotplug:
+ * libraries alone: reactors, vmiod's --scsi parser and backends, the
+ * device and a control loop of its own, so that the socket tests see the
+ * device model without vmiod's control plane around it. Signals drive hotplug:
  * SIGUSR1 adds the LUN given with --hotplug N=FILE, SIGUSR2 removes it.
  *
  * Usage: scsi_target --scsi OPTS [--reactors N] [--hotplug N=FILE] [-v]
@@ -17,7 +17,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "scsi/scsi_opts.h"
+#include "backend.h"
+#include "devcfg.h"
+#include "scsi/scsi_dev.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -25,7 +27,7 @@
 
 struct target {
 	struct scsi_config cfg;
-	struct scsi_lun_opts luns[SCSI_OPTS_MAX_LUNS];
+	struct scsi_lun_opts luns[SCSI_CFG_MAX_LUNS];
 	struct reactor *reactors[MAX_REACTORS];
 	unsigned int nreactors;
 	struct scsi_dev *dev;
@@ -37,7 +39,7 @@ struct target {
 
 static int parse_args(struct target *t, int argc, char **argv)
 {
-	const char *why;
+	char why[256];
 	uint64_t n;
 
 	t->nreactors = 1;
@@ -53,8 +55,8 @@ static int parse_args(struct target *t, int argc, char **argv)
 			goto usage;
 		i++;
 		if (!strcmp(a, "--scsi")) {
-			if (scsi_config_parse(v, &t->cfg, &why)) {
-				fprintf(stderr, "--scsi %s: %s\n", v, why ? why : "?");
+			if (scsi_config_from_opts(v, &t->cfg, why, sizeof(why))) {
+				fprintf(stderr, "--scsi %s: %s\n", v, why);
 				return -1;
 			}
 		} else if (!strcmp(a, "--reactors") && !parse_u64(v, &n) && n &&
@@ -140,8 +142,17 @@ static void on_fd(struct target *t, int fd)
 		}
 		return;
 	}
-	if (fd == t->conn_fd && vu_dev_conn_readable(vu) < 0) {
+	if (fd != t->conn_fd)
+		return;
+	/* This test target may block: a message held for a ring to stop
+	 * (vmiod's loop would watch the wake eventfd instead). */
+	if (vu_dev_conn_readable(vu) == 0)
+		while (vu_dev_waiting(vu) && vu_dev_wait(vu, -1) == 0 &&
+		       vu_dev_reading(vu) && vu_dev_conn_readable(vu) == 0)
+			;
+	if (vu->conn_fd < 0) {
 		/* vu_dev closed it (epoll forgets closed fds). */
+		vu_dev_wait(vu, -1);
 		t->conn_fd = -1;
 	}
 }
@@ -200,8 +211,17 @@ int main(int argc, char **argv)
 	block_signals(&set);
 	if (parse_args(&t, argc, argv) || start_reactors(&t))
 		return 2;
-	if (scsi_config_open_luns(&t.cfg, t.luns))
-		return 1;
+	for (unsigned int i = 0; i < t.cfg.nluns; i++) {
+		struct backend_created made;
+
+		if (backend_open_lun(&t.cfg, &t.cfg.luns[i], &t.luns[i].bdev,
+				     &made))
+			return 1;
+		backend_created_free(&made);
+		t.luns[i].lun = t.cfg.luns[i].lun;
+		t.luns[i].ro = t.cfg.ro;
+		t.luns[i].block_size = t.cfg.blk_size;
+	}
 	o.id = t.cfg.id;
 	o.socket = t.cfg.socket;
 	o.num_queues = t.cfg.queues;
@@ -210,10 +230,8 @@ int main(int argc, char **argv)
 	o.reactors = t.reactors;
 	o.nreactors = t.nreactors;
 	ret = scsi_dev_create(&o, &t.dev);
-	if (ret) {
-		scsi_config_close_luns(t.luns, t.cfg.nluns);
+	if (ret)
 		return 1;
-	}
 	if (setup_loop(&t, &set))
 		return 1;
 	run(&t);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The --scsi option parser: what it accepts, and what it refuses with a
- * reason a person can act on. */
+/* The --scsi option parser (src/vmiod/devcfg.c): what it accepts, and what
+ * it refuses with a reason a person can act on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,17 +8,17 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "scsi/scsi_opts.h"
+#include "devcfg.h"
 
 static void test_full(void **s)
 {
 	struct scsi_config c;
-	const char *why;
+	char why[256];
 
-	assert_int_equal(scsi_config_parse("id=s0,socket=/tmp/s.sock,queues=4,"
-					   "lun2=/b.img,lun0=/a.img,lun1=null:1G,"
-					   "ro=on,direct=off,blk-size=4096",
-					   &c, &why), 0);
+	assert_int_equal(scsi_config_from_opts("id=s0,socket=/tmp/s.sock,queues=4,"
+					       "lun2=/b.img,lun0=/a.img,lun1=null:1G,"
+					       "ro=on,direct=off,blk-size=4096",
+					       &c, why, sizeof(why)), 0);
 	assert_string_equal(c.id, "s0");
 	assert_string_equal(c.socket, "/tmp/s.sock");
 	assert_int_equal(c.queues, 4);
@@ -39,9 +39,10 @@ static void test_full(void **s)
 static void test_defaults(void **s)
 {
 	struct scsi_config c;
-	const char *why;
+	char why[256];
 
-	assert_int_equal(scsi_config_parse("id=a,socket=b,lun0=/x", &c, &why), 0);
+	assert_int_equal(scsi_config_from_opts("id=a,socket=b,lun0=/x", &c, why,
+					       sizeof(why)), 0);
 	assert_int_equal(c.queues, 1);
 	assert_true(c.direct);
 	assert_false(c.ro);
@@ -52,10 +53,9 @@ static void test_defaults(void **s)
 static void refused(const char *s)
 {
 	struct scsi_config c;
-	const char *why = NULL;
+	char why[256] = "";
 
-	assert_int_not_equal(scsi_config_parse(s, &c, &why), 0);
-	assert_non_null(why);
+	assert_int_not_equal(scsi_config_from_opts(s, &c, why, sizeof(why)), 0);
 	assert_true(strlen(why) > 10);
 }
 

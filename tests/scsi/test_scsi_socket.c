@@ -478,6 +478,8 @@ static int wait_event(struct virtio_scsi_event *ev, int sig)
 	vc_desc(&vc, EVENTQ, 0, vc_gpa(HDR + 0x800), sizeof(*ev),
 		VRING_DESC_F_WRITE, 0);
 	vc_avail(&vc, EVENTQ, 0);
+	if (target <= 0)
+		return -1;
 	kill(target, sig);
 	if (!vc_wait_used(&vc, EVENTQ, &id, &len, 5000))
 		return -1;

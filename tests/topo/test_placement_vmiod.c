@@ -30,7 +30,8 @@
 #define DATA_OFF 0x200000
 
 static char dir[64], root[128], img[128], sock[128], nsock[128], rpc[128];
-static char logpath[128], simg[128], simg0[128], ssock[128], zsock[128];
+static char logpath[128], simg[128], simg0[128], simg2[128], ssock[128];
+static char zsock[128];
 static char xsock[128];
 static pid_t vmiod;
 
@@ -63,6 +64,8 @@ static int group_setup(void **state)
 	snprintf(logpath, sizeof(logpath), "%s/vmiod.log", dir);
 	snprintf(simg, sizeof(simg), "%s/img/s.img", dir);
 	snprintf(simg0, sizeof(simg0), "%s/img0/s0.img", dir);
+	/* Its own image: two targets writing one would be refused. */
+	snprintf(simg2, sizeof(simg2), "%s/img/s2.img", dir);
 	snprintf(ssock, sizeof(ssock), "%s/s.sock", dir);
 	snprintf(zsock, sizeof(zsock), "%s/sz.sock", dir);
 	snprintf(xsock, sizeof(xsock), "%s/sx.sock", dir);
@@ -74,7 +77,8 @@ static int group_setup(void **state)
 	if (sh("'%s/tests/topo/mknuma.sh' '%s' 2 1 '%s' '%s'", getenv("VMIO_SRC"),
 	       root, mount, mount0) ||
 	    sh("mkdir -p '%s/img' '%s/img0' && truncate -s 8M '%s' && "
-	       "truncate -s 32M '%s' '%s'", dir, dir, img, simg, simg0))
+	       "truncate -s 32M '%s' '%s' '%s'", dir, dir, img, simg, simg0,
+	       simg2))
 		return -1;
 	snprintf(disk, sizeof(disk), "id=n,path=%s,socket=%s,queues=2,direct=off",
 		 img, sock);
@@ -86,7 +90,7 @@ static int group_setup(void **state)
 	snprintf(scsi_null, sizeof(scsi_null), "id=sz,socket=%s,queues=2,"
 		 "lun0=null:64M", zsock);
 	snprintf(scsi_mixed, sizeof(scsi_mixed), "id=sx,socket=%s,queues=2,"
-		 "lun0=%s,lun1=%s,direct=off", xsock, simg, simg0);
+		 "lun0=%s,lun1=%s,direct=off", xsock, simg2, simg0);
 	{
 		const char *args[] = { "--sysfs-root", root, "--cpus", "0,1",
 				       "--rpc", rpc, "--disk", disk, "--disk", null,

@@ -25,27 +25,44 @@ struct delay_channel {
 	unsigned int nheld;
 };
 
-/* Per-io state, reached through io->wrap: the original callback and when
- * the completion may be released. */
+/* Per request, in the context after the inner backend's: the original
+ * callback and when the completion may be released. */
 struct delay_held {
 	struct delay_channel *dc;
-	struct bdev_io *io;
 	int status;
 	uint64_t release_ns;
 	void (*cb)(struct bdev_io *io, int status);
 	struct delay_held *next;
 };
 
+/* Where our part of io's context starts: after the inner backend's. */
+static size_t held_offset(const struct bdev *inner)
+{
+	return (bdev_io_ctx_size(inner) + BDEV_IO_CTX_ALIGN - 1) &
+	       ~(size_t)(BDEV_IO_CTX_ALIGN - 1);
+}
+
+static struct delay_held *held_of(struct bdev_io *io, const struct bdev *inner)
+{
+	return (struct delay_held *)((unsigned char *)bdev_io_ctx(io) +
+				     held_offset(inner));
+}
+
+static struct bdev_io *io_of_held(struct delay_held *h, const struct bdev *inner)
+{
+	return bdev_io_of_ctx((unsigned char *)h - held_offset(inner));
+}
+
 static int delay_poll(struct reactor_poller *p)
 {
 	struct delay_channel *dc = container_of(p, struct delay_channel, poller);
+	const struct bdev *inner = dc->inner->bdev;
 	uint64_t now = clock_now_ns();
 	int released = 0;
 
 	while (dc->head && dc->head->release_ns <= now) {
 		struct delay_held *h = dc->head;
-		struct bdev_io *io = h->io;
-		int status = h->status;
+		struct bdev_io *io = io_of_held(h, inner);
 
 		dc->head = h->next;
 		if (!dc->head)
@@ -53,8 +70,7 @@ static int delay_poll(struct reactor_poller *p)
 		dc->nheld--;
 		io->cb = h->cb;
 		io->ch = &dc->ch;
-		free(h);
-		bdev_io_complete(io, status);
+		bdev_io_complete(io, h->status);
 		released++;
 	}
 	/* Anything still held keeps the reactor polling (no sleep). */
@@ -63,7 +79,8 @@ static int delay_poll(struct reactor_poller *p)
 
 static void delay_inner_done(struct bdev_io *io, int status)
 {
-	struct delay_held *h = io->wrap;
+	/* Below us the io belongs to the inner channel. */
+	struct delay_held *h = held_of(io, io->ch->bdev);
 	struct delay_channel *dc = h->dc;
 	struct delay_bdev *db = (struct delay_bdev *)dc->ch.bdev;
 
@@ -81,26 +98,17 @@ static void delay_inner_done(struct bdev_io *io, int status)
 static void delay_submit(struct bdev_channel *ch, struct bdev_io *io)
 {
 	struct delay_channel *dc = (struct delay_channel *)ch;
-	struct delay_held *h = calloc(1, sizeof(*h));
+	struct delay_held *h = held_of(io, dc->inner->bdev);
 
-	if (!h) {
-		bdev_io_complete(io, -ENOMEM);
-		return;
-	}
 	h->dc = dc;
-	h->io = io;
 	h->cb = io->cb;
-	io->wrap = h;
 	io->cb = delay_inner_done;
-	/* Below us the io belongs to the inner channel; delay_poll hands it
-	 * back to ours when it releases it. */
-	io->ch = dc->inner;
-	dc->inner->inflight++;
-	dc->inner->bdev->ops->submit(dc->inner, io);
+	/* delay_poll hands it back to our channel when it releases it. */
+	bdev_submit(dc->inner, io);
 }
 
 static int delay_channel_open(struct bdev *b, struct reactor *r,
-			      struct bdev_channel **out)
+			      struct bdev_mem *mem, struct bdev_channel **out)
 {
 	struct delay_bdev *db = (struct delay_bdev *)b;
 	struct delay_channel *dc = calloc(1, sizeof(*dc));
@@ -108,13 +116,11 @@ static int delay_channel_open(struct bdev *b, struct reactor *r,
 
 	if (!dc)
 		return -ENOMEM;
-	ret = db->inner->ops->channel_open(db->inner, r, &dc->inner);
+	ret = bdev_channel_open(db->inner, r, mem, &dc->inner);
 	if (ret) {
 		free(dc);
 		return ret;
 	}
-	dc->ch.bdev = b;
-	dc->ch.reactor = r;
 	dc->poller.poll = delay_poll;
 	dc->poller.wake_fd = -1;
 	reactor_add_poller(r, &dc->poller);
@@ -125,17 +131,16 @@ static int delay_channel_open(struct bdev *b, struct reactor *r,
 static void delay_channel_close(struct bdev_channel *ch)
 {
 	struct delay_channel *dc = (struct delay_channel *)ch;
-	struct delay_bdev *db = (struct delay_bdev *)ch->bdev;
 
 	reactor_remove_poller(ch->reactor, &dc->poller);
-	db->inner->ops->channel_close(dc->inner);
+	bdev_channel_close(dc->inner);
 	free(dc);
 }
 
 static int delay_resize(struct bdev *b, uint64_t size)
 {
 	struct delay_bdev *db = (struct delay_bdev *)b;
-	int ret = db->inner->ops->resize(db->inner, size);
+	int ret = bdev_resize(db->inner, size);
 
 	if (!ret)
 		b->size = db->inner->size;
@@ -167,6 +172,7 @@ int bdev_delay_wrap(struct bdev *inner, uint64_t delay_ns, struct bdev **out)
 		return -ENOMEM;
 	db->b = *inner;
 	db->b.ops = &delay_ops;
+	db->b.io_ctx_size = held_offset(inner) + sizeof(struct delay_held);
 	db->inner = inner;
 	db->delay_ns = delay_ns;
 	*out = &db->b;

@@ -23,7 +23,6 @@ static int null_poll(struct reactor_poller *p)
 	while (io) {
 		struct bdev_io *next = io->next;
 
-		io->done = io->len;
 		bdev_io_complete(io, 0);
 		io = next;
 		n++;
@@ -44,14 +43,12 @@ static void null_submit(struct bdev_channel *ch, struct bdev_io *io)
 }
 
 static int null_channel_open(struct bdev *b, struct reactor *r,
-			     struct bdev_channel **out)
+			     struct bdev_mem *mem, struct bdev_channel **out)
 {
 	struct null_channel *nc = calloc(1, sizeof(*nc));
 
 	if (!nc)
 		return -ENOMEM;
-	nc->ch.bdev = b;
-	nc->ch.reactor = r;
 	nc->poller.poll = null_poll;
 	nc->poller.wake_fd = -1;
 	reactor_add_poller(r, &nc->poller);
@@ -96,7 +93,6 @@ int bdev_null_open(uint64_t size, struct bdev **out)
 	b->ops = &null_ops;
 	b->size = size;
 	b->align = 1;
-	b->fd = -1;
 	b->dev_id = (uintptr_t)b;
 	*out = b;
 	return 0;

@@ -2,7 +2,8 @@
 /*
  * io_uring backend on a regular file or a block device. Reads and writes go
  * from guest memory straight to the file (readv/writev, O_DIRECT by
- * default; read/write_fixed when the data lies in one registered buffer); FLUSH is fdatasync; DISCARD and WRITE_ZEROES are fallocate.
+ * default; read/write_fixed when the data lies in one registered buffer);
+ * FLUSH is fdatasync; DISCARD and WRITE_ZEROES are fallocate.
  * Every operation is queued on the channel's reactor ring and submitted
  * with the rest of the pass in one io_uring_enter.
  */
@@ -19,7 +20,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "bdev/bdev.h"
+#include "bdev/bdev_mem.h"
+#include "engine/reactor_uring.h"
+#include "util/compiler.h"
 #include "util/log.h"
 
 static const char *fs_name(long type)
@@ -51,18 +54,43 @@ static void iov_advance(struct iovec **iov, unsigned int *cnt, uint64_t n)
 	}
 }
 
+/* The image: the bdev, and the file behind it. */
+struct uring_bdev {
+	struct bdev b;
+	int fd;
+	bool is_blockdev;
+};
+
 /* A channel: the file as a slot of its reactor ring's fixed-file table,
- * when it has one (-1: the plain fd). */
+ * when it has one (-1: the plain fd), and the queue's memory as the
+ * ring's fixed buffers, when it is registered. */
 struct uring_channel {
 	struct bdev_channel base;
 	int slot;
+	int fd;                        /* slot, or the plain fd */
+	const struct fixed_mem *fixed; /* NULL: plain reads and writes */
 };
 
-static void uring_queue(struct bdev_channel *ch, struct bdev_io *io);
+/* Per request (bdev_io_ctx): the CQE's way back, and how far it got. */
+struct uring_io {
+	struct uring_op op;
+	uint64_t done;       /* bytes transferred so far */
+};
+
+_Static_assert(sizeof(struct uring_io) <= BDEV_IO_CTX_MAX,
+	       "the io_uring context must fit every device model's slots");
+
+static inline struct uring_bdev *uring_bdev_of(struct bdev *b)
+{
+	return container_of(b, struct uring_bdev, b);
+}
+
+static void uring_queue(struct bdev_io *io);
 
 static void uring_done(struct uring_op *op, int res)
 {
-	struct bdev_io *io = (struct bdev_io *)op;
+	struct uring_io *u = container_of(op, struct uring_io, op);
+	struct bdev_io *io = bdev_io_of_ctx(u);
 
 	if (res < 0) {
 		/* Some file systems cannot zero a range in place; punching a
@@ -70,7 +98,7 @@ static void uring_done(struct uring_op *op, int res)
 		if (res == -EOPNOTSUPP && io->op == BDEV_OP_WRITE_ZEROES &&
 		    !io->may_unmap) {
 			io->may_unmap = true;
-			uring_queue(io->ch, io);
+			uring_queue(io);
 			return;
 		}
 		bdev_io_complete(io, res);
@@ -86,44 +114,69 @@ static void uring_done(struct uring_op *op, int res)
 		bdev_io_complete(io, -EIO);
 		return;
 	}
-	io->done += (uint64_t)res;
-	if (io->done >= io->len) {
+	u->done += (uint64_t)res;
+	if (u->done >= io->len) {
 		bdev_io_complete(io, 0);
 		return;
 	}
 	iov_advance(&io->iov, &io->iovcnt, (uint64_t)res);
-	uring_queue(io->ch, io);
+	uring_queue(io);
 }
 
-static void uring_queue(struct bdev_channel *ch, struct bdev_io *io)
+/* The registered buffer holding all of a one-piece transfer: 1 + its
+ * slot, or 0. */
+static inline unsigned int fixed_buf_of(const struct uring_channel *uc,
+					const struct bdev_io *io)
 {
-	struct io_uring_sqe *sqe = reactor_get_sqe(ch->reactor);
-	int slot = ((struct uring_channel *)ch)->slot;
-	int fd = slot >= 0 ? slot : ch->bdev->fd;
-	uint64_t off = io->offset + io->done;
+	if (!uc->fixed || io->iovcnt != 1)
+		return 0;
+	return fixed_mem_lookup(uc->fixed, io->iov->iov_base,
+				io->iov->iov_len);
+}
 
-	if (!sqe) {
-		bdev_io_complete(io, -EAGAIN);
+static void uring_prep_rw(struct io_uring_sqe *sqe,
+			  const struct uring_channel *uc, struct bdev_io *io,
+			  uint64_t off)
+{
+	unsigned int buf = fixed_buf_of(uc, io);
+	bool rd = io->op == BDEV_OP_READ;
+
+	if (buf) {
+		io->registered = true;
+		if (rd)
+			io_uring_prep_read_fixed(sqe, uc->fd, io->iov->iov_base,
+						 (unsigned int)io->iov->iov_len,
+						 off, (int)buf - 1);
+		else
+			io_uring_prep_write_fixed(sqe, uc->fd, io->iov->iov_base,
+						  (unsigned int)io->iov->iov_len,
+						  off, (int)buf - 1);
+	} else if (rd) {
+		io_uring_prep_readv(sqe, uc->fd, io->iov, io->iovcnt, off);
+	} else {
+		io_uring_prep_writev(sqe, uc->fd, io->iov, io->iovcnt, off);
+	}
+	if (!rd && io->fua)
+		sqe->rw_flags = RWF_DSYNC;
+}
+
+static void uring_queue(struct bdev_io *io)
+{
+	struct uring_channel *uc = (struct uring_channel *)io->ch;
+	struct uring_io *u = bdev_io_ctx(io);
+	struct io_uring_sqe *sqe = reactor_get_sqe(uc->base.reactor);
+	int fd = uc->fd;
+
+	if (unlikely(!sqe)) {
+		/* The ring is full even after submitting: try again next
+		 * pass, never failing (or completing) from here. */
+		bdev_io_later(io, uring_queue);
 		return;
 	}
 	switch (io->op) {
 	case BDEV_OP_READ:
-		if (io->fixed_buf && io->iovcnt == 1)
-			io_uring_prep_read_fixed(sqe, fd, io->iov->iov_base,
-						 (unsigned int)io->iov->iov_len,
-						 off, (int)io->fixed_buf - 1);
-		else
-			io_uring_prep_readv(sqe, fd, io->iov, io->iovcnt, off);
-		break;
 	case BDEV_OP_WRITE:
-		if (io->fixed_buf && io->iovcnt == 1)
-			io_uring_prep_write_fixed(sqe, fd, io->iov->iov_base,
-						  (unsigned int)io->iov->iov_len,
-						  off, (int)io->fixed_buf - 1);
-		else
-			io_uring_prep_writev(sqe, fd, io->iov, io->iovcnt, off);
-		if (io->fua)
-			sqe->rw_flags = RWF_DSYNC;
+		uring_prep_rw(sqe, uc, io, io->offset + u->done);
 		break;
 	case BDEV_OP_FLUSH:
 		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
@@ -141,27 +194,29 @@ static void uring_queue(struct bdev_channel *ch, struct bdev_io *io)
 					io->offset, io->len);
 		break;
 	}
-	if (slot >= 0)
+	if (uc->slot >= 0)
 		sqe->flags |= IOSQE_FIXED_FILE; /* after prep, which clears it */
-	io->uop.done = uring_done;
-	io_uring_sqe_set_data(sqe, &io->uop);
+	u->op.done = uring_done;
+	io_uring_sqe_set_data(sqe, &u->op);
 }
 
 static void uring_submit(struct bdev_channel *ch, struct bdev_io *io)
 {
-	uring_queue(ch, io);
+	struct uring_io *u = bdev_io_ctx(io);
+
+	u->done = 0;
+	uring_queue(io);
 }
 
 static int uring_channel_open(struct bdev *b, struct reactor *r,
-			      struct bdev_channel **out)
+			      struct bdev_mem *mem, struct bdev_channel **out)
 {
 	struct uring_channel *ch = calloc(1, sizeof(*ch));
+	int fd = uring_bdev_of(b)->fd;
 
 	if (!ch)
 		return -ENOMEM;
-	ch->base.bdev = b;
-	ch->base.reactor = r;
-	ch->slot = reactor_fixed_file_add(r, b->fd);
+	ch->slot = reactor_fixed_file_add(r, fd);
 	if (ch->slot < 0 && ch->slot != -ENOSPC)
 		ch->slot = -1; /* no table on this ring: plain fds */
 	else if (ch->slot < 0) {
@@ -170,6 +225,8 @@ static int uring_channel_open(struct bdev *b, struct reactor *r,
 			 "per I/O)", b->path);
 		ch->slot = -1;
 	}
+	ch->fd = ch->slot >= 0 ? ch->slot : fd;
+	ch->fixed = bdev_mem_fixed(mem);
 	*out = &ch->base;
 	return 0;
 }
@@ -184,11 +241,13 @@ static void uring_channel_close(struct bdev_channel *ch)
 
 static int uring_resize(struct bdev *b, uint64_t size)
 {
-	if (b->is_blockdev)
+	struct uring_bdev *ub = uring_bdev_of(b);
+
+	if (ub->is_blockdev)
 		return -EOPNOTSUPP;
 	if (size < b->size)
 		return -EINVAL; /* shrinking would destroy guest data */
-	if (ftruncate(b->fd, (off_t)size) < 0)
+	if (ftruncate(ub->fd, (off_t)size) < 0)
 		return -errno;
 	b->size = size;
 	return 0;
@@ -196,14 +255,17 @@ static int uring_resize(struct bdev *b, uint64_t size)
 
 static void uring_destroy(struct bdev *b)
 {
-	if (b->fd >= 0)
-		close(b->fd);
+	struct uring_bdev *ub = uring_bdev_of(b);
+
+	if (ub->fd >= 0)
+		close(ub->fd);
 	free(b->path);
-	free(b);
+	free(ub);
 }
 
 static const struct bdev_ops uring_ops = {
 	.name = "uring",
+	.io_ctx_size = sizeof(struct uring_io),
 	.channel_open = uring_channel_open,
 	.channel_close = uring_channel_close,
 	.submit = uring_submit,
@@ -248,20 +310,21 @@ static int open_image(const struct bdev_open_opts *o)
 	return -errno;
 }
 
-static int size_image(struct bdev *b, const struct bdev_open_opts *o)
+static int size_image(struct uring_bdev *ub, const struct bdev_open_opts *o)
 {
+	struct bdev *b = &ub->b;
 	struct stat st;
 
-	if (fstat(b->fd, &st) < 0)
+	if (fstat(ub->fd, &st) < 0)
 		return -errno;
 	b->dev_id = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
 	if (S_ISBLK(st.st_mode)) {
 		int lbs = 512;
 
-		b->is_blockdev = true;
-		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0)
+		ub->is_blockdev = true;
+		if (ioctl(ub->fd, BLKGETSIZE64, &b->size) < 0)
 			return -errno;
-		if (o->direct && ioctl(b->fd, BLKSSZGET, &lbs) == 0)
+		if (o->direct && ioctl(ub->fd, BLKSSZGET, &lbs) == 0)
 			b->align = (uint32_t)lbs;
 		return 0;
 	}
@@ -272,7 +335,7 @@ static int size_image(struct bdev *b, const struct bdev_open_opts *o)
 	}
 	b->size = (uint64_t)st.st_size;
 	if (o->size > b->size) {
-		if (ftruncate(b->fd, (off_t)o->size) < 0) {
+		if (ftruncate(ub->fd, (off_t)o->size) < 0) {
 			log_error("cannot grow %s to %llu bytes: %s", o->path,
 				  (unsigned long long)o->size, strerror(errno));
 			return -errno;
@@ -284,23 +347,25 @@ static int size_image(struct bdev *b, const struct bdev_open_opts *o)
 
 int bdev_uring_open(const struct bdev_open_opts *opts, struct bdev **out)
 {
+	struct uring_bdev *ub;
 	struct bdev *b;
 	int ret;
 
-	b = calloc(1, sizeof(*b));
-	if (!b)
+	ub = calloc(1, sizeof(*ub));
+	if (!ub)
 		return -ENOMEM;
+	b = &ub->b;
 	b->ops = &uring_ops;
+	b->io_ctx_size = uring_ops.io_ctx_size;
 	b->ro = opts->ro;
-	b->direct = opts->direct;
 	b->align = opts->direct ? 512 : 1;
 	b->path = strdup(opts->path);
-	b->fd = open_image(opts);
-	if (b->fd < 0) {
-		ret = b->fd;
+	ub->fd = opts->have_fd ? opts->fd : open_image(opts);
+	if (ub->fd < 0) {
+		ret = ub->fd;
 		goto err;
 	}
-	ret = size_image(b, opts);
+	ret = size_image(ub, opts);
 	if (ret)
 		goto err;
 	*out = b;

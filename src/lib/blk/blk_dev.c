@@ -8,7 +8,6 @@
 #include <linux/virtio_config.h>
 
 #include "blk/blk_internal.h"
-#include "engine/numa_alloc.h"
 #include "util/log.h"
 
 static uint64_t blk_features(const struct blk_dev *d)
@@ -89,51 +88,21 @@ static int blk_vu_queue_start(struct vu_dev *vu, unsigned int idx)
 	return blk_queue_start(vu->priv, idx);
 }
 
-static void blk_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
+static int blk_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
 {
-	blk_queue_stop(vu->priv, idx);
+	return blk_queue_stop(vu->priv, idx);
 }
 
-/* Splits the disk's contract between its queues' entities and a group. */
-static int blk_qos_setup(struct blk_dev *d, const struct blk_dev_opts *o,
-			 char *err, size_t errlen)
+static void blk_vu_queue_stopped(struct vu_dev *vu, unsigned int idx)
 {
-	char gname[QOS_NAME_MAX];
-	int ret;
+	blk_queue_stopped(vu->priv, idx);
+}
 
-	d->qos = o->qos;
-	if (o->qos_limits)
-		d->qos_lim = *o->qos_limits;
-	if (o->num_queues == 1) {
-		d->entity_lim = d->qos_lim;
-		if (!d->qos_lim.group[0])
-			return 0;
-		return blk_qos_group_get(d->qos, d->qos_lim.group, NULL,
-					 &d->qos_group, err, errlen);
-	}
-	if (d->qos_lim.group[0]) {
-		snprintf(err, errlen, "disk %s has %u queues and names group "
-			 "'%s': a multi-queue disk is a group of its own; give it "
-			 "queues=1 to join a group", o->id, o->num_queues,
-			 d->qos_lim.group);
-		return -EINVAL;
-	}
-	/* The disk's caps, minimum and weight hold across its queues. */
-	snprintf(gname, sizeof(gname), "disk:%.26s", o->id);
-	memset(&d->entity_lim, 0, sizeof(d->entity_lim));
-	d->entity_lim.lat_target_us = d->qos_lim.lat_target_us;
-	{
-		struct qos_limits glim = d->qos_lim;
+static unsigned int blk_vu_queue_inflight(struct vu_dev *vu, unsigned int idx)
+{
+	struct blk_dev *d = vu->priv;
 
-		glim.lat_target_us = 0;
-		snprintf(glim.group, sizeof(glim.group), "%s", gname);
-		snprintf(d->entity_lim.group, sizeof(d->entity_lim.group), "%s",
-			 gname);
-		ret = blk_qos_group_get(d->qos, gname, &glim, &d->qos_group,
-					err, errlen);
-	}
-	d->qos_implicit_group = true;
-	return ret;
+	return vdev_queue_inflight(&d->queues[idx].vdev);
 }
 
 int blk_dev_create(const struct blk_dev_opts *o, struct blk_dev **out,
@@ -182,9 +151,12 @@ int blk_dev_create(const struct blk_dev_opts *o, struct blk_dev **out,
 			 (unsigned long long)(o->bdev->size % o->blk_size));
 
 	if (o->qos) {
-		ret = blk_qos_setup(d, o, err, errlen);
+		ret = vdev_qos_contract_init(&d->qos, o->qos, "disk", o->id,
+					     o->num_queues, o->qos_limits, err,
+					     errlen);
 		if (ret)
 			goto err;
+		d->has_qos = true;
 	}
 	ops->features = blk_features(d);
 	ops->protocol_features = (1ull << VHOST_USER_PROTOCOL_F_CONFIG);
@@ -192,6 +164,8 @@ int blk_dev_create(const struct blk_dev_opts *o, struct blk_dev **out,
 	ops->set_config = blk_set_config;
 	ops->queue_start = blk_vu_queue_start;
 	ops->queue_stop = blk_vu_queue_stop;
+	ops->queue_stopped = blk_vu_queue_stopped;
+	ops->queue_inflight = blk_vu_queue_inflight;
 	ret = vu_dev_create(&d->vu, o->id, o->socket, o->num_queues, ops, d);
 	if (ret)
 		goto err;
@@ -221,7 +195,7 @@ void blk_dev_destroy(struct blk_dev *d)
 	vu_dev_destroy(d->vu);
 	free((void *)ops);
 	for (unsigned int i = 0; i < nqueues; i++)
-		numa_pool_free(d->queues[i].reqs);
+		vdev_queue_free(&d->queues[i].vdev);
 	bdev_destroy(d->bdev);
 	free(d->reactors);
 	free(d->queues);
@@ -265,7 +239,7 @@ int blk_dev_resize(struct blk_dev *d, uint64_t bytes, char *err, size_t errlen)
 			 (unsigned long long)bytes);
 		return -EINVAL;
 	}
-	ret = d->bdev->ops->resize(d->bdev, sectors * 512);
+	ret = bdev_resize(d->bdev, sectors * 512);
 	if (ret) {
 		snprintf(err, errlen, "disk %s: cannot grow the backend: %s", d->id,
 			 strerror(-ret));
@@ -286,106 +260,45 @@ int blk_dev_resize(struct blk_dev *d, uint64_t bytes, char *err, size_t errlen)
 	return 0;
 }
 
-struct qos_set_ctx {
-	struct blk_queue *q;
-	const struct qos_limits *lim;
-	char *err;
-	size_t errlen;
-	int ret;
-};
-
-static void entity_set_on_reactor(void *arg)
-{
-	struct qos_set_ctx *c = arg;
-
-	c->ret = qos_entity_set(&c->q->qos, c->lim, c->err, c->errlen);
-}
-
 int blk_dev_qos_set(struct blk_dev *d, const struct qos_limits *lim,
 		    char *err, size_t errlen)
 {
-	struct qos_limits ent = *lim, glim = *lim;
+	struct qos_limits ent;
 	int ret;
 
-	if (!d->qos) {
+	if (!d->has_qos) {
 		snprintf(err, errlen, "QoS is off in this vmiod; start it with "
 			 "--qos (or any QoS option) to change contracts at run time");
 		return -ENOTSUP;
 	}
-	ret = qos_limits_validate(lim, err, errlen);
-	if (ret)
-		return ret;
-	if (d->qos_implicit_group) {
-		if (lim->group[0] && strcmp(lim->group, d->entity_lim.group)) {
-			snprintf(err, errlen, "disk %s has several queues and "
-				 "cannot join group '%s'", d->id, lim->group);
-			return -EINVAL;
-		}
-		memset(&ent, 0, sizeof(ent));
-		ent.lat_target_us = lim->lat_target_us;
-		snprintf(ent.group, sizeof(ent.group), "%s", d->entity_lim.group);
-		glim.lat_target_us = 0;
-		snprintf(glim.group, sizeof(glim.group), "%s", d->entity_lim.group);
-		ret = qos_group_set(d->qos_group, &glim, err, errlen);
-		if (ret)
-			return ret;
-	} else if (strcmp(lim->group, d->qos_lim.group)) {
-		snprintf(err, errlen, "moving disk %s between groups at run time "
-			 "is not supported; remove and re-add it", d->id);
-		return -EINVAL;
-	}
-	for (unsigned int i = 0; i < d->vu->num_queues; i++) {
-		struct blk_queue *q = &d->queues[i];
-		struct qos_set_ctx c = { q, &ent, err, errlen, 0 };
-
-		if (!q->sched || !q->ch)
-			continue;
-		reactor_call(q->reactor, entity_set_on_reactor, &c);
-		if (c.ret)
-			return c.ret;
-	}
-	d->qos_lim = *lim;
-	d->entity_lim = ent;
-	return 0;
+	ret = vdev_qos_contract_prepare(&d->qos, "disk", d->id, lim, &ent, err,
+					errlen);
+	for (unsigned int i = 0; !ret && i < d->vu->num_queues; i++)
+		ret = vdev_queue_qos_set(&d->queues[i].vdev, &ent, err, errlen);
+	if (!ret)
+		vdev_qos_contract_commit(&d->qos, lim, &ent);
+	return ret;
 }
 
 bool blk_dev_qos_get(const struct blk_dev *d, struct qos_limits *out)
 {
-	if (!d->qos)
+	if (!d->has_qos)
 		return false;
-	*out = d->qos_lim;
+	*out = d->qos.lim;
 	return true;
 }
 
 void blk_dev_qos_stats(const struct blk_dev *d, struct qos_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < d->vu->num_queues; i++) {
-		const struct blk_queue *q = &d->queues[i];
-		struct qos_stats s;
-
-		if (!q->sched)
-			continue;
-		/* Racy read from another thread: counters for reporting. */
-		qos_entity_stats(&q->qos, &s);
-		out->ops += s.ops;
-		out->bytes += s.bytes;
-		out->reserved_ops += s.reserved_ops;
-		out->parked_total += s.parked_total;
-		out->parked += s.parked;
-		out->inflight += s.inflight;
-		if (s.p99_ns > out->p99_ns)
-			out->p99_ns = s.p99_ns;
-		out->windows += s.windows;
-		out->windows_missed += s.windows_missed;
-		/* queues on several reactors: the shallowest backend queue */
-		if (!out->depth || s.depth < out->depth)
-			out->depth = s.depth;
-	}
+	for (unsigned int i = 0; i < d->vu->num_queues; i++)
+		vdev_queue_qos_stats(&d->queues[i].vdev, out);
 }
 
 void blk_dev_get_stats(const struct blk_dev *d, struct blk_queue_stats *out)
 {
+	struct vdev_queue_stats v = { 0 };
+
 	memset(out, 0, sizeof(*out));
 	for (unsigned int i = 0; i < d->vu->num_queues; i++) {
 		const struct blk_queue_stats *s = &d->queues[i].stats;
@@ -396,12 +309,12 @@ void blk_dev_get_stats(const struct blk_dev *d, struct blk_queue_stats *out)
 		out->bytes_written += __atomic_load_n(&s->bytes_written, __ATOMIC_RELAXED);
 		out->errors += __atomic_load_n(&s->errors, __ATOMIC_RELAXED);
 		out->unsupported += __atomic_load_n(&s->unsupported, __ATOMIC_RELAXED);
-		out->bad_chains += __atomic_load_n(&s->bad_chains, __ATOMIC_RELAXED);
 		out->fixed_buffer_ios += __atomic_load_n(&s->fixed_buffer_ios,
 							 __ATOMIC_RELAXED);
-		out->lat_ns_sum += __atomic_load_n(&s->lat_ns_sum, __ATOMIC_RELAXED);
-		for (int b = 0; b <= BLK_LAT_BUCKETS; b++)
-			out->lat_hist[b] += __atomic_load_n(&s->lat_hist[b], __ATOMIC_RELAXED);
-		out->inflight += __atomic_load_n(&d->queues[i].inflight, __ATOMIC_RELAXED);
+		vdev_queue_stats_add(&d->queues[i].vdev, &v);
+		out->inflight += vdev_queue_inflight(&d->queues[i].vdev);
 	}
+	out->bad_chains = v.bad_chains;
+	out->lat_ns_sum = v.lat_ns_sum;
+	memcpy(out->lat_hist, v.lat_hist, sizeof(out->lat_hist));
 }

@@ -11,8 +11,9 @@
 #include <stdint.h>
 
 #include "bdev/bdev.h"
-#include "blk/blk_qos.h"
+#include "vdev/vdev_qos.h"
 #include "engine/reactor.h"
+#include "vdev/vdev_queue.h"
 #include "vhost/vu_dev.h"
 
 /* Most data iovecs a request may carry (config seg_max), and the iovecs a
@@ -37,7 +38,7 @@ struct blk_dev_opts {
 	struct reactor *const *reactors; /* queues are spread over these */
 	unsigned int nreactors;
 	unsigned int first_reactor;      /* queue 0 goes here */
-	struct blk_qos_domain *qos;      /* NULL: no QoS scheduling */
+	struct vdev_qos_domain *qos;      /* NULL: no QoS scheduling */
 	const struct qos_limits *qos_limits; /* the disk's contract, or NULL */
 };
 
@@ -47,7 +48,7 @@ enum blk_stat_op { BLK_STAT_READ, BLK_STAT_WRITE, BLK_STAT_FLUSH,
 
 /* Latency histogram buckets: upper bounds 2^(k+3) µs, k = 0..BLK_LAT_BUCKETS-1
  * (8 µs .. 262 ms), then everything slower. */
-#define BLK_LAT_BUCKETS 16
+#define BLK_LAT_BUCKETS VDEV_LAT_BUCKETS
 
 struct blk_queue_stats {
 	uint64_t ops[BLK_STAT_NR];
@@ -56,7 +57,7 @@ struct blk_queue_stats {
 	uint64_t errors;     /* IOERR answered */
 	uint64_t unsupported;/* UNSUPP answered */
 	uint64_t bad_chains; /* chains we could not even decode */
-	uint64_t fixed_buffer_ios; /* reads/writes sent as READ/WRITE_FIXED */
+	uint64_t fixed_buffer_ios; /* reads/writes on registered memory */
 	uint64_t lat_ns_sum; /* of completed requests */
 	uint64_t lat_hist[BLK_LAT_BUCKETS + 1];
 	uint64_t inflight;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "engine/reactor.h"
+#include "engine/reactor_uring.h"
 
 /* The kernel refuses registered buffers over 1 GiB. */
 #define FIXED_MEM_CHUNK_SHIFT 30

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "engine/reactor.h"
+#include "engine/reactor_uring.h"
 
 /* A header in front of the caller's memory says how to unmap it; one
  * cache line, so the objects after it stay line-aligned. */

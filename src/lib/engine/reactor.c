@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "engine/reactor.h"
+#include "engine/reactor_uring.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -128,6 +128,14 @@ struct io_uring_sqe *reactor_get_sqe(struct reactor *r)
 	if (sqe)
 		r->dev_inflight++;
 	return sqe;
+}
+
+void reactor_device_io(struct reactor *r, int n)
+{
+	if (n < 0 && (unsigned int)-n > r->dev_inflight)
+		r->dev_inflight = 0;
+	else
+		r->dev_inflight += (unsigned int)n;
 }
 
 /* Counters have one writer, the reactor thread; others read them with

@@ -13,9 +13,9 @@
 #ifndef VMIO_ENGINE_REACTOR_H
 #define VMIO_ENGINE_REACTOR_H
 
-#include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "engine/reactor_policy.h"
 
@@ -40,12 +40,6 @@ struct reactor_poller {
 	/* Owned by the reactor. */
 	struct reactor *reactor;
 	struct reactor_poller *prev, *next;
-};
-
-/* An io_uring operation: user_data points at it; done() runs on the
- * reactor thread with the CQE's result. */
-struct uring_op {
-	void (*done)(struct uring_op *op, int res);
 };
 
 struct reactor_stats {
@@ -97,30 +91,19 @@ int reactor_poll_once(struct reactor *r);
 /* On the reactor thread only. */
 void reactor_add_poller(struct reactor *r, struct reactor_poller *p);
 void reactor_remove_poller(struct reactor *r, struct reactor_poller *p);
-struct io_uring *reactor_uring(struct reactor *r);
-/* An SQE, submitting queued ones first if the ring is full. */
-struct io_uring_sqe *reactor_get_sqe(struct reactor *r);
+/* Requests a backend handed to a device outside the reactor's ring (e.g.
+ * librbd's threads): +n when sent, -n when their completions are polled.
+ * The policy counts them with the ring's, as requests whose completions
+ * are coming. On the reactor thread only. */
+void reactor_device_io(struct reactor *r, int n);
 
-/* Fixed files (on the reactor thread, or before it starts): registers fd
- * in the ring's table and returns its slot (use it with IOSQE_FIXED_FILE),
- * or -errno (-ENOSPC: table full; -ENXIO: no table, turned off or an old
- * kernel): the caller then uses the plain fd. */
-int reactor_fixed_file_add(struct reactor *r, int fd);
-void reactor_fixed_file_remove(struct reactor *r, int slot);
-/* Off: no fixed-file table (for comparisons). Call before reactor_start. */
+/* The ring's io_uring tables, for the backends that submit through it
+ * (engine/reactor_uring.h). Before reactor_start. Fixed files off: no
+ * fixed-file table (for comparisons). Fixed buffers on (--fixed-buffers):
+ * a sparse buffer table, where backends may register guest memory;
+ * -errno if the kernel has none. */
 void reactor_set_fixed_files(struct reactor *r, bool on);
-
-/* Registered buffers (--fixed-buffers): set_fixed_buffers gives the ring
- * a sparse buffer table (before reactor_start; -errno if the kernel has
- * none). buffers_add registers n buffers (each at most 1 GiB) in n slots
- * in a row and returns the first, or -errno: -ENXIO no table, -ENOSPC
- * table full, -ENOMEM over RLIMIT_MEMLOCK, -EFAULT memory the kernel will
- * not pin. Registration pins the pages until buffers_remove. On the
- * reactor thread, or before it starts. */
 int reactor_set_fixed_buffers(struct reactor *r, bool on);
-int reactor_buffers_add(struct reactor *r, const struct iovec *bufs,
-			unsigned int n);
-void reactor_buffers_remove(struct reactor *r, int first, unsigned int n);
 
 unsigned int reactor_id(const struct reactor *r);
 int reactor_cpu(const struct reactor *r);

@@ -89,6 +89,16 @@ struct qos_limits {
  */
 int qos_limits_parse(const char *s, struct qos_limits *out, char *err,
 		     size_t errlen);
+/* The same from pairs already split (marking the QoS keys used; other
+ * keys are the caller's). */
+struct kvopts;
+int qos_limits_parse_kv(struct kvopts *kv, struct qos_limits *out, char *err,
+			size_t errlen);
+/* Calls fn for every key of the contract that is set, with its value as
+ * the parser reads it. */
+void qos_limits_foreach(const struct qos_limits *l,
+			void (*fn)(void *ctx, const char *key, const char *val),
+			void *ctx);
 /* Checks a contract built by hand (the parser calls it too). */
 int qos_limits_validate(const struct qos_limits *l, char *err, size_t errlen);
 /* Writes the contract back in the parser's syntax (only what is set).

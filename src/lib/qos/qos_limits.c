@@ -173,6 +173,20 @@ static int parse_rest(struct kvopts *kv, struct qos_limits *l, char *err,
 	return parse_group(kv, l, err, len);
 }
 
+int qos_limits_parse_kv(struct kvopts *kv, struct qos_limits *out, char *err,
+			size_t len)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = parse_caps(kv, out, err, len);
+	if (!ret)
+		ret = parse_rest(kv, out, err, len);
+	if (ret)
+		return ret;
+	return qos_limits_validate(out, err, len);
+}
+
 int qos_limits_parse(const char *s, struct qos_limits *out, char *err,
 		     size_t len)
 {
@@ -299,68 +313,76 @@ int qos_limits_validate(const struct qos_limits *l, char *err, size_t len)
 	return 0;
 }
 
+void qos_limits_foreach(const struct qos_limits *l,
+			void (*fn)(void *ctx, const char *key, const char *val),
+			void *ctx)
+{
+	char key[32], val[32];
+
+#define PUT(k, fmt, ...) do {                                                 \
+		snprintf(val, sizeof(val), fmt, __VA_ARGS__);                 \
+		fn(ctx, k, val);                                              \
+	} while (0)
+	for (int i = 0; i < QOS_NR_CAPS; i++) {
+		const struct qos_cap *c = &l->cap[i];
+
+		if (c->avg)
+			PUT(cap_names[i], "%" PRIu64, c->avg);
+		if (!c->max)
+			continue;
+		snprintf(key, sizeof(key), "%s-max", cap_names[i]);
+		PUT(key, "%" PRIu64, c->max);
+		snprintf(key, sizeof(key), "%s-max-length", cap_names[i]);
+		PUT(key, "%" PRIu64, c->max_len);
+	}
+	if (l->iops_min)
+		PUT("iops-min", "%" PRIu64, l->iops_min);
+	if (l->bps_min)
+		PUT("bps-min", "%" PRIu64, l->bps_min);
+	if (l->weight)
+		PUT("weight", "%u", l->weight);
+	if (l->lat_target_us)
+		PUT("lat-target-us", "%u", l->lat_target_us);
+	if (l->iops_size)
+		PUT("iops-size", "%" PRIu64, l->iops_size);
+	if (l->write_cost_pct)
+		PUT("write-cost", "%u.%02u", l->write_cost_pct / 100,
+		    l->write_cost_pct % 100);
+#undef PUT
+	if (l->group[0])
+		fn(ctx, "group", l->group);
+}
+
 struct out {
 	char *buf;
 	size_t len, pos;
 	bool full;
 };
 
-static void put(struct out *o, const char *key, uint64_t v)
+static void put(void *ctx, const char *key, const char *val)
 {
-	int n = snprintf(o->buf + o->pos, o->len - o->pos, "%s%s=%" PRIu64,
-			 o->pos ? "," : "", key, v);
+	struct out *o = ctx;
+	int n;
 
-	if (n < 0 || (size_t)n >= o->len - o->pos)
+	if (o->full)
+		return;
+	n = snprintf(o->buf + o->pos, o->len - o->pos, "%s%s=", o->pos ? "," : "",
+		     key);
+	if (n < 0 || (size_t)n >= o->len - o->pos) {
 		o->full = true;
-	else
-		o->pos += (size_t)n;
+		return;
+	}
+	o->pos += (size_t)n;
+	if (kvopts_escape(o->buf, o->len, &o->pos, val))
+		o->full = true;
 }
 
 int qos_limits_format(const struct qos_limits *l, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0, len == 0 };
-	char key[32];
 
 	if (len)
 		buf[0] = '\0';
-	for (int i = 0; i < QOS_NR_CAPS && !o.full; i++) {
-		const struct qos_cap *c = &l->cap[i];
-
-		if (c->avg)
-			put(&o, cap_names[i], c->avg);
-		snprintf(key, sizeof(key), "%s-max", cap_names[i]);
-		if (c->max)
-			put(&o, key, c->max);
-		snprintf(key, sizeof(key), "%s-max-length", cap_names[i]);
-		if (c->max)
-			put(&o, key, c->max_len);
-	}
-	if (l->iops_min)
-		put(&o, "iops-min", l->iops_min);
-	if (l->bps_min)
-		put(&o, "bps-min", l->bps_min);
-	if (l->weight)
-		put(&o, "weight", l->weight);
-	if (l->lat_target_us)
-		put(&o, "lat-target-us", l->lat_target_us);
-	if (l->iops_size)
-		put(&o, "iops-size", l->iops_size);
-	if (l->write_cost_pct && !o.full) {
-		int n = snprintf(buf + o.pos, len - o.pos, "%swrite-cost=%u.%02u",
-				 o.pos ? "," : "", l->write_cost_pct / 100,
-				 l->write_cost_pct % 100);
-		if (n < 0 || (size_t)n >= len - o.pos)
-			o.full = true;
-		else
-			o.pos += (size_t)n;
-	}
-	if (l->group[0] && !o.full) {
-		int n = snprintf(buf + o.pos, len - o.pos, "%sgroup=%s",
-				 o.pos ? "," : "", l->group);
-		if (n < 0 || (size_t)n >= len - o.pos)
-			o.full = true;
-		else
-			o.pos += (size_t)n;
-	}
+	qos_limits_foreach(l, put, &o);
 	return o.full ? -ENOSPC : (int)o.pos;
 }

@@ -31,6 +31,7 @@
 #define RPC_MAX_CLIENTS 64
 #define RPC_MAX_BATCH 128          /* requests in one batch array */
 #define RPC_IDLE_MS 30000          /* a client silent this long is dropped */
+#define RPC_REQUEST_MS 10000       /* a request must arrive whole this fast */
 
 /*
  * A method: on success sets *result (a new reference; NULL means null) and
@@ -70,6 +71,7 @@ struct rpc_server_opts {
 	size_t max_request;
 	unsigned int max_clients;
 	unsigned int idle_ms;
+	unsigned int request_ms;
 };
 
 struct rpc_server;

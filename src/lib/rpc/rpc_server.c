@@ -5,12 +5,17 @@
  *
  * Every fd lives in the server's own epoll set, so it can ask for EPOLLOUT
  * and run a timer while the owner watches a single fd. Per client:
- *  - input is capped at max_request bytes per line (then an error and
- *    the connection is closed);
+ *  - input is capped at max_request bytes per line (then the error, the
+ *    rest of the request read and dropped, and the connection closed:
+ *    closing with unread input would reset it before the error is read);
+ *  - a request must arrive whole within request_ms of its first byte (a
+ *    client trickling a byte at a time cannot hold a slot);
  *  - replies queue in an output buffer; while it holds more than
  *    OUT_HIGH bytes no further request is read (a client that sends
  *    but never reads stops itself, not the daemon);
- *  - a client that makes no progress either way for idle_ms is dropped.
+ *  - a client that makes no progress either way for idle_ms is dropped;
+ *  - when every slot is taken, the client idle the longest makes room
+ *    for a new one (nobody can hold every slot by waiting).
  */
 #include "rpc/rpc.h"
 
@@ -29,6 +34,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/unix_listen.h"
 
 #define OUT_HIGH (256u << 10) /* stop reading requests above this backlog */
 #define READ_CHUNK (64u << 10)
@@ -44,14 +50,16 @@ struct rpc_conn {
 	char *out;
 	size_t out_len, out_off;
 	uint64_t last_ns;  /* last byte moved either way */
+	uint64_t req_ns;   /* first byte of the request being read; 0: none */
 	uint32_t events;   /* what epoll watches now */
 	bool closing;      /* drop once the output is flushed */
+	bool discarding;   /* refused: read and drop the rest, then close */
 };
 
 struct rpc_server {
 	char *path;
-	ino_t ino;          /* our socket file, so we unlink only ours */
-	int fd, epfd, tfd;
+	struct unix_listener listener;
+	int fd, epfd, tfd;  /* fd: listener.fd */
 	const struct rpc_method *methods;
 	void *ctx;
 	struct rpc_hooks hooks;
@@ -156,6 +164,9 @@ static int conn_serve_lines(struct rpc_server *s, struct rpc_conn *c)
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
+	/* What is left is the start of the next request. */
+	if (start)
+		c->req_ns = c->in_len ? clock_now_ns() : 0;
 	return ret;
 }
 
@@ -172,19 +183,32 @@ static int conn_serve_tail(struct rpc_server *s, struct rpc_conn *c)
 	return resp ? conn_queue(c, resp) : 0;
 }
 
+/* Answers with an error, then reads and drops whatever the client still
+ * sends until it closes (or the request deadline): the error arrives. */
+static void conn_refuse(struct rpc_server *s, struct rpc_conn *c,
+			const char *why)
+{
+	char msg[300];
+
+	snprintf(msg, sizeof(msg), "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+		 "{\"code\":%d,\"message\":\"%s; closing the connection\"}}",
+		 RPC_INVALID_REQUEST, why);
+	c->in_len = 0;
+	c->discarding = true;
+	if (!c->req_ns)
+		c->req_ns = clock_now_ns();
+	conn_queue(c, strdup(msg));
+}
+
 static void conn_refuse_oversized(struct rpc_server *s, struct rpc_conn *c)
 {
-	char msg[200];
+	char why[100];
 
 	log_warn("rpc: closing a client whose request exceeds %zu bytes",
 		 s->o.max_request);
-	snprintf(msg, sizeof(msg), "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
-		 "{\"code\":%d,\"message\":\"request larger than %zu bytes; "
-		 "closing the connection\"}}", RPC_INVALID_REQUEST,
+	snprintf(why, sizeof(why), "request larger than %zu bytes",
 		 s->o.max_request);
-	c->in_len = 0;
-	c->closing = true;
-	conn_queue(c, strdup(msg));
+	conn_refuse(s, c, why);
 }
 
 /* Room for one more chunk, growing the buffer by doubling up to the
@@ -220,6 +244,16 @@ static int conn_read(struct rpc_server *s, struct rpc_conn *c)
 
 	if (!room)
 		return -ENOMEM;
+	if (c->discarding) {
+		char drop[4096];
+
+		n = recv(c->fd, drop, sizeof(drop), MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (n == 0) /* the client read our error and closed */
+			c->closing = true;
+		return 0;
+	}
 	n = recv(c->fd, c->in + c->in_len, room < READ_CHUNK ? room : READ_CHUNK,
 		 MSG_DONTWAIT);
 	if (n < 0)
@@ -229,6 +263,8 @@ static int conn_read(struct rpc_server *s, struct rpc_conn *c)
 		return conn_serve_tail(s, c);
 	}
 	c->last_ns = clock_now_ns();
+	if (!c->in_len)
+		c->req_ns = c->last_ns;
 	c->in_len += (size_t)n;
 	if (conn_serve_lines(s, c))
 		return -ENOMEM;
@@ -254,8 +290,12 @@ static void conn_settle(struct rpc_server *s, struct rpc_conn *c, int ret)
 		conn_drop(s, c);
 		return;
 	}
+	/* Our side is done once a refusal is sent: the client sees it,
+	 * then EOF. */
+	if (c->discarding && !backlog(c))
+		shutdown(c->fd, SHUT_WR);
 	want = backlog(c) ? EPOLLOUT : 0;
-	if (!c->closing && backlog(c) < OUT_HIGH)
+	if (!c->closing && (backlog(c) < OUT_HIGH || c->discarding))
 		want |= EPOLLIN;
 	if (conn_set_events(s, c, want))
 		conn_drop(s, c);
@@ -270,6 +310,9 @@ static void conn_event(struct rpc_server *s, unsigned int slot, uint32_t ev)
 		return; /* dropped earlier in this batch */
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR) && !c->closing)
 		ret = conn_read(s, c);
+	/* A refused client that hung up: nothing more to read or send. */
+	if (c->discarding && (ev & (EPOLLHUP | EPOLLERR)))
+		c->closing = true;
 	conn_settle(s, c, ret);
 }
 
@@ -311,6 +354,28 @@ static int conn_add(struct rpc_server *s, int fd)
 	return 0;
 }
 
+/* Every slot is taken: the client that has waited the longest without
+ * sending a request (at least a second) makes room. Busy clients keep
+ * theirs. */
+static void evict_idlest(struct rpc_server *s)
+{
+	struct rpc_conn *victim = NULL;
+	uint64_t now = clock_now_ns();
+
+	for (unsigned int i = 0; i < s->o.max_clients; i++) {
+		struct rpc_conn *c = s->conns[i];
+
+		if (c && !backlog(c) && now - c->last_ns > NSEC_PER_SEC &&
+		    (!victim || c->last_ns < victim->last_ns))
+			victim = c;
+	}
+	if (victim) {
+		log_info("rpc: all %u slots taken: dropping the client idle the "
+			 "longest", s->o.max_clients);
+		conn_drop(s, victim);
+	}
+}
+
 static void on_accept(struct rpc_server *s)
 {
 	/* A bounded number per wake-up: a connect storm cannot hog the loop. */
@@ -319,6 +384,8 @@ static void on_accept(struct rpc_server *s)
 
 		if (fd < 0)
 			return;
+		if (s->nconns >= s->o.max_clients)
+			evict_idlest(s);
 		if (s->nconns >= s->o.max_clients) {
 			log_warn("rpc: refusing a client: %u already connected",
 				 s->nconns);
@@ -337,9 +404,21 @@ static void on_timer(struct rpc_server *s)
 	for (unsigned int i = 0; i < s->o.max_clients; i++) {
 		struct rpc_conn *c = s->conns[i];
 
-		if (c && now - c->last_ns > s->o.idle_ms * NSEC_PER_MSEC) {
+		if (!c)
+			continue;
+		if (now - c->last_ns > s->o.idle_ms * NSEC_PER_MSEC) {
 			log_info("rpc: dropping a client idle for %u ms", s->o.idle_ms);
 			conn_drop(s, c);
+		} else if (c->req_ns &&
+			   now - c->req_ns > s->o.request_ms * NSEC_PER_MSEC) {
+			if (c->discarding) {
+				conn_drop(s, c);
+				continue;
+			}
+			log_info("rpc: a request took more than %u ms to arrive; "
+				 "refusing it", s->o.request_ms);
+			conn_refuse(s, c, "request not received whole in time");
+			conn_settle(s, c, 0);
 		}
 	}
 }
@@ -364,70 +443,26 @@ static void on_epoll(void *arg, unsigned int events)
 
 /* A socket file left by an earlier run is replaced; one a live process
  * still listens on, or any other file, is not. */
-static int clear_stale(const char *path, const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, ret;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode)) {
-		log_error("rpc: %s exists and is not a socket; remove it or "
-			  "choose another --rpc path", path);
-		return -EEXIST;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (!ret) {
-		log_error("rpc: %s is in use by another running vmiod; stop it "
-			  "or choose another --rpc path", path);
-		return -EADDRINUSE;
-	}
-	return unlink(path) < 0 ? -errno : 0;
-}
-
-/* Binds with the final permissions already in place: a chmod after bind
- * would leave a window where anyone could connect. umask is per process,
- * but nothing else here creates files while the control plane starts. */
+/* With its mode and owner in place before anyone can connect, through
+ * paths nobody else can swap (util/unix_listen.h). */
 static int listen_on(struct rpc_server *s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
+	struct unix_listen_opts o = {
+		.mode = s->o.mode,
+		.uid = s->o.set_owner ? s->o.uid : -1,
+		.gid = s->o.set_owner ? s->o.gid : -1,
+		.backlog = 64,
+	};
 	int ret;
 
-	if (strlen(s->path) >= sizeof(sa.sun_path)) {
+	if (strlen(s->path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		log_error("rpc: socket path '%s' is longer than the %zu bytes a "
 			  "unix socket allows; use a shorter path", s->path,
-			  sizeof(sa.sun_path) - 1);
+			  sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
-	strcpy(sa.sun_path, s->path);
-	ret = clear_stale(s->path, &sa);
-	if (ret)
-		return ret;
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->fd < 0)
-		return -errno;
-	old = umask(~s->o.mode & 0777);
-	ret = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
-	umask(old);
-	if (ret)
-		goto err;
-	if (chmod(s->path, s->o.mode) < 0 ||
-	    (s->o.set_owner && chown(s->path, (uid_t)s->o.uid, (gid_t)s->o.gid) < 0) ||
-	    lstat(s->path, &st) < 0 || listen(s->fd, 64) < 0) {
-		ret = -errno;
-		unlink(s->path);
-		goto err;
-	}
-	s->ino = st.st_ino;
-	return 0;
-err:
-	log_error("rpc: cannot listen on %s: %s", s->path, strerror(-ret));
+	ret = unix_listen(&s->listener, s->path, &o);
+	s->fd = s->listener.fd;
 	return ret;
 }
 
@@ -465,6 +500,8 @@ static void set_defaults(struct rpc_server_opts *o)
 		o->max_clients = RPC_MAX_CLIENTS;
 	if (!o->idle_ms)
 		o->idle_ms = RPC_IDLE_MS;
+	if (!o->request_ms)
+		o->request_ms = RPC_REQUEST_MS;
 }
 
 int rpc_server_create(const char *path, const struct rpc_method *methods,
@@ -478,6 +515,7 @@ int rpc_server_create(const char *path, const struct rpc_method *methods,
 	if (!s)
 		return -ENOMEM;
 	s->fd = s->epfd = s->tfd = -1;
+	s->listener.fd = s->listener.dirfd = -1;
 	s->methods = methods;
 	s->ctx = ctx;
 	s->hooks = *hooks;
@@ -502,14 +540,11 @@ int rpc_server_create(const char *path, const struct rpc_method *methods,
 	if (!ret)
 		ret = hooks->watch(hooks->loop, s->epfd, on_epoll, s);
 	if (ret)
-		goto err_unlink;
+		goto err;
 	*out = s;
 	return 0;
-err_unlink:
-	unlink(s->path);
 err:
-	if (s->fd >= 0)
-		close(s->fd);
+	unix_listener_close(&s->listener);
 	if (s->tfd >= 0)
 		close(s->tfd);
 	if (s->epfd >= 0)
@@ -522,20 +557,16 @@ err:
 
 void rpc_server_destroy(struct rpc_server *s)
 {
-	struct stat st;
-
 	if (!s)
 		return;
 	for (unsigned int i = 0; i < s->o.max_clients; i++)
 		if (s->conns[i])
 			conn_drop(s, s->conns[i]);
 	s->hooks.unwatch(s->hooks.loop, s->epfd);
-	close(s->fd);
 	close(s->tfd);
 	close(s->epfd);
 	/* Another vmiod may have taken the path over since: leave its. */
-	if (lstat(s->path, &st) == 0 && st.st_ino == s->ino)
-		unlink(s->path);
+	unix_listener_close(&s->listener);
 	free(s->conns);
 	free(s->path);
 	free(s);

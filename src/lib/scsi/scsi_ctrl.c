@@ -18,14 +18,14 @@
 static bool tag_in_flight(struct scsi_dev *d, int lun, uint64_t tag)
 {
 	for (unsigned int qi = SCSI_VQ_REQ0; qi < d->nqueues; qi++) {
-		struct scsi_queue *q = &d->queues[qi];
-		unsigned int n = __atomic_load_n(&q->nreqs, __ATOMIC_ACQUIRE);
-		struct scsi_req *reqs = __atomic_load_n(&q->reqs, __ATOMIC_ACQUIRE);
+		unsigned int n;
+		uint8_t *slots = vdev_slots_load(&d->queues[qi].vdev, &n);
 
-		for (unsigned int i = 0; i < n; i++) {
-			struct scsi_req *r = &reqs[i];
+		for (unsigned int i = 0; slots && i < n; i++) {
+			struct scsi_req *r = (struct scsi_req *)
+				(slots + (size_t)i * SCSI_REQ_SLOT_SIZE);
 
-			if (__atomic_load_n(&r->busy, __ATOMIC_ACQUIRE) &&
+			if (__atomic_load_n(&r->vr.busy, __ATOMIC_ACQUIRE) &&
 			    __atomic_load_n(&r->tag, __ATOMIC_RELAXED) == tag &&
 			    __atomic_load_n(&r->lun_no, __ATOMIC_RELAXED) == lun)
 				return true;
@@ -77,17 +77,19 @@ static void answer(struct scsi_queue *q, uint16_t head, uint8_t *resp,
 		   uint8_t response)
 {
 	SHM_STORE(resp, response);
-	virtq_push(q->vq, head, 1);
-	q->dirty = true;
+	vdev_push(&q->vdev, head, 1);
 }
 
-bool scsi_ctrl_pending(const struct scsi_queue *q)
+static bool tmf_pending(struct vdev_queue *vdev)
 {
-	return q->ntmf > 0;
+	return scsi_queue_of(vdev)->ntmf > 0;
 }
 
-int scsi_ctrl_recheck(struct scsi_queue *q)
+/* Answers the task management functions whose commands have drained (all
+ * of them, as failed, when the queue is stopping). Returns how many. */
+static int tmf_recheck(struct vdev_queue *vdev)
 {
+	struct scsi_queue *q = scsi_queue_of(vdev);
 	unsigned int kept = 0;
 	int done = 0;
 
@@ -95,14 +97,14 @@ int scsi_ctrl_recheck(struct scsi_queue *q)
 		struct scsi_tmf *t = &q->tmf[i];
 		int a = tmf_answer(q->dev, t);
 
-		if (a < 0 && q->stopping)
+		if (a < 0 && vdev->stopping)
 			a = VIRTIO_SCSI_S_FAILURE;
 		if (a < 0) {
 			q->tmf[kept++] = *t;
 			continue;
 		}
 		answer(q, t->head, t->resp, (uint8_t)a);
-		q->inflight--;
+		vdev_release(vdev);
 		done++;
 	}
 	q->ntmf = kept;
@@ -141,7 +143,7 @@ static void handle_tmf(struct scsi_queue *q, uint16_t head,
 	if (q->ntmf == SCSI_TMF_MAX)
 		return answer(q, head, resp, VIRTIO_SCSI_S_BUSY);
 	q->tmf[q->ntmf++] = t;
-	q->inflight++;
+	vdev_hold(&q->vdev);
 }
 
 static void handle_an(struct scsi_queue *q, uint16_t head,
@@ -156,12 +158,12 @@ static void handle_an(struct scsi_queue *q, uint16_t head,
 	scsi_lun_decode(req->lun, &bad_target);
 	resp.response = bad_target ? VIRTIO_SCSI_S_BAD_TARGET : VIRTIO_SCSI_S_OK;
 	n = shm_scatter(in, nin, &resp, sizeof(resp));
-	virtq_push(q->vq, head, (uint32_t)n);
-	q->dirty = true;
+	vdev_push(&q->vdev, head, (uint32_t)n);
 }
 
-static void handle_head(struct scsi_queue *q, uint16_t head)
+static void handle_head(struct vdev_queue *vdev, uint16_t head)
 {
+	struct scsi_queue *q = scsi_queue_of(vdev);
 	struct iovec iov[SCSI_MAX_IOV];
 	struct virtq_chain c = { .iov = iov, .max_iov = SCSI_MAX_IOV };
 	union {
@@ -173,7 +175,7 @@ static void handle_head(struct scsi_queue *q, uint16_t head)
 	uint8_t *resp;
 	size_t got;
 
-	virtq_map_chain(q->vq, head, &c);
+	virtq_map_chain(vdev->vq, head, &c);
 	in = c.iov + c.n_out;
 	resp = c.error ? NULL : first_writable(in, c.n_in);
 	memset(&req, 0, sizeof(req));
@@ -195,25 +197,22 @@ bad:
 	log_debug("scsi %s: control queue: unusable request at head %u",
 		  q->dev->id, head);
 	q->stats.bad_requests++;
-	virtq_push(q->vq, head, 0);
-	q->dirty = true;
+	vdev_reject(vdev, head, 0);
 }
 
-int scsi_ctrl_poll(struct reactor_poller *p)
+static void tmf_fail_all(struct vdev_queue *vdev)
 {
-	struct scsi_queue *q = container_of(p, struct scsi_queue, poller);
-	int n;
-
-	if (unlikely(q->stopping))
-		return 0;
-	n = q->ntmf ? scsi_ctrl_recheck(q) : 0;
-	while (n < 64) {
-		uint16_t head;
-
-		if (virtq_next_head(q->vq, &head) <= 0)
-			break;
-		handle_head(q, head);
-		n++;
-	}
-	return n;
+	tmf_recheck(vdev);
 }
+
+static int tmf_service(struct vdev_queue *vdev)
+{
+	return scsi_queue_of(vdev)->ntmf ? tmf_recheck(vdev) : 0;
+}
+
+const struct vdev_queue_ops scsi_ctrl_ops = {
+	.handle = handle_head,
+	.service = tmf_service,
+	.pending = tmf_pending,
+	.stopping = tmf_fail_all,
+};

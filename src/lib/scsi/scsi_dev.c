@@ -76,9 +76,23 @@ static int scsi_vu_queue_start(struct vu_dev *vu, unsigned int idx)
 	return scsi_queue_start(vu->priv, idx);
 }
 
-static void scsi_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
+static int scsi_vu_queue_stop(struct vu_dev *vu, unsigned int idx)
 {
-	scsi_queue_stop(vu->priv, idx);
+	return scsi_queue_stop(vu->priv, idx);
+}
+
+static void scsi_vu_queue_stopped(struct vu_dev *vu, unsigned int idx)
+{
+	struct scsi_dev *d = vu->priv;
+
+	vdev_queue_stopped(&d->queues[idx].vdev);
+}
+
+static unsigned int scsi_vu_queue_inflight(struct vu_dev *vu, unsigned int idx)
+{
+	struct scsi_dev *d = vu->priv;
+
+	return vdev_queue_inflight(&d->queues[idx].vdev);
 }
 
 static const struct vu_dev_ops scsi_vu_ops = {
@@ -88,6 +102,8 @@ static const struct vu_dev_ops scsi_vu_ops = {
 	.set_config = scsi_set_config,
 	.queue_start = scsi_vu_queue_start,
 	.queue_stop = scsi_vu_queue_stop,
+	.queue_stopped = scsi_vu_queue_stopped,
+	.queue_inflight = scsi_vu_queue_inflight,
 };
 
 /* Builds a LUN around its bdev (which it does not yet own). */
@@ -146,13 +162,7 @@ static void lun_free(struct scsi_lun *l)
 static void free_dev(struct scsi_dev *d)
 {
 	for (unsigned int i = 0; d->queues && i < d->nqueues; i++) {
-		struct scsi_queue *q = &d->queues[i];
-
-		/* Slot arrays come from numa_pool_calloc (scsi_queue.c). */
-		numa_pool_free(q->reqs);
-		for (unsigned int k = 0; k < q->nretired; k++)
-			numa_pool_free(q->retired[k]);
-		free(q->retired);
+		vdev_queue_free(&d->queues[i].vdev);
 	}
 	free(d->queues);
 	free(d->reactors);
@@ -215,6 +225,23 @@ int scsi_dev_create(const struct scsi_dev_opts *o, struct scsi_dev **out)
 	ret = add_initial_luns(d, o);
 	if (ret)
 		goto err_luns;
+	if (o->qos) {
+		char err[256];
+
+		ret = vdev_qos_contract_init(&d->qos, o->qos, "scsi", o->id,
+					     o->num_queues, o->qos_limits, err,
+					     sizeof(err));
+		if (ret) {
+			log_error("scsi %s: %s", o->id, err);
+			goto err_luns;
+		}
+		d->has_qos = true;
+		for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++)
+			if (d->luns[i]) {
+				d->qos_dev_id = d->luns[i]->bdev->dev_id;
+				break;
+			}
+	}
 	ret = vu_dev_create(&d->vu, o->id, o->socket, d->nqueues, &scsi_vu_ops, d);
 	if (ret)
 		goto err_luns;
@@ -268,7 +295,8 @@ unsigned int scsi_dev_luns(const struct scsi_dev *d, struct scsi_lun_info *out)
 		if (!l || __atomic_load_n(&l->removed, __ATOMIC_ACQUIRE))
 			continue;
 		out[n++] = (struct scsi_lun_info){
-			.lun = (uint16_t)i, .path = l->bdev->path,
+			.lun = (uint16_t)i, .backend = l->bdev->ops->name,
+			.path = l->bdev->path,
 			.size = l->props.nblocks * l->props.block_size,
 			.block_size = l->props.block_size,
 			.ro = l->props.ro, .thin = l->props.thin };
@@ -278,6 +306,8 @@ unsigned int scsi_dev_luns(const struct scsi_dev *d, struct scsi_lun_info *out)
 
 void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out)
 {
+	struct vdev_queue_stats v = { 0 };
+
 	memset(out, 0, sizeof(*out));
 	for (unsigned int i = 0; i < d->nqueues; i++) {
 		const struct scsi_dev_stats *s = &d->queues[i].stats;
@@ -287,7 +317,44 @@ void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out)
 		SUM(bytes_read); SUM(bytes_written); SUM(check_conditions);
 		SUM(bad_requests); SUM(tmfs); SUM(events); SUM(events_dropped);
 #undef SUM
-		out->inflight += __atomic_load_n(&d->queues[i].inflight,
-						 __ATOMIC_RELAXED);
+		out->inflight += vdev_queue_inflight(&d->queues[i].vdev);
+		vdev_queue_stats_add(&d->queues[i].vdev, &v);
 	}
+	out->lat_ns_sum = v.lat_ns_sum;
+	memcpy(out->lat_hist, v.lat_hist, sizeof(out->lat_hist));
+}
+
+int scsi_dev_qos_set(struct scsi_dev *d, const struct qos_limits *lim,
+		     char *err, size_t errlen)
+{
+	struct qos_limits ent;
+	int ret;
+
+	if (!d->has_qos) {
+		snprintf(err, errlen, "QoS is off in this vmiod; start it with "
+			 "--qos (or any QoS option) to change contracts at run time");
+		return -ENOTSUP;
+	}
+	ret = vdev_qos_contract_prepare(&d->qos, "scsi", d->id, lim, &ent, err,
+					errlen);
+	for (unsigned int i = SCSI_VQ_REQ0; !ret && i < d->nqueues; i++)
+		ret = vdev_queue_qos_set(&d->queues[i].vdev, &ent, err, errlen);
+	if (!ret)
+		vdev_qos_contract_commit(&d->qos, lim, &ent);
+	return ret;
+}
+
+bool scsi_dev_qos_get(const struct scsi_dev *d, struct qos_limits *out)
+{
+	if (!d->has_qos)
+		return false;
+	*out = d->qos.lim;
+	return true;
+}
+
+void scsi_dev_qos_stats(const struct scsi_dev *d, struct qos_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++)
+		vdev_queue_qos_stats(&d->queues[i].vdev, out);
 }

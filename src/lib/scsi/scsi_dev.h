@@ -16,6 +16,7 @@
 #include "bdev/bdev.h"
 #include "engine/reactor.h"
 #include "scsi/scsi_cmd.h"
+#include "vdev/vdev_queue.h"
 #include "vhost/vu_dev.h"
 
 /* Request queues a device may have (two vrings go to control and events). */
@@ -37,6 +38,11 @@ struct scsi_dev_opts {
 	struct reactor *const *reactors;  /* queues are spread over these */
 	unsigned int nreactors;
 	unsigned int first_reactor;       /* control, events, request 0 */
+	/* QoS (NULL domain: off): the target's contract over all its LUNs,
+	 * its request queues scheduled with LUN 0's device (or the first
+	 * LUN's). */
+	struct vdev_qos_domain *qos;
+	const struct qos_limits *qos_limits;
 };
 
 struct scsi_dev_stats {
@@ -49,6 +55,8 @@ struct scsi_dev_stats {
 	uint64_t events;        /* posted on the event queue */
 	uint64_t events_dropped;
 	uint64_t inflight;
+	uint64_t lat_ns_sum;    /* commands answered, as vdev times them */
+	uint64_t lat_hist[VDEV_LAT_BUCKETS + 1];
 };
 
 struct scsi_dev;
@@ -67,7 +75,8 @@ void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out);
 /* One logical unit as the control plane shows it. */
 struct scsi_lun_info {
 	uint16_t lun;
-	const char *path;    /* NULL for a null backend */
+	const char *backend; /* its bdev's: "uring", "rbd", "null" */
+	const char *path;    /* what the backend calls it; NULL for null */
 	uint64_t size;       /* bytes */
 	uint32_t block_size;
 	bool ro;
@@ -76,6 +85,12 @@ struct scsi_lun_info {
 /* The units served now (removed ones left out), by number, into out
  * (room for SCSI_MAX_LUNS); returns how many. Control thread. */
 unsigned int scsi_dev_luns(const struct scsi_dev *d, struct scsi_lun_info *out);
+
+/* QoS at run time, as for disks (blk_dev_qos_set and friends). */
+int scsi_dev_qos_set(struct scsi_dev *d, const struct qos_limits *lim,
+		     char *err, size_t errlen);
+bool scsi_dev_qos_get(const struct scsi_dev *d, struct qos_limits *out);
+void scsi_dev_qos_stats(const struct scsi_dev *d, struct qos_stats *out);
 
 /*
  * Runtime hotplug (control thread). Adding opens the LUN on every running

@@ -27,11 +27,10 @@ static void deliver_one(struct scsi_queue *q, uint16_t head)
 	const struct scsi_event_msg *m = &q->events[0];
 	size_t n;
 
-	virtq_map_chain(q->vq, head, &c);
+	virtq_map_chain(q->vdev.vq, head, &c);
 	if (c.error || c.n_in == 0) {
 		/* Useless buffer: give it back; the event waits for the next. */
-		virtq_push(q->vq, head, 0);
-		q->dirty = true;
+		vdev_reject(&q->vdev, head, 0);
 		q->stats.bad_requests++;
 		return;
 	}
@@ -40,14 +39,14 @@ static void deliver_one(struct scsi_queue *q, uint16_t head)
 	ev.reason = m->reason;
 	scsi_lun_encode(m->lun, ev.lun);
 	n = shm_scatter(c.iov + c.n_out, c.n_in, &ev, sizeof(ev));
-	virtq_push(q->vq, head, (uint32_t)n);
-	q->dirty = true;
+	vdev_push(&q->vdev, head, (uint32_t)n);
 	q->events_missed = false;
 	q->stats.events++;
 	memmove(&q->events[0], &q->events[1],
 		--q->nevents * sizeof(q->events[0]));
 }
 
+/* Delivers waiting events into buffers the guest parked. */
 static int deliver(struct scsi_queue *q)
 {
 	int n = 0;
@@ -55,7 +54,7 @@ static int deliver(struct scsi_queue *q)
 	while (q->nevents) {
 		uint16_t head;
 
-		if (virtq_next_head(q->vq, &head) <= 0)
+		if (virtq_next_head(q->vdev.vq, &head) <= 0)
 			break;
 		deliver_one(q, head);
 		n++;
@@ -63,21 +62,28 @@ static int deliver(struct scsi_queue *q)
 	return n;
 }
 
-int scsi_event_poll(struct reactor_poller *p)
+static void event_handle(struct vdev_queue *vdev, uint16_t head)
 {
-	struct scsi_queue *q = container_of(p, struct scsi_queue, poller);
-
-	if (unlikely(q->stopping) || !q->nevents)
-		return 0;
-	return deliver(q);
+	deliver_one(scsi_queue_of(vdev), head);
 }
+
+/* Buffers in the ring are work only when an event waits for one. */
+static bool event_wants_ring(struct vdev_queue *vdev)
+{
+	return scsi_queue_of(vdev)->nevents > 0;
+}
+
+const struct vdev_queue_ops scsi_event_ops = {
+	.handle = event_handle,
+	.wants_ring = event_wants_ring,
+};
 
 static void post_on_reactor(void *arg)
 {
 	struct event_post *a = arg;
 	struct scsi_queue *q = a->q;
 
-	if (!q->attached || q->stopping) {
+	if (!q->vdev.attached || q->vdev.stopping) {
 		q->stats.events_dropped++;
 	} else if (q->nevents == SCSI_EVENT_MAX) {
 		q->events_missed = true;
@@ -85,7 +91,7 @@ static void post_on_reactor(void *arg)
 	} else {
 		q->events[q->nevents++] = a->m;
 		deliver(q);
-		scsi_queue_flush(&q->poller);
+		vdev_queue_flush(&q->vdev);
 	}
 	free(a);
 }
@@ -98,7 +104,7 @@ void scsi_event_post(struct scsi_dev *d, uint32_t event, uint32_t reason,
 
 	/* Queue start and stop run on this (the control) thread too, so
 	 * attached is stable here. */
-	if (!q->attached ||
+	if (!q->vdev.attached ||
 	    !vu_dev_has_feature(d->vu, VIRTIO_SCSI_F_HOTPLUG)) {
 		log_debug("scsi %s: no event queue running; the guest learns "
 			  "of LUN %u on its next scan", d->id, lun);
@@ -112,6 +118,6 @@ void scsi_event_post(struct scsi_dev *d, uint32_t event, uint32_t reason,
 	}
 	a->q = q;
 	a->m = (struct scsi_event_msg){ event, reason, lun };
-	if (reactor_post(q->reactor, post_on_reactor, a))
+	if (reactor_post(q->vdev.reactor, post_on_reactor, a))
 		free(a);
 }

@@ -24,10 +24,8 @@ struct lun_call {
 static void open_on_reactor(void *arg)
 {
 	struct lun_call *c = arg;
-	struct bdev *b = c->lun->bdev;
-
-	c->ret = b->ops->channel_open(b, c->q->reactor,
-				      &c->q->ch[c->lun->props.lun]);
+	c->ret = bdev_channel_open(c->lun->bdev, c->q->vdev.reactor,
+				   c->q->vdev.mem, &c->q->ch[c->lun->props.lun]);
 }
 
 static void close_on_reactor(void *arg)
@@ -35,8 +33,7 @@ static void close_on_reactor(void *arg)
 	struct lun_call *c = arg;
 	struct bdev_channel **ch = &c->q->ch[c->lun->props.lun];
 
-	if (*ch)
-		(*ch)->bdev->ops->channel_close(*ch);
+	bdev_channel_close(*ch);
 	*ch = NULL;
 }
 
@@ -53,9 +50,9 @@ static int each_queue(struct scsi_dev *d, struct scsi_lun *l,
 	for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++) {
 		struct lun_call c = { &d->queues[i], l, 0 };
 
-		if (!c.q->attached)
+		if (!c.q->vdev.attached)
 			continue;
-		reactor_call(c.q->reactor, fn ? fn : nothing, &c);
+		reactor_call(c.q->vdev.reactor, fn ? fn : nothing, &c);
 		if (c.ret)
 			return c.ret;
 	}
@@ -81,8 +78,8 @@ int scsi_dev_lun_add(struct scsi_dev *d, const struct scsi_lun_opts *lo)
 		for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++) {
 			struct lun_call c = { &d->queues[i], l, 0 };
 
-			if (c.q->attached)
-				reactor_call(c.q->reactor, close_on_reactor, &c);
+			if (c.q->vdev.attached)
+				reactor_call(c.q->vdev.reactor, close_on_reactor, &c);
 		}
 		free(l);
 		return ret;

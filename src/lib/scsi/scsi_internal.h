@@ -7,9 +7,10 @@
 
 #include <linux/virtio_scsi.h>
 
-#include "engine/fixed_mem.h"
 #include "scsi/scsi_dev.h"
+#include "util/compiler.h"
 #include "util/iov.h"
+#include "vdev/vdev_queue.h"
 
 /* Vring roles. */
 #define SCSI_VQ_CTRL 0
@@ -37,7 +38,8 @@ struct scsi_lun {
 };
 
 struct scsi_req {
-	struct bdev_io io;
+	struct vdev_req vr;      /* first: the slot vdev hands us; its busy
+				  * is read by the control queue */
 	struct scsi_queue *q;
 	struct scsi_lun *lun;
 	struct scsi_cmd_out out;
@@ -48,11 +50,15 @@ struct scsi_req {
 	uint64_t din_len, dout_len;
 	uint64_t tag;            /* atomic: read by the control queue */
 	int lun_no;              /* atomic, ditto */
-	bool busy;               /* atomic, ditto */
-	uint16_t head;
 	unsigned int ext_pos;    /* UNMAP / WRITE SAME: next extent */
 	struct iovec iov[SCSI_MAX_IOV];
+	/* Last: the backend's context follows it in the slot, room for any
+	 * backend's, since LUNs come and go while the slots stay. */
+	struct bdev_io io;
 };
+
+#define SCSI_REQ_SLOT_SIZE \
+	bdev_io_slot_size(offsetof(struct scsi_req, io), BDEV_IO_CTX_MAX)
 
 struct scsi_tmf {
 	uint16_t head;
@@ -68,28 +74,15 @@ struct scsi_event_msg {
 	uint16_t lun;
 };
 
+/* A virtio-scsi vring (control, event or request queue): the machinery
+ * is vdev's; this is what each role adds to it. */
 struct scsi_queue {
-	struct reactor_poller poller;
+	struct vdev_queue vdev;    /* first */
 	struct scsi_dev *dev;
-	struct vu_vring *vring;
-	struct virtq *vq;
-	struct reactor *reactor;
 	unsigned int idx;
-	int call_fd;
-	bool attached;           /* its poller runs on the reactor */
-	bool dirty;              /* used ring has unpublished entries */
-	bool stopping;
-	struct completion *stopped;
-	unsigned int inflight;
 
-	/* Request queues. reqs only grows (the control queue scans it from
-	 * another thread); nreqs is stored after reqs. */
-	struct scsi_req *reqs;
-	unsigned int nreqs, cap;
-	struct scsi_req **retired; /* smaller arrays, freed with the device */
-	unsigned int nretired;
+	/* Request queues. */
 	struct bdev_channel *ch[SCSI_MAX_LUNS];
-	struct fixed_mem fixed;    /* guest memory as registered buffers */
 	uint8_t din[SCSI_DIN_MAX];
 	uint8_t param[SCSI_PARAM_MAX];
 
@@ -114,6 +107,9 @@ struct scsi_dev {
 	struct reactor **reactors;
 	unsigned int nreactors;
 	unsigned int first_reactor;
+	bool has_qos;
+	struct vdev_qos_contract qos;
+	uint64_t qos_dev_id;                  /* the device it is scheduled on */
 };
 
 static inline struct scsi_lun *scsi_dev_lun(struct scsi_dev *d, int n)
@@ -132,23 +128,21 @@ static inline struct scsi_lun *scsi_dev_lun(struct scsi_dev *d, int n)
 int scsi_lun_create(const struct scsi_dev *d, const struct scsi_lun_opts *o,
 		    struct scsi_lun **out);
 
-/* Queue machinery (scsi_queue.c). */
+/* Queue lifecycle (scsi_queue.c). */
 int scsi_queue_start(struct scsi_dev *d, unsigned int idx);
-void scsi_queue_stop(struct scsi_dev *d, unsigned int idx);
-void scsi_queue_flush(struct reactor_poller *p);
-void scsi_queue_done_one(struct scsi_queue *q);
-int scsi_req_poll(struct reactor_poller *p);
+int scsi_queue_stop(struct scsi_dev *d, unsigned int idx);
 struct reactor *scsi_queue_reactor(const struct scsi_dev *d, unsigned int idx);
 
-/* Control queue (scsi_ctrl.c). */
-int scsi_ctrl_poll(struct reactor_poller *p);
-bool scsi_ctrl_pending(const struct scsi_queue *q);
-/* Answers the task management functions whose commands have drained (all
- * of them, as failed, when the queue is stopping). Returns how many. */
-int scsi_ctrl_recheck(struct scsi_queue *q);
+static inline struct scsi_queue *scsi_queue_of(struct vdev_queue *v)
+{
+	return container_of(v, struct scsi_queue, vdev);
+}
+
+/* What each role does with a head (scsi_req.c, scsi_ctrl.c,
+ * scsi_event.c) and its other hooks. */
+extern const struct vdev_queue_ops scsi_req_ops, scsi_ctrl_ops, scsi_event_ops;
 
 /* Event queue (scsi_event.c). */
-int scsi_event_poll(struct reactor_poller *p);
 /* From the control thread: queue an event for the guest. */
 void scsi_event_post(struct scsi_dev *d, uint32_t event, uint32_t reason,
 		     uint16_t lun);

@@ -13,10 +13,6 @@
 #include "util/compiler.h"
 #include "util/log.h"
 
-/* Chains popped per queue per pass, so one busy queue cannot starve the
- * others on its reactor. */
-#define SCSI_POLL_BUDGET 64
-
 static void req_complete(struct scsi_req *r, uint8_t response,
 			 uint32_t din_written, uint64_t resid)
 {
@@ -37,10 +33,7 @@ static void req_complete(struct scsi_req *r, uint8_t response,
 		q->stats.bad_requests++;
 	}
 	shm_scatter(r->resp_iov, r->nresp_iov, &resp, sizeof(resp));
-	virtq_push(q->vq, r->head, sizeof(resp) + din_written);
-	q->dirty = true;
-	__atomic_store_n(&r->busy, false, __ATOMIC_RELEASE);
-	scsi_queue_done_one(q);
+	vdev_req_complete(&q->vdev, &r->vr, sizeof(resp) + din_written);
 }
 
 /* A chain we cannot even answer: hand it back empty. */
@@ -48,8 +41,7 @@ static void chain_reject(struct scsi_queue *q, uint16_t head, const char *why)
 {
 	log_debug("scsi %s: queue %u: head %u: %s", q->dev->id, q->idx, head,
 		  why);
-	virtq_push(q->vq, head, 0);
-	q->dirty = true;
+	vdev_reject(&q->vdev, head, 0);
 	q->stats.bad_requests++;
 }
 
@@ -73,7 +65,7 @@ static void count_io(struct scsi_queue *q, const struct scsi_req *r)
 	}
 }
 
-static void io_submit_next(struct scsi_req *r);
+static void io_submit_next(struct scsi_req *r, bool first);
 
 static void io_done(struct bdev_io *io, int status)
 {
@@ -83,7 +75,7 @@ static void io_done(struct bdev_io *io, int status)
 	uint64_t buf = o->op == SCSI_IO_READ ? r->din_len : r->dout_len;
 
 	if (!status && !data && r->ext_pos < o->next) {
-		io_submit_next(r);
+		io_submit_next(r, false);
 		return;
 	}
 	if (status)
@@ -100,7 +92,7 @@ static void io_done(struct bdev_io *io, int status)
 }
 
 /* Runs the next piece: the transfer, the flush, or the next extent. */
-static void io_submit_next(struct scsi_req *r)
+static void io_submit_next(struct scsi_req *r, bool first)
 {
 	const struct scsi_cmd_out *o = &r->out;
 	uint32_t bs = r->lun->props.block_size;
@@ -117,10 +109,6 @@ static void io_submit_next(struct scsi_req *r)
 		io->len = o->xfer_bytes;
 		io->iov = r->data;
 		io->iovcnt = r->ndata;
-		if (r->ndata == 1 && r->q->fixed.nranges)
-			io->fixed_buf = fixed_mem_lookup(&r->q->fixed,
-							 r->data[0].iov_base,
-							 r->data[0].iov_len);
 		break;
 	case SCSI_IO_FLUSH:
 		io->op = BDEV_OP_FLUSH;
@@ -135,6 +123,11 @@ static void io_submit_next(struct scsi_req *r)
 		io->len = (uint64_t)o->ext[r->ext_pos].nblocks * bs;
 		r->ext_pos++;
 		break;
+	}
+	if (first) {
+		/* The command's first I/O is what QoS admits. */
+		vdev_submit(&r->q->vdev, &r->vr, r->q->ch[r->lun->props.lun], io);
+		return;
 	}
 	bdev_submit(r->q->ch[r->lun->props.lun], io);
 }
@@ -156,7 +149,7 @@ static void start_io(struct scsi_req *r, struct iovec *in, unsigned int nin,
 		r->ndata = r->out.op == SCSI_IO_READ ? nin : nout;
 		scsi_iov_trim(r->data, &r->ndata, r->out.xfer_bytes);
 	}
-	io_submit_next(r);
+	io_submit_next(r, true);
 }
 
 static unsigned int list_luns(struct scsi_dev *d, uint16_t *luns)
@@ -202,22 +195,23 @@ static void run_cmd(struct scsi_req *r, const struct virtio_scsi_cmd_req *h,
 	req_complete(r, VIRTIO_SCSI_S_OK, written, r->din_len - written);
 }
 
-static void handle_head(struct scsi_queue *q, uint16_t head)
+static void handle_head(struct vdev_queue *vdev, uint16_t head)
 {
-	struct scsi_req *r = &q->reqs[head];
+	struct scsi_queue *q = scsi_queue_of(vdev);
+	struct scsi_req *r = vdev_slot(vdev, head);
 	struct virtq_chain c = { .iov = r->iov, .max_iov = SCSI_MAX_IOV };
 	struct virtio_scsi_cmd_req h;
 	struct iovec *in, *out;
 	unsigned int nin, nout;
-	bool bad_target;
+	bool bad_target = false, short_header;
 	int n;
 
-	if (unlikely(r->busy)) {
-		virtq_mark_broken(q->vq, "a descriptor head in flight was made "
-					 "available twice");
+	if (unlikely(r->vr.busy)) {
+		virtq_mark_broken(vdev->vq, "a descriptor head in flight was "
+					    "made available twice");
 		return;
 	}
-	virtq_map_chain(q->vq, head, &c);
+	virtq_map_chain(vdev->vq, head, &c);
 	if (unlikely(c.error))
 		return chain_reject(q, head, strerror(-c.error));
 	out = c.iov;
@@ -229,21 +223,22 @@ static void handle_head(struct scsi_queue *q, uint16_t head)
 	if (unlikely(n < 0))
 		return chain_reject(q, head, "no room for a response header");
 	r->nresp_iov = (unsigned int)n;
-	r->head = head;
+	r->q = q;
 	r->lun = NULL;
-	q->inflight++;
-	if (unlikely(iov_gather(out, nout, &h, sizeof(h)) < sizeof(h) ||
-		     scsi_iov_split(&out, &nout, sizeof(h), NULL, 0) < 0)) {
-		r->busy = true;
+	short_header = iov_gather(out, nout, &h, sizeof(h)) < sizeof(h) ||
+		       scsi_iov_split(&out, &nout, sizeof(h), NULL, 0) < 0;
+	/* What the control queue matches a task by, before the slot shows
+	 * busy (vdev_req_begin publishes it). */
+	__atomic_store_n(&r->lun_no, short_header ? -1 :
+			 scsi_lun_decode(h.lun, &bad_target), __ATOMIC_RELAXED);
+	__atomic_store_n(&r->tag, short_header ? 0 : h.tag, __ATOMIC_RELAXED);
+	vdev_req_begin(vdev, &r->vr, head);
+	if (unlikely(short_header)) {
 		req_complete(r, VIRTIO_SCSI_S_FAILURE, 0, 0);
 		return;
 	}
 	r->din_len = iov_total(in, nin);
 	r->dout_len = iov_total(out, nout);
-	__atomic_store_n(&r->lun_no, scsi_lun_decode(h.lun, &bad_target),
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&r->tag, h.tag, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->busy, true, __ATOMIC_RELEASE);
 	if (bad_target) {
 		req_complete(r, VIRTIO_SCSI_S_BAD_TARGET, 0, r->din_len);
 		return;
@@ -252,20 +247,44 @@ static void handle_head(struct scsi_queue *q, uint16_t head)
 	run_cmd(r, &h, in, nin, out, nout);
 }
 
-int scsi_req_poll(struct reactor_poller *p)
+static void close_channels(struct vdev_queue *vdev)
 {
-	struct scsi_queue *q = container_of(p, struct scsi_queue, poller);
-	int n = 0;
+	struct scsi_queue *q = scsi_queue_of(vdev);
 
-	if (unlikely(q->stopping))
-		return 0;
-	while (n < SCSI_POLL_BUDGET) {
-		uint16_t head;
-
-		if (virtq_next_head(q->vq, &head) <= 0)
-			break;
-		handle_head(q, head);
-		n++;
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		if (!q->ch[i])
+			continue;
+		bdev_channel_close(q->ch[i]);
+		q->ch[i] = NULL;
 	}
-	return n;
 }
+
+/* On the reactor, before the queue polls: a channel per LUN. */
+static int open_channels(struct vdev_queue *vdev)
+{
+	struct scsi_queue *q = scsi_queue_of(vdev);
+
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		struct scsi_lun *l = q->dev->luns[i];
+		int ret;
+
+		if (!l || l->removed)
+			continue;
+		ret = bdev_channel_open(l->bdev, vdev->reactor, vdev->mem,
+					&q->ch[i]);
+		if (ret) {
+			log_error("scsi %s: queue %u: cannot open LUN %u's "
+				  "backend: %s", q->dev->id, q->idx, i,
+				  strerror(-ret));
+			close_channels(vdev);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+const struct vdev_queue_ops scsi_req_ops = {
+	.handle = handle_head,
+	.attach = open_channels,
+	.detach = close_channels,
+};

@@ -105,42 +105,88 @@ int parse_cpu_list(const char *s, int *cpus, unsigned int max, unsigned int *n)
 	return *n ? 0 : -EINVAL;
 }
 
+void kvopts_init(struct kvopts *kv)
+{
+	memset(kv, 0, sizeof(*kv));
+}
+
+int kvopts_add(struct kvopts *kv, const char *key, const char *val)
+{
+	for (unsigned int i = 0; i < kv->n; i++)
+		if (!strcmp(kv->key[i], key))
+			return -EEXIST;
+	if (kv->n == kv->cap) {
+		unsigned int cap = kv->cap ? 2 * kv->cap : 16;
+		char **k = realloc(kv->key, cap * sizeof(*k));
+		char **v = k ? realloc(kv->val, cap * sizeof(*v)) : NULL;
+		bool *u = v ? realloc(kv->used, cap * sizeof(*u)) : NULL;
+
+		if (k)
+			kv->key = k;
+		if (v)
+			kv->val = v;
+		if (u)
+			kv->used = u;
+		if (!u)
+			return -ENOMEM;
+		kv->cap = cap;
+	}
+	kv->key[kv->n] = strdup(key);
+	kv->val[kv->n] = strdup(val);
+	kv->used[kv->n] = false;
+	if (!kv->key[kv->n] || !kv->val[kv->n]) {
+		free(kv->key[kv->n]);
+		free(kv->val[kv->n]);
+		return -ENOMEM;
+	}
+	kv->n++;
+	return 0;
+}
+
+/* Copies one token of s (up to an unescaped ',') into out, unescaping;
+ * returns where the next one starts, or NULL at the end. */
+static const char *next_token(const char *s, char *out)
+{
+	for (; *s && *s != ','; s++) {
+		if (*s == '\\' && (s[1] == ',' || s[1] == '\\'))
+			s++;
+		*out++ = *s;
+	}
+	*out = '\0';
+	return *s ? s + 1 : NULL;
+}
+
 int kvopts_parse(struct kvopts *kv, const char *s, const char **why)
 {
-	char *save = NULL, *tok;
+	char *tok = malloc(strlen(s) + 1);
+	const char *p = s;
+	int ret = 0;
 
-	memset(kv, 0, sizeof(*kv));
-	kv->buf = strdup(s);
-	if (!kv->buf)
+	kvopts_init(kv);
+	if (!tok)
 		return -ENOMEM;
-	for (tok = strtok_r(kv->buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
+	while (p && *s && !ret) {
+		char *eq;
 
-		if (kv->n >= KVOPTS_MAX) {
-			*why = "too many options";
-			goto err;
-		}
+		p = next_token(p, tok);
+		eq = strchr(tok, '=');
 		if (eq)
 			*eq = '\0';
 		if (!*tok) {
 			*why = "an option has no name";
-			goto err;
+			ret = -EINVAL;
+			break;
 		}
-		for (unsigned int i = 0; i < kv->n; i++)
-			if (!strcmp(kv->key[i], tok)) {
-				*why = "an option is given twice";
-				goto err;
-			}
-		kv->key[kv->n] = tok;
-		kv->val[kv->n] = eq ? eq + 1 : "on";
-		kv->n++;
+		ret = kvopts_add(kv, tok, eq ? eq + 1 : "on");
+		if (ret == -EEXIST) {
+			*why = "an option is given twice";
+			ret = -EINVAL;
+		}
 	}
-	return 0;
-err:
-	/* Nothing to free for the caller on failure. */
-	kvopts_free(kv);
-	return -EINVAL;
+	free(tok);
+	if (ret)
+		kvopts_free(kv);
+	return ret;
 }
 
 const char *kvopts_get(struct kvopts *kv, const char *key)
@@ -163,7 +209,31 @@ const char *kvopts_unused(const struct kvopts *kv)
 
 void kvopts_free(struct kvopts *kv)
 {
-	free(kv->buf);
-	kv->buf = NULL;
-	kv->n = 0;
+	for (unsigned int i = 0; i < kv->n; i++) {
+		free(kv->key[i]);
+		free(kv->val[i]);
+	}
+	free(kv->key);
+	free(kv->val);
+	free(kv->used);
+	kvopts_init(kv);
+}
+
+int kvopts_escape(char *buf, size_t len, size_t *used, const char *value)
+{
+	size_t at = *used;
+
+	for (; *value; value++) {
+		if (*value == ',' || *value == '\\') {
+			if (at + 1 >= len)
+				return -ENOSPC;
+			buf[at++] = '\\';
+		}
+		if (at + 1 >= len)
+			return -ENOSPC;
+		buf[at++] = *value;
+	}
+	buf[at] = '\0';
+	*used = at;
+	return 0;
 }

@@ -4,13 +4,16 @@
 #include "vhost/vu_dev.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "vhost/shm.h"
 #include "vhost/vu_internal.h"
@@ -46,6 +49,7 @@ int vu_dev_create(struct vu_dev **out, const char *name,
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
+	dev->wake_fd = -1;
 	dev->name = strdup(name);
 	dev->socket_path = strdup(socket_path);
 	dev->mem = calloc(1, sizeof(*dev->mem));
@@ -58,20 +62,26 @@ int vu_dev_create(struct vu_dev **out, const char *name,
 	dev->conn_fd = -1;
 	dev->backend_req_fd = -1;
 	dev->rx.reply_fd = -1;
+	dev->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dev->wake_fd < 0) {
+		ret = -errno;
+		goto err;
+	}
 	guest_mem_init(dev->mem);
 	for (unsigned int i = 0; i < num_queues; i++) {
 		dev->vrings[i].kick_fd = dev->vrings[i].call_fd = -1;
 		dev->vrings[i].err_fd = -1;
 		vring_reset(&dev->vrings[i]);
 	}
-	dev->listen_fd = vu_socket_listen(socket_path);
-	if (dev->listen_fd < 0) {
-		ret = dev->listen_fd;
+	ret = vu_socket_listen(&dev->listener, socket_path);
+	if (ret)
 		goto err;
-	}
+	dev->listen_fd = dev->listener.fd;
 	*out = dev;
 	return 0;
 err:
+	if (dev->wake_fd >= 0)
+		close(dev->wake_fd);
 	free(dev->vrings);
 	free(dev->mem);
 	free(dev->socket_path);
@@ -86,8 +96,13 @@ void vu_dev_destroy(struct vu_dev *dev)
 		return;
 	if (dev->conn_fd >= 0)
 		vu_dev_disconnect(dev, "device removed");
-	close_fd(&dev->listen_fd);
-	unlink(dev->socket_path);
+	/* The owner waits first when it must not block; here, every ring
+	 * must be quiet before its memory goes. */
+	vu_dev_wait(dev, -1);
+	/* Removes the socket file only if it is still the one we bound. */
+	unix_listener_close(&dev->listener);
+	dev->listen_fd = -1;
+	close_fd(&dev->wake_fd);
 	free(dev->vrings);
 	free(dev->mem);
 	free(dev->socket_path);
@@ -97,9 +112,11 @@ void vu_dev_destroy(struct vu_dev *dev)
 
 int vu_dev_accept(struct vu_dev *dev)
 {
-	int fd = accept4(dev->listen_fd, NULL, NULL,
-			 SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int fd;
 
+	if (dev->closing)
+		return 0; /* the next connection waits in the backlog */
+	fd = accept4(dev->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	if (dev->conn_fd >= 0) {
@@ -187,15 +204,103 @@ void vu_vring_start(struct vu_dev *dev, unsigned int idx)
 	v->started = true;
 }
 
-void vu_vring_stop(struct vu_dev *dev, unsigned int idx)
+/* On the control thread, once the model stopped vring idx. */
+static void finish_stop(struct vu_dev *dev, unsigned int idx)
 {
 	struct vu_vring *v = &dev->vrings[idx];
 
-	if (!v->started)
-		return;
-	dev->ops->queue_stop(dev, idx);
+	if (dev->ops->queue_stopped)
+		dev->ops->queue_stopped(dev, idx);
 	virtq_inflight_detach(&v->vq);
 	v->started = false;
+	dev->stopping &= ~(1ull << idx);
+}
+
+void vu_dev_queue_stopped(struct vu_dev *dev, unsigned int idx)
+{
+	uint64_t one = 1;
+
+	__atomic_fetch_or(&dev->stopped_async, 1ull << idx, __ATOMIC_RELEASE);
+	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("disk %s: cannot wake the control thread: %s",
+			  dev->name, strerror(errno));
+}
+
+/* Finishes the stops the models reported done. */
+static void collect_stops(struct vu_dev *dev)
+{
+	uint64_t done = __atomic_exchange_n(&dev->stopped_async, 0,
+					    __ATOMIC_ACQUIRE);
+
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		if (done & dev->stopping & (1ull << i))
+			finish_stop(dev, i);
+}
+
+uint64_t vu_dev_started(const struct vu_dev *dev, uint64_t mask)
+{
+	uint64_t started = 0;
+
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		if (dev->vrings[i].started)
+			started |= 1ull << i;
+	return started & mask;
+}
+
+bool vu_dev_quiesce(struct vu_dev *dev, uint64_t mask)
+{
+	collect_stops(dev);
+	for (unsigned int i = 0; i < dev->num_queues; i++) {
+		uint64_t bit = 1ull << i;
+
+		if (!(mask & bit) || !dev->vrings[i].started ||
+		    (dev->stopping & bit))
+			continue;
+		dev->stopping |= bit;
+		if (dev->ops->queue_stop(dev, i) != -EINPROGRESS)
+			finish_stop(dev, i);
+	}
+	return !vu_dev_started(dev, mask);
+}
+
+int vu_dev_wait(struct vu_dev *dev, int timeout_ms)
+{
+	uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	collect_stops(dev);
+	while (dev->stopping) {
+		struct pollfd p = { .fd = dev->wake_fd, .events = POLLIN };
+		uint64_t v;
+
+		if (timeout_ms >= 0 && clock_now_ns() >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, 1000) > 0 &&
+		    read(dev->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return -errno;
+		collect_stops(dev);
+	}
+	vu_dev_wake(dev);
+	return 0;
+}
+
+void vu_dev_report_wait(struct vu_dev *dev, uint64_t now_ns, uint64_t after_ms)
+{
+	unsigned int inflight = 0;
+
+	if (!vu_dev_waiting(dev) || dev->wait_reported ||
+	    now_ns - dev->wait_since_ns < after_ms * 1000000ull)
+		return;
+	dev->wait_reported = true;
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		if ((dev->stopping & (1ull << i)) && dev->ops->queue_inflight)
+			inflight += dev->ops->queue_inflight(dev, i);
+	log_warn("disk %s: %s has waited %llu s for %u request%s in flight "
+		 "(a slow or stuck backend?); this device's front-end waits for "
+		 "them, every other device is served", dev->name,
+		 dev->held ? vu_request_name(dev->rx.msg.hdr.request)
+			   : "a disconnect",
+		 (unsigned long long)((now_ns - dev->wait_since_ns) / 1000000000ull),
+		 inflight, inflight == 1 ? "" : "s");
 }
 
 int vu_vring_attach_inflight(struct vu_dev *dev, unsigned int idx)
@@ -249,25 +354,15 @@ void vu_dev_inflight_unmap(struct vu_dev *dev)
 	dev->inflight_num_queues = dev->inflight_queue_size = 0;
 }
 
-void vu_dev_stop_all(struct vu_dev *dev, bool *was_started)
-{
-	for (unsigned int i = 0; i < dev->num_queues; i++) {
-		if (was_started)
-			was_started[i] = dev->vrings[i].started;
-		vu_vring_stop(dev, i);
-	}
-}
-
-void vu_dev_start_all(struct vu_dev *dev, const bool *was_started)
+void vu_dev_start_all(struct vu_dev *dev, uint64_t mask)
 {
 	for (unsigned int i = 0; i < dev->num_queues; i++)
-		if (!was_started || was_started[i])
+		if (mask & (1ull << i))
 			vu_vring_start(dev, i);
 }
 
 void vu_dev_reset_vrings(struct vu_dev *dev)
 {
-	vu_dev_stop_all(dev, NULL);
 	for (unsigned int i = 0; i < dev->num_queues; i++)
 		vring_reset(&dev->vrings[i]);
 }
@@ -283,21 +378,79 @@ void vu_dev_reset_state(struct vu_dev *dev)
 	dev->owner_set = false;
 }
 
+/* The rings of a dropped connection are quiet: forget the connection. */
+static void finish_close(struct vu_dev *dev)
+{
+	vu_dev_reset_state(dev);
+	dev->closing = false;
+	dev->wait_reported = false;
+	if (dev->ops->disconnected)
+		dev->ops->disconnected(dev);
+}
+
 void vu_dev_disconnect(struct vu_dev *dev, const char *why)
 {
 	if (dev->conn_fd < 0)
 		return;
 	log_info("disk %s: front-end disconnected (%s)", dev->name, why);
-	vu_dev_reset_state(dev);
+	/* A message held for a stop dies with its connection. */
+	dev->held = false;
 	vu_rx_reset(&dev->rx);
 	close_fd(&dev->conn_fd);
-	if (dev->ops->disconnected)
-		dev->ops->disconnected(dev);
+	dev->closing = true;
+	dev->wait_since_ns = clock_now_ns();
+	dev->wait_reported = false;
+	if (vu_dev_quiesce(dev, VU_ALL_RINGS))
+		finish_close(dev);
+}
+
+/* Handles the message in rx; false when the connection was dropped. */
+static bool handle_one(struct vu_dev *dev)
+{
+	bool was_held = dev->held;
+	int ret = vu_msg_handle(dev, &dev->rx);
+
+	if (ret == VU_HELD) {
+		if (!was_held) {
+			dev->wait_since_ns = clock_now_ns();
+			dev->wait_reported = false;
+		}
+		return true;
+	}
+	if (was_held && dev->wait_reported)
+		log_info("disk %s: %s done after %llu ms", dev->name,
+			 vu_request_name(dev->rx.msg.hdr.request),
+			 (unsigned long long)((clock_now_ns() - dev->wait_since_ns) /
+					      1000000ull));
+	dev->wait_reported = false;
+	vu_rx_reset(&dev->rx);
+	if (ret < 0) {
+		vu_dev_disconnect(dev, "protocol error");
+		return false;
+	}
+	return true;
+}
+
+int vu_dev_wake(struct vu_dev *dev)
+{
+	uint64_t v;
+
+	if (read(dev->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_debug("disk %s: wake eventfd: %s", dev->name, strerror(errno));
+	collect_stops(dev);
+	if (dev->closing) {
+		if (vu_dev_quiesce(dev, VU_ALL_RINGS))
+			finish_close(dev);
+		return dev->conn_fd >= 0 ? 0 : -ECONNRESET;
+	}
+	if (dev->held && !handle_one(dev))
+		return -ECONNRESET;
+	return 0;
 }
 
 int vu_dev_conn_readable(struct vu_dev *dev)
 {
-	for (;;) {
+	while (!dev->held) {
 		const char *why = NULL;
 		int ret = vu_socket_recv(dev->conn_fd, &dev->rx, &why);
 
@@ -313,13 +466,10 @@ int vu_dev_conn_readable(struct vu_dev *dev)
 							      : "connection closed");
 			return -ECONNRESET;
 		}
-		ret = vu_msg_handle(dev, &dev->rx);
-		vu_rx_reset(&dev->rx);
-		if (ret < 0) {
-			vu_dev_disconnect(dev, "protocol error");
+		if (!handle_one(dev))
 			return -ECONNRESET;
-		}
 	}
+	return 0;
 }
 
 int vu_dev_notify_config_change(struct vu_dev *dev)

@@ -7,9 +7,16 @@
  *
  * Every protocol message is handled on the control thread; the data path
  * (a started vring) belongs to a reactor. Anything that changes what a
- * running vring may touch (memory table, ring addresses, reset) first stops
- * the vrings through ops->queue_stop, which returns once their in-flight
- * I/O has completed.
+ * running vring may touch (memory table, ring addresses, reset, a
+ * disconnect) first stops the vrings through ops->queue_stop, and a vring
+ * stops only once its in-flight I/O has completed, which a slow backend
+ * can take seconds to do. The control thread never waits for that: the
+ * message that needs the stop is held (with its fds) and the connection
+ * is not read until the model reports the stop done
+ * (vu_dev_queue_stopped, from its reactor), which wakes the owner's loop
+ * through wake_fd; vu_dev_wake then handles the held message and answers
+ * it. Every other device, and everything else on the control thread, is
+ * served meanwhile.
  */
 #ifndef VMIO_VHOST_VU_DEV_H
 #define VMIO_VHOST_VU_DEV_H
@@ -17,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/unix_listen.h"
 #include "vhost/guest_mem.h"
 #include "vhost/virtq.h"
 #include "vhost/vhost_user_proto.h"
@@ -55,8 +63,14 @@ struct vu_dev_ops {
 			  uint32_t offset, uint32_t len);
 	/* Begins serving dev->vrings[idx] (its virtq is mapped and ready). */
 	int (*queue_start)(struct vu_dev *dev, unsigned int idx);
-	/* Stops serving it; returns when its in-flight requests are done. */
-	void (*queue_stop)(struct vu_dev *dev, unsigned int idx);
+	/* Stops serving it: 0 when it is stopped now, or -EINPROGRESS when it
+	 * stops once its in-flight requests are done; the model then calls
+	 * vu_dev_queue_stopped (from any thread). */
+	int (*queue_stop)(struct vu_dev *dev, unsigned int idx);
+	/* Optional, on the control thread once a stop is done. */
+	void (*queue_stopped)(struct vu_dev *dev, unsigned int idx);
+	/* Optional: requests in flight on vring idx (for reports). */
+	unsigned int (*queue_inflight)(struct vu_dev *dev, unsigned int idx);
 	/* The front-end connected or went away. */
 	void (*connected)(struct vu_dev *dev);
 	void (*disconnected)(struct vu_dev *dev);
@@ -75,7 +89,8 @@ struct vu_rx {
 struct vu_dev {
 	char *name;
 	char *socket_path;
-	int listen_fd;
+	struct unix_listener listener;
+	int listen_fd;       /* listener.fd */
 	int conn_fd;
 	struct vu_rx rx;
 
@@ -98,6 +113,16 @@ struct vu_dev {
 	unsigned int num_queues;
 	struct vu_vring *vrings;
 
+	/* Stops under way (see the top of this file). */
+	int wake_fd;               /* eventfd the owner's loop watches */
+	uint64_t stopping;         /* rings asked to stop, not yet done */
+	uint64_t stopped_async;    /* atomic: rings whose stop is done */
+	uint64_t restart;          /* rings the held message restarts */
+	bool held;                 /* rx holds a message waiting for stops */
+	bool closing;              /* disconnected, waiting for stops */
+	uint64_t wait_since_ns;    /* since when held or closing */
+	bool wait_reported;
+
 	/* Counters for operators and tests. */
 	uint64_t msgs_handled;
 	uint64_t msgs_rejected;
@@ -116,10 +141,44 @@ void vu_dev_destroy(struct vu_dev *dev);
 int vu_dev_accept(struct vu_dev *dev);
 /* Reads what is available and handles every complete message. Returns 0,
  * or -ECONNRESET when the connection was closed (by the peer, or by us
- * because it broke the protocol). */
+ * because it broke the protocol). Reads nothing while a message is held. */
 int vu_dev_conn_readable(struct vu_dev *dev);
-/* Drops the front-end: stops vrings, unmaps memory, resets state. */
+/* wake_fd is readable: finishes the stops that are done, then handles
+ * the held message or completes a disconnect. Returns like
+ * vu_dev_conn_readable. */
+int vu_dev_wake(struct vu_dev *dev);
+/* Drops the front-end: closes the connection at once, then stops the
+ * vrings, unmaps memory and resets state once their I/O is done. */
 void vu_dev_disconnect(struct vu_dev *dev, const char *why);
+
+/* Which of its fds the owner's loop should read now: the connection not
+ * while a message is held; the listening socket not while a disconnect
+ * completes (QEMU's next connection waits in the backlog). */
+static inline bool vu_dev_reading(const struct vu_dev *dev)
+{
+	return dev->conn_fd >= 0 && !dev->held;
+}
+
+static inline bool vu_dev_accepting(const struct vu_dev *dev)
+{
+	return !dev->closing;
+}
+
+/* Waiting for stops: a held message or a disconnect. */
+static inline bool vu_dev_waiting(const struct vu_dev *dev)
+{
+	return dev->held || dev->closing;
+}
+
+/* From the model, on any thread: vring idx finished stopping. */
+void vu_dev_queue_stopped(struct vu_dev *dev, unsigned int idx);
+/* Blocks until no stop is under way (shutdown, tests); 0, or -ETIMEDOUT
+ * after timeout_ms (< 0: never). */
+int vu_dev_wait(struct vu_dev *dev, int timeout_ms);
+/* Logs, once, a wait longer than after_ms (the owner's timer calls it):
+ * which message waits and how many requests are still in flight. */
+void vu_dev_report_wait(struct vu_dev *dev, uint64_t now_ns,
+			uint64_t after_ms);
 
 static inline bool vu_dev_has_feature(const struct vu_dev *dev, unsigned int bit)
 {

@@ -10,21 +10,29 @@
  * disconnected. */
 int vu_msg_handle(struct vu_dev *dev, struct vu_rx *rx);
 
+/* What vu_msg_handle returns for a message it holds until the rings it
+ * needs stopped have stopped (never a protocol error). */
+#define VU_HELD 1
+
+#define VU_ALL_RINGS UINT64_MAX
+
 bool vu_vring_ready(const struct vu_dev *dev, const struct vu_vring *v);
 void vu_vring_start(struct vu_dev *dev, unsigned int idx);
-void vu_vring_stop(struct vu_dev *dev, unsigned int idx);
-/* Stops every started vring, remembering which were (was_started may be
- * NULL), and later restarts those. */
-void vu_dev_stop_all(struct vu_dev *dev, bool *was_started);
-void vu_dev_start_all(struct vu_dev *dev, const bool *was_started);
+/* Rings in mask that run: asks them to stop, and finishes the stops that
+ * are done. True once none in mask runs or is stopping. */
+bool vu_dev_quiesce(struct vu_dev *dev, uint64_t mask);
+/* Rings in mask that are started now. */
+uint64_t vu_dev_started(const struct vu_dev *dev, uint64_t mask);
+/* Starts the rings in mask that are ready. */
+void vu_dev_start_all(struct vu_dev *dev, uint64_t mask);
 /* Points vring idx at its part of the inflight region (recovering what a
  * previous back-end left in flight). */
 int vu_vring_attach_inflight(struct vu_dev *dev, unsigned int idx);
 void vu_dev_inflight_unmap(struct vu_dev *dev);
-/* Stops and forgets every vring (RESET_DEVICE: a virtio reset); the
- * connection's memory, features and channels stay. */
+/* Forgets every vring (RESET_DEVICE: a virtio reset); the connection's
+ * memory, features and channels stay. The rings are stopped already. */
 void vu_dev_reset_vrings(struct vu_dev *dev);
-/* Back to the state of a fresh connection. */
+/* Back to the state of a fresh connection (rings stopped already). */
 void vu_dev_reset_state(struct vu_dev *dev);
 
 #endif

@@ -153,7 +153,6 @@ static int h_set_mem_table(struct vu_dev *dev, struct vhost_user_msg *msg,
 			   struct vu_rx *rx)
 {
 	const struct vhost_user_mem_table *t = &msg->payload.mem;
-	bool was_started[VU_MAX_QUEUES];
 	int ret = 0;
 
 	if (msg->hdr.size < 8 || t->nregions == 0 ||
@@ -162,14 +161,14 @@ static int h_set_mem_table(struct vu_dev *dev, struct vhost_user_msg *msg,
 	    rx->nfds != t->nregions)
 		return -EPROTO;
 
-	/* Running rings point into the old table: stop them first. */
-	vu_dev_stop_all(dev, was_started);
+	/* Running rings pointed into the old table: the dispatcher stopped
+	 * them, and they restart on the new one. */
 	guest_mem_clear(dev->mem);
 	for (unsigned int i = 0; i < t->nregions && !ret; i++)
 		ret = add_region(dev, &t->regions[i], take_fd(rx, i));
 	if (ret)
 		guest_mem_clear(dev->mem);
-	vu_dev_start_all(dev, was_started);
+	vu_dev_start_all(dev, dev->restart);
 	return ret;
 }
 
@@ -182,12 +181,10 @@ static int h_get_max_mem_slots(struct vu_dev *dev, struct vhost_user_msg *msg,
 static int h_add_mem_reg(struct vu_dev *dev, struct vhost_user_msg *msg,
 			 struct vu_rx *rx)
 {
-	bool was_started[VU_MAX_QUEUES];
 	int ret;
 
-	vu_dev_stop_all(dev, was_started);
 	ret = add_region(dev, &msg->payload.mem_reg.region, take_fd(rx, 0));
-	vu_dev_start_all(dev, was_started);
+	vu_dev_start_all(dev, dev->restart);
 	return ret;
 }
 
@@ -195,14 +192,12 @@ static int h_rem_mem_reg(struct vu_dev *dev, struct vhost_user_msg *msg,
 			 struct vu_rx *rx)
 {
 	const struct vhost_user_mem_region *r = &msg->payload.mem_reg.region;
-	bool was_started[VU_MAX_QUEUES];
 	int ret;
 
-	vu_dev_stop_all(dev, was_started);
 	ret = guest_mem_remove(dev->mem, r->guest_phys_addr, r->memory_size);
 	/* A ring that lived in the removed region will not map again and
 	 * stays stopped, with a logged reason. */
-	vu_dev_start_all(dev, was_started);
+	vu_dev_start_all(dev, dev->restart);
 	if (ret)
 		log_warn("disk %s: front-end removed a memory region it never "
 			 "added (gpa 0x%llx)", dev->name,
@@ -255,9 +250,8 @@ static int h_set_vring_addr(struct vu_dev *dev, struct vhost_user_msg *msg,
 	if (!v)
 		return -EPROTO;
 	/* QEMU re-sends addresses on a running ring (e.g. to toggle dirty
-	 * logging): stop, update, restart where we were. */
-	restart = v->started;
-	vu_vring_stop(dev, idx);
+	 * logging): stopped by the dispatcher, restarted where it was. */
+	restart = dev->restart & (1ull << idx);
 	v->desc_qva = a->desc_user_addr;
 	v->avail_qva = a->avail_user_addr;
 	v->used_qva = a->used_user_addr;
@@ -292,9 +286,8 @@ static int h_get_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 
 	if (!v)
 		return -EPROTO;
-	/* Stopping waits for in-flight requests, so the index we return
-	 * covers everything that has been completed. */
-	vu_vring_stop(dev, idx);
+	/* The dispatcher stopped the ring once its requests in flight were
+	 * done, so the index we return covers everything completed. */
 	if (!v->vq.size)
 		msg->payload.state.num = v->base;
 	else if (v->vq.packed)
@@ -337,7 +330,6 @@ static int h_set_vring_kick(struct vu_dev *dev, struct vhost_user_msg *msg,
 	ret = vring_fd_msg(dev, msg, rx, &v, &fd);
 	if (ret)
 		return ret;
-	vu_vring_stop(dev, idx);
 	if (v->kick_fd >= 0)
 		close(v->kick_fd);
 	v->kick_fd = fd;
@@ -360,9 +352,9 @@ static int h_set_vring_call(struct vu_dev *dev, struct vhost_user_msg *msg,
 	if (ret)
 		return ret;
 	/* QEMU swaps call fds on running rings (MSI-X masking). The reactor
-	 * must never write to a closed fd number, so swap while stopped. */
-	restart = v->started;
-	vu_vring_stop(dev, idx);
+	 * must never write to a closed fd number, so the dispatcher stopped
+	 * the ring for the swap. */
+	restart = dev->restart & (1ull << idx);
 	if (v->call_fd >= 0)
 		close(v->call_fd);
 	v->call_fd = fd;
@@ -408,10 +400,9 @@ static int h_set_vring_enable(struct vu_dev *dev, struct vhost_user_msg *msg,
 
 	if (!v || msg->payload.state.num > 1)
 		return -EPROTO;
+	/* Disabling: the dispatcher stopped it. */
 	v->disabled = !msg->payload.state.num;
-	if (v->disabled)
-		vu_vring_stop(dev, idx);
-	else
+	if (!v->disabled)
 		vu_vring_start(dev, idx);
 	return VU_OK;
 }
@@ -510,7 +501,6 @@ static int h_get_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
 			     struct vu_rx *rx)
 {
 	struct vhost_user_inflight *in = &msg->payload.inflight;
-	bool was_started[VU_MAX_QUEUES];
 	uint64_t size;
 	int fd, ret;
 
@@ -530,11 +520,11 @@ static int h_get_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
 		return -errno;
 	}
 	rx->reply_fd = dup(fd);
-	/* Running rings write into the old region: stop them while it is
-	 * replaced (found by fuzzing: GET_INFLIGHT_FD on a running ring). */
-	vu_dev_stop_all(dev, was_started);
+	/* Running rings wrote into the old region: the dispatcher stopped
+	 * them while it is replaced (found by fuzzing: GET_INFLIGHT_FD on a
+	 * running ring). */
 	ret = map_inflight(dev, fd, size, 0, in);
-	vu_dev_start_all(dev, was_started);
+	vu_dev_start_all(dev, dev->restart);
 	if (ret || rx->reply_fd < 0)
 		return ret ? ret : -EMFILE;
 	in->mmap_size = size;
@@ -547,15 +537,13 @@ static int h_set_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
 			     struct vu_rx *rx)
 {
 	struct vhost_user_inflight *in = &msg->payload.inflight;
-	bool was_started[VU_MAX_QUEUES];
 	int ret;
 
 	if (!inflight_geometry_ok(dev, in))
 		return -EPROTO;
-	vu_dev_stop_all(dev, was_started);
 	ret = map_inflight(dev, take_fd(rx, 0), in->mmap_size, in->mmap_offset,
 			   in);
-	vu_dev_start_all(dev, was_started);
+	vu_dev_start_all(dev, dev->restart);
 	return ret;
 }
 
@@ -617,6 +605,47 @@ const char *vu_request_name(uint32_t request)
 	return "UNKNOWN";
 }
 
+/*
+ * The rings a message needs stopped before its handler runs, because it
+ * changes what they use: guest memory, the inflight region, the ring's
+ * addresses, fds or base, or everything (a reset). A ring index out of
+ * range stops nothing; the handler rejects the message.
+ */
+static uint64_t rings_to_stop(const struct vu_dev *dev,
+			      const struct vhost_user_msg *msg)
+{
+	uint64_t idx;
+
+	switch (msg->hdr.request) {
+	case VHOST_USER_RESET_OWNER:
+	case VHOST_USER_RESET_DEVICE:
+	case VHOST_USER_SET_MEM_TABLE:
+	case VHOST_USER_ADD_MEM_REG:
+	case VHOST_USER_REM_MEM_REG:
+	case VHOST_USER_GET_INFLIGHT_FD:
+	case VHOST_USER_SET_INFLIGHT_FD:
+		return VU_ALL_RINGS;
+	case VHOST_USER_SET_VRING_ADDR:
+		idx = msg->payload.addr.index;
+		break;
+	case VHOST_USER_GET_VRING_BASE:
+		idx = msg->payload.state.index;
+		break;
+	case VHOST_USER_SET_VRING_ENABLE:
+		if (msg->payload.state.num)
+			return 0;
+		idx = msg->payload.state.index;
+		break;
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+		idx = msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
+		break;
+	default:
+		return 0;
+	}
+	return idx < dev->num_queues ? 1ull << idx : 0;
+}
+
 /* REPLY_ACK: a message that has no reply of its own may ask for a status. */
 static int send_ack(struct vu_dev *dev, struct vhost_user_msg *msg, int status)
 {
@@ -633,6 +662,7 @@ int vu_msg_handle(struct vu_dev *dev, struct vu_rx *rx)
 	bool need_reply = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) &&
 			  vu_dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	const struct vu_handler *h;
+	uint64_t stop;
 	int ret;
 
 	if (req >= VHOST_USER_MAX_REQUEST || !handlers[req].fn) {
@@ -650,7 +680,20 @@ int vu_msg_handle(struct vu_dev *dev, struct vu_rx *rx)
 			  dev->name, h->name, msg->hdr.size, rx->nfds);
 		return -EPROTO;
 	}
-	log_debug("disk %s: %s", dev->name, h->name);
+	stop = rings_to_stop(dev, msg);
+	if (stop) {
+		if (!dev->held) {
+			log_debug("disk %s: %s", dev->name, h->name);
+			dev->restart = vu_dev_started(dev, stop);
+		}
+		/* Held, fds and all, until the rings are quiet: the
+		 * connection is not read meanwhile, so order is kept. */
+		dev->held = !vu_dev_quiesce(dev, stop);
+		if (dev->held)
+			return VU_HELD;
+	} else {
+		log_debug("disk %s: %s", dev->name, h->name);
+	}
 	ret = h->fn(dev, msg, rx);
 	dev->msgs_handled++;
 	if (ret == -EPROTO) {

@@ -12,69 +12,27 @@
 
 #include "util/log.h"
 
-static int remove_stale_socket(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, ret;
+static int sock_uid = -1, sock_gid = -1;
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode)) {
-		log_error("%s exists and is not a socket; choose another socket "
-			  "path or remove the file", path);
-		return -EEXIST;
-	}
-	/* A socket someone still listens on belongs to a live daemon. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
-	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	if (ret == 0) {
-		log_error("%s is in use by another running process; stop it or "
-			  "choose another socket path", path);
-		return -EADDRINUSE;
-	}
-	return unlink(path) < 0 ? -errno : 0;
+void vu_socket_set_owner(int uid, int gid)
+{
+	sock_uid = uid;
+	sock_gid = gid;
 }
 
-int vu_socket_listen(const char *path)
+int vu_socket_listen(struct unix_listener *l, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_error("socket path '%s' is longer than the %zu bytes a unix "
-			  "socket allows; use a shorter path", path,
-			  sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	ret = remove_stale_socket(path);
-	if (ret)
-		return ret;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		goto err;
 	/* Owner and group may connect (QEMU usually runs as another user in
 	 * the same group); nobody else. */
-	if (chmod(path, 0660) < 0 || listen(fd, 4) < 0)
-		goto err_unlink;
-	return fd;
-err_unlink:
-	ret = -errno;
-	unlink(path);
-	close(fd);
-	return ret;
-err:
-	ret = -errno;
-	log_error("cannot listen on %s: %s", path, strerror(-ret));
-	close(fd);
-	return ret;
+	struct unix_listen_opts o = { 0660, sock_uid, sock_gid, 4 };
+
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		log_error("socket path '%s' is longer than the %zu bytes a unix "
+			  "socket allows; use a shorter path", path,
+			  sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	return unix_listen(l, path, &o);
 }
 
 void vu_rx_reset(struct vu_rx *rx)

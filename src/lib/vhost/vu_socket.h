@@ -4,11 +4,15 @@
 #ifndef VMIO_VHOST_VU_SOCKET_H
 #define VMIO_VHOST_VU_SOCKET_H
 
+#include "util/unix_listen.h"
 #include "vhost/vu_dev.h"
 
-/* Listens on path (mode 0660), replacing a stale socket file but never a
- * live one or a non-socket. Returns the fd or -errno. */
-int vu_socket_listen(const char *path);
+/* Who the vhost-user sockets vmiod makes belong to (--socket-owner,
+ * --socket-group; -1 keeps each). Set before any device is created. */
+void vu_socket_set_owner(int uid, int gid);
+/* Listens on path (mode 0660, the owner above) through util/unix_listen.h,
+ * replacing a stale socket file but never a live one or a non-socket. */
+int vu_socket_listen(struct unix_listener *l, const char *path);
 
 /* Receives more of the message in rx. Returns 1 when rx holds a whole
  * message, 0 when more bytes are needed later, -ECONNRESET on EOF, or

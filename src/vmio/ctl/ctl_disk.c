@@ -13,6 +13,7 @@ static const char *const usage_text =
 	"usage: vmio disk ls\n"
 	"       vmio disk info NAME\n"
 	"       vmio disk add id=NAME,path=FILE,socket=SOCK[,queues=N,size=S,...]\n"
+	"       vmio disk add id=NAME,backend=rbd,pool=P,image=I,socket=SOCK[,conf=F,...]\n"
 	"                     (the keys of vmiod --disk, in one or more arguments)\n"
 	"       vmio disk rm NAME\n"
 	"       vmio disk resize NAME SIZE   (grow only, e.g. 20G)\n"
@@ -44,7 +45,9 @@ static int disk_ls(const struct ctl *c)
 		table_cell(&t, "%s", json_is_true(json_object_get(d, "connected")) ?
 			   "connected" : "-");
 		table_cell(&t, "%s", ctl_str(d, "qos"));
-		table_cell(&t, "%s", ctl_str(d, "path"));
+		/* An RBD disk's image where a file disk has its path. */
+		table_cell(&t, "%s", json_object_get(d, "image")
+				     ? ctl_str(d, "image") : ctl_str(d, "path"));
 		table_cell(&t, "%s", ctl_str(d, "socket"));
 	}
 	table_print(&t, stdout);
@@ -73,7 +76,10 @@ static int disk_info(const struct ctl *c, const char *id)
 	snprintf(num, sizeof(num), "%s (%lld bytes)", sz, ctl_int(r, "size"));
 	info_line("id", ctl_str(r, "id"));
 	info_line("backend", ctl_str(r, "backend"));
-	info_line("path", ctl_str(r, "path"));
+	if (json_object_get(r, "image"))
+		info_line("image", ctl_str(r, "image"));
+	else
+		info_line("path", ctl_str(r, "path"));
 	info_line("socket", ctl_str(r, "socket"));
 	info_line("size", num);
 	snprintf(num, sizeof(num), "%lld", ctl_int(r, "blk_size"));
@@ -98,7 +104,7 @@ static int disk_info(const struct ctl *c, const char *id)
 /* Paths are sent absolute (ctl_abs_path); other values as they are. */
 static json_t *path_value(const char *key, const char *v)
 {
-	if (strcmp(key, "path") && strcmp(key, "socket"))
+	if (strcmp(key, "path") && strcmp(key, "socket") && strcmp(key, "conf"))
 		return json_string(v);
 	return ctl_abs_path(v);
 }

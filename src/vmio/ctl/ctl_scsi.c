@@ -12,7 +12,7 @@
 static const char *const usage_text =
 	"usage: vmio scsi ls\n"
 	"       vmio scsi info NAME\n"
-	"       vmio scsi lun-add NAME LUN FILE|null:SIZE [ro]\n"
+	"       vmio scsi lun-add NAME LUN FILE|null:SIZE|rbd:POOL/IMAGE [ro]\n"
 	"                     (hot-plug; FILE under vmiod's --image-dir)\n"
 	"       vmio scsi lun-rm NAME LUN\n"
 	"options: --json  --rpc PATH (default $VMIO_RPC or " CTL_DEFAULT_RPC ")\n";
@@ -70,7 +70,8 @@ static void print_luns(json_t *luns)
 		table_cell(&tb, "%s", sz);
 		table_cell(&tb, "%lld", ctl_int(l, "blk_size"));
 		table_cell(&tb, "%s", json_is_true(json_object_get(l, "ro")) ? "yes" : "no");
-		table_cell(&tb, "%s", ctl_str(l, "path"));
+		table_cell(&tb, "%s", json_object_get(l, "image")
+				      ? ctl_str(l, "image") : ctl_str(l, "path"));
 	}
 	table_print(&tb, stdout);
 	table_free(&tb);
@@ -135,6 +136,8 @@ static int scsi_lun_add(const struct ctl *c)
 	if (!strncmp(what, "null:", 5)) {
 		json_object_set_new(p, "backend", json_string("null"));
 		json_object_set_new(p, "size", json_string(what + 5));
+	} else if (!strncmp(what, "rbd:", 4)) {
+		json_object_set_new(p, "rbd", json_string(what + 4));
 	} else {
 		json_object_set_new(p, "path", ctl_abs_path(what));
 	}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+#include "image_lock.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PERM_BASE 100   /* a byte per permission held */
+#define SHARED_BASE 200 /* a byte per permission not shared */
+#define NPERMS 4
+
+enum { PERM_READ = 1, PERM_WRITE = 2, PERM_WRITE_UNCHANGED = 4, PERM_RESIZE = 8 };
+
+static const char *const perm_names[NPERMS] = {
+	"consistent read", "write", "write unchanged", "resize",
+};
+
+static int lock_byte(int fd, int off)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+			    .l_start = off, .l_len = 1 };
+
+	return fcntl(fd, F_OFD_SETLK, &fl) < 0 ? -errno : 0;
+}
+
+/* Does another open file description hold a lock on byte off? */
+static bool byte_taken(int fd, int off)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = off, .l_len = 1 };
+
+	return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+/* "qemu-storage-d (pid 123), qemu-system-x86 (pid 456)": whoever has the
+ * file open besides us (OFD locks carry no pid). */
+static void holders(int fd, char *buf, size_t len)
+{
+	struct stat me, st;
+	struct dirent *p;
+	size_t used = 0;
+	DIR *proc;
+
+	buf[0] = '\0';
+	if (fstat(fd, &me) < 0 || !(proc = opendir("/proc")))
+		return;
+	while ((p = readdir(proc)) && used + 64 < len) {
+		char path[600], comm[32] = "?";
+		struct dirent *f;
+		bool found = false;
+		DIR *fds;
+		FILE *c;
+
+		if (p->d_name[0] < '0' || p->d_name[0] > '9' ||
+		    atoi(p->d_name) == (int)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		if (!(fds = opendir(path)))
+			continue;
+		while (!found && (f = readdir(fds))) {
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name,
+				 f->d_name);
+			found = f->d_name[0] != '.' && stat(path, &st) == 0 &&
+				st.st_dev == me.st_dev && st.st_ino == me.st_ino;
+		}
+		closedir(fds);
+		if (!found)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", p->d_name);
+		if ((c = fopen(path, "r"))) {
+			if (fgets(comm, sizeof(comm), c))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(c);
+		}
+		used += (size_t)snprintf(buf + used, len - used, "%s%s (pid %s)",
+					 used ? ", " : "", comm, p->d_name);
+	}
+	closedir(proc);
+}
+
+int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen)
+{
+	unsigned int perm = rw ? PERM_READ | PERM_WRITE | PERM_WRITE_UNCHANGED |
+				 PERM_RESIZE : PERM_READ;
+	/* Others may read; nobody else may write or resize (QEMU's
+	 * default for a device, read-only or not). */
+	unsigned int shared = PERM_READ | PERM_WRITE_UNCHANGED;
+	char who[512];
+	int ret;
+
+	/* Take ours first, then look for others': two openers racing both
+	 * see the other. */
+	for (int i = 0; i < NPERMS; i++) {
+		if ((perm & (1u << i)) && (ret = lock_byte(fd, PERM_BASE + i)))
+			return ret;
+		if (!(shared & (1u << i)) && (ret = lock_byte(fd, SHARED_BASE + i)))
+			return ret;
+	}
+	for (int i = 0; i < NPERMS; i++) {
+		bool clash = ((perm & (1u << i)) && byte_taken(fd, SHARED_BASE + i)) ||
+			     (!(shared & (1u << i)) && byte_taken(fd, PERM_BASE + i));
+
+		if (!clash)
+			continue;
+		holders(fd, who, sizeof(who));
+		snprintf(err, errlen, "%s is in use: another process holds its "
+			 "\"%s\" lock%s%s (two writers would corrupt it); stop "
+			 "that user first, or serve it read-only if it only reads",
+			 path, perm_names[i], who[0] ? ": " : "", who);
+		return -EBUSY;
+	}
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Image locking as QEMU does it (its file driver's byte-range locks), so
+ * that vmiod, QEMU and qemu-storage-daemon all see each other: open file
+ * description locks on one byte per permission at 100 + bit ("I use it")
+ * and at 200 + bit ("nobody else may"), with QEMU's permission bits
+ * (consistent read 0, write 1, write unchanged 2, resize 3). A writer
+ * takes read, write and resize and shares only reads; a reader takes read
+ * and lets nobody write or resize. The locks go with the file descriptor.
+ */
+#ifndef VMIOD_IMAGE_LOCK_H
+#define VMIOD_IMAGE_LOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Locks the image open at fd for writing (rw) or reading. 0, or -EBUSY
+ * with err naming who holds it (the processes that have it open). */
+int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen);
+
+#endif
