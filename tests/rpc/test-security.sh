@@ -103,11 +103,12 @@ for i in $(seq 70); do
 	sleep 6 | "$RAW" "$VMIO_RPC" >/dev/null 2>&1 &
 	holders+=($!)
 done
-sleep 1
+sleep 1.5
+# Every slot is taken, mostly by silent clients: a newcomer is served
+# because the client idle the longest makes room for it.
 out=$(printf '%s\n' '{"jsonrpc":"2.0","method":"version","id":1}' | "$RAW" "$VMIO_RPC") || true
-echo "$out" | grep -q 'too many clients' || fail "a client over the limit heard: $out"
-"$VMIO" disk add "id=vm3,backend=null,size=1G,socket=$tmp/vm3.sock" >/dev/null 2>&1 &&
-	fail "the 65th client was served"
+echo "$out" | grep -q '"result"' || fail "a client arriving with every slot held by idle ones heard: $out"
+"$VMIO" version >/dev/null || fail "the CLI was not served while idle clients held every slot"
 bench "$tmp/vm2.sock" --iodepth 4 --runtime 1 --json "$tmp/b2.json" >/dev/null ||
 	fail "a new front-end could not connect while RPC clients held on"
 wait $b || fail "the running front-end failed beside hostile RPC clients"
@@ -116,7 +117,7 @@ jq -e '.iops > 1000 and .errors == 0' "$tmp/b.json" >/dev/null ||
 wait "${holders[0]}" || fail "the flooding client was not pushed back as expected"
 for h in "${holders[@]:1}"; do wait "$h" 2>/dev/null || true; done
 "$VMIO" version >/dev/null || fail "vmiod stopped answering after the hostile clients left"
-echo "ok: 72 hostile clients; I/O went on at $(jq '.iops | floor' "$tmp/b.json") IOPS, a new front-end connected"
+echo "ok: 72 hostile clients; I/O went on at $(jq '.iops | floor' "$tmp/b.json") IOPS, a new front-end and RPC clients were served"
 stop_vmiod
 
 # Without --image-dir, disk_add opens no image at all.
