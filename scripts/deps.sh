@@ -14,6 +14,8 @@ packages=(
 	qemu-system-x86 qemu-utils linux-image-amd64 busybox-static fio cpio
 	# reports, metrics checks, libvirt XML validation
 	gnuplot-nox prometheus libvirt-clients curl jq bc
+	# systemd-analyze checks the unit file and its sandboxing
+	systemd
 	# the RBD backend and its tests: librbd/librados to build against, a
 	# one-node cluster (scripts/ceph-test-cluster.sh), qemu-storage-daemon's
 	# rbd driver as the peer

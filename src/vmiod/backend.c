@@ -35,6 +35,20 @@ static int open_at(int dirfd, const char *rel, int flags, mode_t mode,
 	return fd < 0 ? -errno : (int)fd;
 }
 
+/* Whether rel names a regular file or block device (an O_PATH open:
+ * never blocks, opens nothing's data). */
+static bool is_file_or_blk(int dirfd, const char *rel, const char *dir)
+{
+	struct stat st;
+	int fd = open_at(dirfd, rel, O_PATH | O_CLOEXEC, 0, dir);
+	bool ok = fd >= 0 && fstat(fd, &st) == 0 &&
+		  (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* Opens path (beneath dir when dir is set: the part of path below it),
  * creating it when create says so; never blocks on a FIFO; keeps only
  * regular files and block devices. */
@@ -86,6 +100,10 @@ static int open_image(const char *path, const char *dir, bool ro, bool direct,
 		log_error("%s leads outside its --image-dir (a symlink); vmiod will "
 			  "not follow it", path);
 		fd = -EACCES;
+	} else if (fd == -EINVAL && direct && !is_file_or_blk(dirfd, rel, dir)) {
+		/* O_DIRECT on a FIFO or socket fails first: name the real reason. */
+		log_error("%s is neither a regular file nor a block device; vmiod "
+			  "serves only those", path);
 	} else if (fd == -EINVAL && direct) {
 		log_error("%s: O_DIRECT refused by its file system; pass direct=off "
 			  "(the host page cache then holds guest data)", path);

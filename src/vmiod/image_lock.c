@@ -37,11 +37,35 @@ static bool byte_taken(int fd, int off)
 	return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
 }
 
+/* Whether process pid ("self" for us) has the file of fd open, other
+ * than through fd itself. */
+static bool has_open(const char *pid, const struct stat *me, int fd)
+{
+	bool self = !strcmp(pid, "self"), found = false;
+	char path[600];
+	struct dirent *f;
+	struct stat st;
+	DIR *fds;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	if (!(fds = opendir(path)))
+		return false;
+	while (!found && (f = readdir(fds))) {
+		if (f->d_name[0] == '.' || (self && atoi(f->d_name) == fd))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, f->d_name);
+		found = stat(path, &st) == 0 && st.st_dev == me->st_dev &&
+			st.st_ino == me->st_ino;
+	}
+	closedir(fds);
+	return found;
+}
+
 /* "qemu-storage-d (pid 123), qemu-system-x86 (pid 456)": whoever has the
- * file open besides us (OFD locks carry no pid). */
+ * file open besides us (OFD locks carry no pid). Empty when nobody has. */
 static void holders(int fd, char *buf, size_t len)
 {
-	struct stat me, st;
+	struct stat me;
 	struct dirent *p;
 	size_t used = 0;
 	DIR *proc;
@@ -49,27 +73,15 @@ static void holders(int fd, char *buf, size_t len)
 	buf[0] = '\0';
 	if (fstat(fd, &me) < 0 || !(proc = opendir("/proc")))
 		return;
+	if (has_open("self", &me, fd))
+		used += (size_t)snprintf(buf, len, "this vmiod (another disk or LUN)");
 	while ((p = readdir(proc)) && used + 64 < len) {
 		char path[600], comm[32] = "?";
-		struct dirent *f;
-		bool found = false;
-		DIR *fds;
 		FILE *c;
 
 		if (p->d_name[0] < '0' || p->d_name[0] > '9' ||
-		    atoi(p->d_name) == (int)getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
-		if (!(fds = opendir(path)))
-			continue;
-		while (!found && (f = readdir(fds))) {
-			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name,
-				 f->d_name);
-			found = f->d_name[0] != '.' && stat(path, &st) == 0 &&
-				st.st_dev == me.st_dev && st.st_ino == me.st_ino;
-		}
-		closedir(fds);
-		if (!found)
+		    atoi(p->d_name) == (int)getpid() ||
+		    !has_open(p->d_name, &me, -1))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", p->d_name);
 		if ((c = fopen(path, "r"))) {
@@ -83,6 +95,26 @@ static void holders(int fd, char *buf, size_t len)
 	closedir(proc);
 }
 
+/* The first permission where our locks and another holder's clash, or
+ * -1. */
+static int clash(int fd, unsigned int perm, unsigned int shared)
+{
+	for (int i = 0; i < NPERMS; i++)
+		if (((perm & (1u << i)) && byte_taken(fd, SHARED_BASE + i)) ||
+		    (!(shared & (1u << i)) && byte_taken(fd, PERM_BASE + i)))
+			return i;
+	return -1;
+}
+
+/* A clash nobody alive explains is a process that just died: the kernel
+ * drops its io_uring's file references (and so its locks) a moment after
+ * the process is gone, and a vmiod restarted at once after a SIGKILL
+ * meets them. Waiting this long for them beats refusing the restart.
+ * (Where /proc hides other users' processes, a live holder looks like
+ * none: its refusal comes after the wait.) */
+#define DYING_HOLDER_WAIT_MS 3000
+#define DYING_HOLDER_STEP_MS 10
+
 int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen)
 {
 	unsigned int perm = rw ? PERM_READ | PERM_WRITE | PERM_WRITE_UNCHANGED |
@@ -91,28 +123,27 @@ int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen)
 	 * default for a device, read-only or not). */
 	unsigned int shared = PERM_READ | PERM_WRITE_UNCHANGED;
 	char who[512];
-	int ret;
+	int ret, i;
 
 	/* Take ours first, then look for others': two openers racing both
 	 * see the other. */
-	for (int i = 0; i < NPERMS; i++) {
+	for (i = 0; i < NPERMS; i++) {
 		if ((perm & (1u << i)) && (ret = lock_byte(fd, PERM_BASE + i)))
 			return ret;
 		if (!(shared & (1u << i)) && (ret = lock_byte(fd, SHARED_BASE + i)))
 			return ret;
 	}
-	for (int i = 0; i < NPERMS; i++) {
-		bool clash = ((perm & (1u << i)) && byte_taken(fd, SHARED_BASE + i)) ||
-			     (!(shared & (1u << i)) && byte_taken(fd, PERM_BASE + i));
-
-		if (!clash)
-			continue;
+	for (int waited = 0;; waited += DYING_HOLDER_STEP_MS) {
+		if ((i = clash(fd, perm, shared)) < 0)
+			return 0;
 		holders(fd, who, sizeof(who));
-		snprintf(err, errlen, "%s is in use: another process holds its "
-			 "\"%s\" lock%s%s (two writers would corrupt it); stop "
-			 "that user first, or serve it read-only if it only reads",
-			 path, perm_names[i], who[0] ? ": " : "", who);
-		return -EBUSY;
+		if (who[0] || waited >= DYING_HOLDER_WAIT_MS)
+			break;
+		usleep(DYING_HOLDER_STEP_MS * 1000);
 	}
-	return 0;
+	snprintf(err, errlen, "%s is in use: %s holds its \"%s\" lock (two "
+		 "writers would corrupt it); stop that user first, or serve it "
+		 "read-only if it only reads", path,
+		 who[0] ? who : "another process", perm_names[i]);
+	return -EBUSY;
 }

@@ -407,6 +407,13 @@ static int m_disk_resize(void *c, json_t *p, json_t **r, char *err, size_t len)
 			 "is required");
 		return RPC_INVALID_PARAMS;
 	}
+	if (bytes > CFG_SIZE_MAX) {
+		/* A config saved with it could never be loaded again. */
+		snprintf(err, len, "params.size: %llu bytes is more than a disk "
+			 "can have (at most %llu)", (unsigned long long)bytes,
+			 (unsigned long long)CFG_SIZE_MAX);
+		return RPC_INVALID_PARAMS;
+	}
 	if (!daemon_disk_find(ctx.d, id))
 		return not_found(id, err, len);
 	ret = disk_resize(daemon_disk_find(ctx.d, id), bytes, err, len);

@@ -61,6 +61,22 @@ for mode in ok len status; do
 done
 echo "ok: socket: target, and a wrong target is reported"
 
+# A target that dies in the middle of --verify ends the run with an
+# error saying so, instead of waiting for an answer forever.
+VMIOD=${VMIOD:-$(dirname "$0")/../../build/vmiod}
+"$VMIOD" -q --disk "id=v,backend=null,size=64M,delay-us=2000,socket=$tmp/dying.sock" & victim=$!
+for i in $(seq 100); do [ -S "$tmp/dying.sock" ] && break; sleep 0.05; done
+t0=$(date +%s)
+( sleep 1; kill -9 $victim ) &
+if timeout 60 "$VMIO" bench run --target "socket:$tmp/dying.sock" --size 64M --bs 4K \
+	--verify --runtime 0.2 >"$tmp/d.out" 2>&1; then
+	fail "--verify succeeded on a target killed under it"
+fi
+wait $victim 2>/dev/null || true
+[ $(( $(date +%s) - t0 )) -lt 30 ] || fail "--verify took $(( $(date +%s) - t0 )) s to notice its target died"
+grep -q "closed the connection" "$tmp/d.out" || fail "a target dying under --verify: $(tail -3 "$tmp/d.out")"
+echo "ok: a target killed under --verify ends the run: $(grep -o 'the target closed[^;]*' "$tmp/d.out" | head -1)"
+
 # virtio-scsi: vmiod --scsi on the same backends, --verify reading back
 # through READ(16)/WRITE(16), a LUN other than 0, and the JSON saying
 # which device ran.

@@ -61,6 +61,38 @@ curl -sfI "$url/metrics" | grep -qi '^content-type: text/plain; version=0.0.4' |
 "$VMIO" disk rm vm1 >/dev/null
 curl -sf "$url/metrics" | grep -q 'disk="vm1"' && fail "a removed disk is still exported"
 echo "ok: 404, 405, HEAD; removed disks disappear"
+
+# Scrapers that trickle a request a byte every 2 s (never silent long
+# enough for an idle timeout) hold every slot of their address, until
+# the whole-request deadline cuts them; then a scrape is served again.
+python3 - "$port" <<'PY' &
+import socket, sys, time
+conns = []
+for _ in range(10):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    conns.append(s)
+req = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+cut = 0
+start = time.time()
+for i in range(len(req)):
+    for s in list(conns):
+        try:
+            s.send(req[i:i + 1])
+        except OSError:
+            conns.remove(s)
+            cut += 1
+    if not conns or time.time() - start > 30:
+        break
+    time.sleep(2)
+print("tricklers cut after %.0f s: %d" % (time.time() - start, cut))
+sys.exit(0 if cut >= 8 and time.time() - start < 25 else 1)
+PY
+trickle=$!
+sleep 1
+held=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$url/metrics") || true
+wait $trickle || fail "trickling scrapers were not cut by the request deadline"
+curl -sf -m 5 "$url/metrics" -o /dev/null || fail "no scrape served after the tricklers were cut"
+echo "ok: trickling scrapers held the address (a scrape got '$held') until the deadline; then served"
 stop_vmiod
 
 # A bad address is refused with a reason, before serving anything.

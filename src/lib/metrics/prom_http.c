@@ -4,17 +4,42 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "util/clock.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Each request must arrive and be answered within this many seconds of
+ * the connection opening or of the previous answer. libmicrohttpd's own
+ * timeout counts silence only: a client sending a byte every few seconds
+ * would otherwise hold one of the per-address slots forever. */
+#define REQUEST_DEADLINE_S 10
+
+/* A connection the watchdog may cut short. */
+struct watched {
+	struct watched *prev, *next;
+	int fd;
+	uint64_t deadline_ns;
+	bool cut;
+};
 
 struct prom_http {
 	struct MHD_Daemon *mhd;
 	prom_render_fn render;
 	void *arg;
+	/* The watchdog: conns is every open connection, under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t watchdog;
+	bool watchdog_running, stopping;
+	struct watched conns;
 };
 
 /* libmicrohttpd itself leaves the body out of an answer to HEAD. */
@@ -63,6 +88,84 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 			     strdup("cannot render the metrics (out of memory)\n"),
 			     "text/plain");
 	return reply(c, MHD_HTTP_OK, text, CONTENT_TYPE);
+}
+
+/* On libmicrohttpd's thread: a connection opened or closed. It calls
+ * CLOSED before it closes the socket, so while a connection is on the
+ * list under the lock, its fd is still its own. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct prom_http *h = cls;
+	struct watched *w = *ctx;
+
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (!info || !(w = calloc(1, sizeof(*w))))
+			return; /* unwatched: only the idle timeout applies */
+		w->fd = info->connect_fd;
+		w->deadline_ns = clock_now_ns() + REQUEST_DEADLINE_S * NSEC_PER_SEC;
+		pthread_mutex_lock(&h->lock);
+		w->next = h->conns.next;
+		w->prev = &h->conns;
+		w->next->prev = w;
+		h->conns.next = w;
+		pthread_mutex_unlock(&h->lock);
+		*ctx = w;
+	} else if (w) {
+		pthread_mutex_lock(&h->lock);
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		pthread_mutex_unlock(&h->lock);
+		free(w);
+		*ctx = NULL;
+	}
+}
+
+/* A request answered: the next one has its own deadline. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req,
+			 enum MHD_RequestTerminationCode why)
+{
+	struct prom_http *h = cls;
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct watched *w = info ? info->socket_context : NULL;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&h->lock);
+	w->deadline_ns = clock_now_ns() + REQUEST_DEADLINE_S * NSEC_PER_SEC;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Shuts down connections past their deadline; libmicrohttpd then sees
+ * the socket fail and closes it itself. */
+static void *watchdog(void *arg)
+{
+	struct prom_http *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		struct timespec until;
+		uint64_t now = clock_now_ns();
+
+		for (struct watched *w = h->conns.next; w != &h->conns; w = w->next)
+			if (!w->cut && now > w->deadline_ns) {
+				w->cut = true;
+				shutdown(w->fd, SHUT_RDWR);
+			}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&h->cond, &h->lock, &until);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
 }
 
 /* "1.2.3.4:N" or "[v6]:N" into a socket address. */
@@ -121,6 +224,9 @@ int prom_http_start(const char *addr, prom_render_fn render, void *arg,
 		return -ENOMEM;
 	h->render = render;
 	h->arg = arg;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	h->conns.next = h->conns.prev = &h->conns;
 	/* One thread polls every connection: a slow scraper delays only
 	 * itself, and the limits bound what scrapers can hold. */
 	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
@@ -130,6 +236,8 @@ int prom_http_start(const char *addr, prom_render_fn render, void *arg,
 				  MHD_OPTION_CONNECTION_LIMIT, 16u,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u,
 				  MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(err, errlen, "--metrics %s: cannot listen there (is the "
@@ -137,6 +245,7 @@ int prom_http_start(const char *addr, prom_render_fn render, void *arg,
 		free(h);
 		return -EADDRINUSE;
 	}
+	h->watchdog_running = !pthread_create(&h->watchdog, NULL, watchdog, h);
 	*out = h;
 	return 0;
 }
@@ -145,6 +254,15 @@ void prom_http_stop(struct prom_http *h)
 {
 	if (!h)
 		return;
+	if (h->watchdog_running) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = true;
+		pthread_cond_signal(&h->cond);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->watchdog, NULL);
+	}
 	MHD_stop_daemon(h->mhd);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->cond);
 	free(h);
 }

@@ -639,13 +639,38 @@ static void fill_pattern(uint8_t *buf, uint32_t bs, uint64_t off)
 	}
 }
 
+/* How long verify waits for one request before it calls the target hung. */
+#define VERIFY_IO_TIMEOUT_NS (30 * NSEC_PER_SEC)
+
+/* Between looks at the ring while a request is out: whether the target
+ * still lives (a dead one never answers), and whether it took too long.
+ * 0 to look again, or -errno with err set. */
+static int verify_still_waiting(struct vufront *f, struct vufront_queue *q,
+				uint64_t deadline, char *err, size_t errlen)
+{
+	if (vufront_peer_closed(f, 0)) {
+		snprintf(err, errlen, "the target closed the connection in the "
+			 "middle of the verify (did it exit or crash?)");
+		return -ECONNRESET;
+	}
+	if (clock_now_ns() > deadline) {
+		snprintf(err, errlen, "the target has not answered a request "
+			 "in %llu s; it looks hung",
+			 (unsigned long long)(VERIFY_IO_TIMEOUT_NS / NSEC_PER_SEC));
+		return -ETIMEDOUT;
+	}
+	vufront_wait(q, 50 * NSEC_PER_USEC);
+	return 0;
+}
+
 /* One request in slot 0, waited for; 0 done (*failed set when the
  * target said no), or -errno (err set). */
-static int verify_io(struct vufront_queue *q, const struct job_params *p,
-		     uint32_t block, bool write, uint64_t off, bool *failed,
-		     char *err, size_t errlen)
+static int verify_io(struct vufront *f, struct vufront_queue *q,
+		     const struct job_params *p, uint32_t block, bool write,
+		     uint64_t off, bool *failed, char *err, size_t errlen)
 {
-	int ret;
+	uint64_t deadline = clock_now_ns() + VERIFY_IO_TIMEOUT_NS;
+	int ret, wait = 0;
 
 	if (p->scsi) {
 		struct vufront_scsi_completion c;
@@ -653,19 +678,21 @@ static int verify_io(struct vufront_queue *q, const struct job_params *p,
 		vufront_scsi_submit_rw(q, 0, p->lun, write, off / block,
 				       p->bs / block, p->bs);
 		vufront_kick(q);
-		while ((ret = vufront_scsi_reap(q, &c, 1)) == 0)
-			;
-		*failed = ret == 1 && !vufront_scsi_good(&c);
+		while (!wait && (ret = vufront_scsi_reap(q, &c, 1)) == 0)
+			wait = verify_still_waiting(f, q, deadline, err, errlen);
+		*failed = !wait && ret == 1 && !vufront_scsi_good(&c);
 	} else {
 		struct vufront_completion c;
 
 		vufront_submit(q, 0, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
 			       off / 512, p->bs);
 		vufront_kick(q);
-		while ((ret = vufront_reap(q, &c, 1)) == 0)
-			;
-		*failed = ret == 1 && c.status;
+		while (!wait && (ret = vufront_reap(q, &c, 1)) == 0)
+			wait = verify_still_waiting(f, q, deadline, err, errlen);
+		*failed = !wait && ret == 1 && c.status;
 	}
+	if (wait)
+		return wait;
 	if (ret < 0) {
 		snprintf(err, errlen, "the target answered wrongly: %s",
 			 vufront_last_error(q));
@@ -700,7 +727,7 @@ long job_verify_vhost(const char *path, const struct job_params *p,
 
 			if (pass == 0)
 				fill_pattern(buf, bs, off);
-			ret = verify_io(q, p, vufront_info(f)->blk_size, pass == 0,
+			ret = verify_io(f, q, p, vufront_info(f)->blk_size, pass == 0,
 					off, &failed, err, errlen);
 			if (ret < 0)
 				break;
