@@ -16,7 +16,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 md=$tmp/out/report.md
 json=$tmp/out/report.json
 for section in "## 1-3. Throughput" "## 4. Noisy-neighbour isolation" \
-	"## 5. Scalability" "## 6. Budgets (issue #8)" "## 7. CPU and latency by load" \
+	"## 5. Scalability" "## 6. Budgets" "## 7. CPU and latency by load" \
 	"## Commands" "| CPU |" "| command |"; do
 	grep -qF "$section" "$md" || fail "report.md lacks '$section'"
 done

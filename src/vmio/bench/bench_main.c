@@ -20,7 +20,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vmio bench run --target vmiod|qsd|host|socket:PATH\n"
-		"                      [--backend null|file:PATH] [--rw MODE] [--bs SIZE]\n"
+		"                      [--backend null|file:PATH|rbd:POOL/IMAGE] [--rw MODE]\n"
+		"                      [--rbd-conf FILE] [--rbd-user NAME] [--bs SIZE]\n"
 		"                      [--iodepth N] [--queues N] [--runtime S] [--ramp S]\n"
 		"                      [--rate-iops N] [--size BYTES] [--verify] [--json FILE]\n"
 		"                      [--vmiod-disk-opts OPTS] [--vmiod-args ARGS] [--no-irq]\n"
@@ -37,6 +38,9 @@ static void usage(FILE *out)
 		"run: one workload on one target. vmiod and qsd are started and stopped\n"
 		"here with equivalent settings (O_DIRECT + io_uring, or null); host is\n"
 		"io_uring straight on the file; socket: drives a running target.\n"
+		"rbd:POOL/IMAGE serves a Ceph RBD image (vmiod backend=rbd, qsd\n"
+		"driver=rbd) of the cluster --rbd-conf names; with --size, vmiod\n"
+		"creates a missing image that big (docs/rbd.md).\n"
 		"--device scsi drives virtio-scsi (vmiod --scsi, or a running\n"
 		"vhost-user-scsi target at socket:) with READ(16)/WRITE(16) on LUN N\n"
 		"(default 0); qsd and host have no virtio-scsi.\n"
@@ -50,7 +54,7 @@ static void usage(FILE *out)
 		"pinned to the first N CPUs) x queue counts (--queues 1,2), and qsd over\n"
 		"queue counts; a table with speed-ups and what this machine can show\n"
 		"('vmio bench sweep --help').\n"
-		"budget: issue #8's performance budgets (vmiod against host io_uring and\n"
+		"budget: the performance budgets (vmiod against host io_uring and\n"
 		"qsd), in interleaved rounds with rotating order; PASS or MISS on the\n"
 		"median per budget ('vmio bench budget --help').\n"
 		"load: CPU per I/O and latency by offered load (open loop at shares of\n"
@@ -87,6 +91,8 @@ static int bench_run_main(int argc, char **argv)
 		{ "no-irq", no_argument, NULL, 'n' },
 		{ "device", required_argument, NULL, 'D' },
 		{ "lun", required_argument, NULL, 'L' },
+		{ "rbd-conf", required_argument, NULL, 'C' },
+		{ "rbd-user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -112,12 +118,20 @@ static int bench_run_main(int argc, char **argv)
 				return die("--target takes vmiod, qsd, host or socket:PATH", optarg);
 			break;
 		case 'b':
-			if (!strcmp(optarg, "null"))
-				s.file = NULL;
-			else if (!strncmp(optarg, "file:", 5) && optarg[5])
+			s.file = s.rbd = NULL;
+			if (!strncmp(optarg, "file:", 5) && optarg[5])
 				s.file = optarg + 5;
-			else
-				return die("--backend takes null or file:PATH", optarg);
+			else if (!strncmp(optarg, "rbd:", 4) && strchr(optarg + 4, '/'))
+				s.rbd = optarg + 4;
+			else if (strcmp(optarg, "null"))
+				return die("--backend takes null, file:PATH or "
+					   "rbd:POOL/IMAGE", optarg);
+			break;
+		case 'C':
+			s.rbd_conf = optarg;
+			break;
+		case 'U':
+			s.rbd_user = optarg;
 			break;
 		case 'w':
 			if (job_parse_rw(optarg, &s.job))
@@ -203,7 +217,13 @@ static int bench_run_main(int argc, char **argv)
 	if (optind < argc)
 		return die("unexpected argument", argv[optind]);
 	if (s.kind == TARGET_HOST && !s.file)
-		return die("--target host needs --backend file:PATH", NULL);
+		return die("--target host needs --backend file:PATH (it does "
+			   "io_uring on a file; an RBD image has none)", NULL);
+	if ((s.rbd_conf || s.rbd_user) && !s.rbd)
+		return die("--rbd-conf and --rbd-user go with --backend "
+			   "rbd:POOL/IMAGE", NULL);
+	if (s.rbd)
+		s.rbd_size = s.job.size;
 	if (s.job.scsi && (s.kind == TARGET_QSD || s.kind == TARGET_HOST))
 		return die("--device scsi needs --target vmiod or socket:PATH "
 			   "(qemu-storage-daemon has no vhost-user-scsi export, "
@@ -215,13 +235,18 @@ static int bench_run_main(int argc, char **argv)
 		return die(err, NULL);
 	if (verify) {
 		struct target t = { .kind = s.kind, .queues = 1, .ndisks = 1,
-				    .scsi = s.job.scsi, .lun = s.job.lun };
+				    .scsi = s.job.scsi, .lun = s.job.lun,
+				    .rbd_conf = s.rbd_conf, .rbd_user = s.rbd_user };
 		const char *sock = s.socket;
 		long bad;
 
-		t.disks[0] = (struct target_disk){ .file = s.file, .null_size = s.null_size };
-		if (s.kind == TARGET_HOST || (s.kind != TARGET_SOCKET && !s.file))
-			return die("--verify needs a file backend on a vhost-user target", NULL);
+		t.disks[0] = (struct target_disk){ .file = s.file, .rbd = s.rbd,
+						   .rbd_size = s.rbd_size,
+						   .null_size = s.null_size };
+		if (s.kind == TARGET_HOST ||
+		    (s.kind != TARGET_SOCKET && !s.file && !s.rbd))
+			return die("--verify needs a file or RBD backend on a "
+				   "vhost-user target", NULL);
 		if (s.kind != TARGET_SOCKET) {
 			if (target_start(&t, err, sizeof(err)))
 				return die(err, NULL);

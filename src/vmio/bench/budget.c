@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `vmio bench budget` (and the Budgets section of `vmio bench paper`):
- * issue #8's performance budgets, each checked against its peer measured
+ * the performance budgets, each checked against its peer measured
  * in the same run.
  *
  *   1. 4K random read QD64 on the (filled) image: vmiod's IOPS >= 97% of

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `vmio bench budget`: issue #8's performance budgets, each measured
+/* `vmio bench budget`: the performance budgets, each measured
  * against its peer in interleaved rounds and judged on the median. */
 #ifndef VMIO_BENCH_BUDGET_H
 #define VMIO_BENCH_BUDGET_H

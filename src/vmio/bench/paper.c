@@ -3,7 +3,7 @@
  * `vmio bench paper`: the source paper's four experiments (and a
  * scalability sweep), each target measured in the same run by the same
  * frontend: vmiod, qemu-storage-daemon, and io_uring straight on the file
- * (the physical baseline), issue #8's budgets (budget.c), and CPU and
+ * (the physical baseline), the performance budgets (budget.c), and CPU and
  * latency by offered load (load.c). Writes report.md, report.json and
  * gnuplot plots.
  */
@@ -40,6 +40,10 @@ struct paper {
 	unsigned int busy_rows;  /* rows during which others used the CPU */
 	FILE *md;
 	int failures;
+	/* Experiment 7 (--rbd-conf): an RBD image of that cluster. */
+	const char *rbd_conf, *rbd_user;
+	const char *rbd_image;   /* POOL/IMAGE */
+	bool rbd_only;           /* skip experiments 1-6 */
 };
 
 static struct job_params base_job(const struct paper *pp, enum job_rw rw,
@@ -507,7 +511,89 @@ static void exp_scaling(struct paper *pp)
 		sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-/* Experiment 6: issue #8's budgets, in interleaved rounds (budget.c):
+/* An RBD spec for the image of experiment 7. */
+static struct run_spec rbd_spec(const struct paper *pp, enum target_kind kind,
+				enum job_rw rw, uint32_t bs, unsigned int qd)
+{
+	struct run_spec s = { .kind = kind, .rbd = pp->rbd_image,
+			      .rbd_conf = pp->rbd_conf, .rbd_user = pp->rbd_user,
+			      .rbd_size = pp->size,
+			      .job = base_job(pp, rw, bs, qd, 1) };
+
+	return s;
+}
+
+/* Experiment 7 (with --rbd-conf): vmiod and qemu-storage-daemon on the
+ * same RBD image, 4K random reads and writes at QD1 and QD32, with CPU
+ * per I/O. The image is created (vmiod's size=) and written whole first,
+ * so reads reach the OSDs' data rather than holes. */
+static void exp_rbd(struct paper *pp)
+{
+	static const struct { const char *name; enum job_rw rw; unsigned int qd; } w[] = {
+		{ "4K randread QD1, RBD", RW_RANDREAD, 1 },
+		{ "4K randread QD32, RBD", RW_RANDREAD, 32 },
+		{ "4K randwrite QD1, RBD", RW_RANDWRITE, 1 },
+		{ "4K randwrite QD32, RBD", RW_RANDWRITE, 32 },
+	};
+	struct target t = { .kind = TARGET_VMIOD, .queues = 1, .ndisks = 1,
+			    .rbd_conf = pp->rbd_conf, .rbd_user = pp->rbd_user };
+	struct job_params fill = base_job(pp, RW_WRITE, 1 << 20, 8, 1);
+	double iops[4][2] = { { 0 } }, cpu[4][2] = { { 0 } }, p99[4][2] = { { 0 } };
+	struct run_result r;
+	char err[512] = "";
+	long bad = -1;
+
+	fprintf(pp->md, "## 8. Ceph RBD\n\nImage `%s` of the cluster in `%s` "
+		"(%llu MiB, written whole first), served by vmiod "
+		"(`backend=rbd`) and by qemu-storage-daemon (`driver=rbd`), both "
+		"through librbd with the cluster's own settings. Target CPU "
+		"includes librbd's threads in the target; the cluster's daemons, "
+		"when they run on this machine, count as *others' CPU*, so "
+		"these rows are flagged busy by nature: compare the targets with "
+		"each other.\n\n", pp->rbd_image, pp->rbd_conf,
+		(unsigned long long)(pp->size >> 20));
+	/* Written whole (and read back: vmiod's RBD path checked on the way)
+	 * through vmiod, which creates the image if it is missing. */
+	t.disks[0] = (struct target_disk){ .rbd = pp->rbd_image,
+					   .rbd_size = pp->size };
+	if (!target_start(&t, err, sizeof(err))) {
+		bad = job_verify_vhost(t.disks[0].socket, &fill, pp->size, err,
+				       sizeof(err));
+		target_stop(&t);
+		if (bad > 0)
+			snprintf(err, sizeof(err), "%ld blocks read back wrong "
+				 "through vmiod", bad);
+	}
+	if (bad != 0) {
+		fprintf(pp->md, "Not measured: the image could not be prepared: "
+			"%s\n\n", err[0] ? err : strerror((int)-bad));
+		fprintf(stderr, "vmio bench paper: RBD: %s\n", err);
+		pp->failures++;
+		return;
+	}
+	table_head(pp);
+	for (unsigned int i = 0; i < 4; i++)
+		for (unsigned int k = 0; k < 2; k++) {
+			struct run_spec s = rbd_spec(pp, k ? TARGET_QSD : TARGET_VMIOD,
+						     w[i].rw, 4096, w[i].qd);
+
+			if (!measure(pp, w[i].name, &s, &r))
+				continue;
+			row(pp, w[i].name, &s, &r);
+			iops[i][k] = r.iops;
+			cpu[i][k] = r.cpu_us_per_io;
+			p99[i][k] = hist_quantile(&r.r.lat, 0.99) / 1e3;
+		}
+	fprintf(pp->md, "\n**Ratios (same run):**\n\n");
+	for (unsigned int i = 0; i < 4; i++)
+		fprintf(pp->md, "- %s: vmiod/qsd IOPS %.2fx; target CPU µs/IO "
+			"vmiod %.1f vs qsd %.1f; p99 vmiod %.0f µs vs qsd %.0f µs\n",
+			w[i].name, iops[i][1] ? iops[i][0] / iops[i][1] : 0,
+			cpu[i][0], cpu[i][1], p99[i][0], p99[i][1]);
+	fprintf(pp->md, "\n");
+}
+
+/* Experiment 6: the performance budgets, in interleaved rounds (budget.c):
  * 5 rounds of 3 s per target (1 of 1 s with --quick; --runtime sets the
  * seconds). */
 static void exp_budgets(struct paper *pp)
@@ -515,7 +601,7 @@ static void exp_budgets(struct paper *pp)
 	struct budget_opts o = { .rounds = pp->quick ? 1 : 5,
 				 .runtime_s = pp->budget_runtime,
 				 .file = pp->file, .rerun_file = pp->file,
-				 .heading = "## 6. Budgets (issue #8)" };
+				 .heading = "## 6. Budgets" };
 
 	pp->failures += budget_run(&o, pp->md, &pp->budgets);
 	budget_print(pp->budgets, stdout);
@@ -688,6 +774,10 @@ int bench_paper_main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "runtime", required_argument, NULL, 'r' },
+		{ "rbd-conf", required_argument, NULL, 'C' },
+		{ "rbd-user", required_argument, NULL, 'U' },
+		{ "rbd-image", required_argument, NULL, 'I' },
+		{ "rbd-only", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -714,6 +804,14 @@ int bench_paper_main(int argc, char **argv)
 			pp.out = optarg;
 		} else if (c == 'f') {
 			file = optarg;
+		} else if (c == 'C') {
+			pp.rbd_conf = optarg;
+		} else if (c == 'U') {
+			pp.rbd_user = optarg;
+		} else if (c == 'I') {
+			pp.rbd_image = optarg;
+		} else if (c == 'R') {
+			pp.rbd_only = true;
 		} else if (c == 'r') {
 			runtime = strtod(optarg, &end);
 			if (*end || !(runtime >= 0.1 && runtime <= 600)) {
@@ -735,7 +833,15 @@ int bench_paper_main(int argc, char **argv)
 				"--quick), and per\n"
 				"               target in each budget round (default 3 "
 				"in 5 rounds; 1 in\n"
-				"               one round with --quick)\n");
+				"               one round with --quick)\n"
+				"  --rbd-conf FILE  also experiment 7: vmiod and qsd "
+				"on an RBD image of\n"
+				"               that Ceph cluster (--rbd-image "
+				"POOL/IMAGE, default\n"
+				"               rbd/vmio-bench, created if missing; "
+				"--rbd-user NAME);\n"
+				"               --rbd-only runs that experiment "
+				"alone\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -744,6 +850,13 @@ int bench_paper_main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	if ((pp.rbd_user || pp.rbd_image || pp.rbd_only) && !pp.rbd_conf) {
+		fprintf(stderr, "vmio bench paper: --rbd-user, --rbd-image and "
+			"--rbd-only go with --rbd-conf FILE (the cluster)\n");
+		return 2;
+	}
+	if (pp.rbd_conf && !pp.rbd_image)
+		pp.rbd_image = "rbd/vmio-bench";
 	if (runtime)
 		pp.runtime = runtime;
 	pp.budget_runtime = runtime ? runtime : pp.quick ? 1 : 3;
@@ -756,10 +869,13 @@ int bench_paper_main(int argc, char **argv)
 	if (!file)
 		snprintf(pp.file, sizeof(pp.file), "%s/disk-a.img", pp.out);
 	snprintf(pp.file2, sizeof(pp.file2), "%s.b", pp.file);
-	fprintf(stderr, "vmio bench paper: preparing %s and %s (%llu MiB each)\n",
-		pp.file, pp.file2, (unsigned long long)(pp.size >> 20));
-	if (run_prepare_file(pp.file, pp.size, err, sizeof(err)) ||
-	    run_prepare_file(pp.file2, pp.size, err, sizeof(err))) {
+	if (!pp.rbd_only)
+		fprintf(stderr, "vmio bench paper: preparing %s and %s (%llu MiB "
+			"each)\n", pp.file, pp.file2,
+			(unsigned long long)(pp.size >> 20));
+	if (!pp.rbd_only &&
+	    (run_prepare_file(pp.file, pp.size, err, sizeof(err)) ||
+	     run_prepare_file(pp.file2, pp.size, err, sizeof(err)))) {
 		fprintf(stderr, "vmio bench paper: %s\n", err);
 		return 1;
 	}
@@ -773,13 +889,18 @@ int bench_paper_main(int argc, char **argv)
 	pp.cmds = json_array();
 	machine_probe(&m);
 	header(&pp, &m, argv_line);
-	exp_throughput(&pp);
-	exp_isolation(&pp);
-	exp_scaling(&pp);
-	exp_budgets(&pp);
-	exp_load(&pp);
+	if (!pp.rbd_only) {
+		exp_throughput(&pp);
+		exp_isolation(&pp);
+		exp_scaling(&pp);
+		exp_budgets(&pp);
+		exp_load(&pp);
+	}
+	if (pp.rbd_conf)
+		exp_rbd(&pp);
 	commands(&pp);
-	plot(&pp);
+	if (!pp.rbd_only)
+		plot(&pp);
 	fclose(pp.md);
 	snprintf(path, sizeof(path), "%s/report.json", pp.out);
 	report = json_pack("{s:s,s:o,s:f,s:b,s:o,s:o,s:o,s:o,s:i,s:i}", "command",

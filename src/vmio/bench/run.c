@@ -83,12 +83,14 @@ int run_one(const struct run_spec *s, struct run_result *out, char *err,
 {
 	struct target t = { .kind = s->kind, .queues = s->job.queues, .ndisks = 1,
 			    .vmiod_args = s->vmiod_args, .scsi = s->job.scsi,
-			    .lun = s->job.lun };
+			    .lun = s->job.lun, .rbd_conf = s->rbd_conf,
+			    .rbd_user = s->rbd_user };
 	double cpu0 = 0, busy0, runtime = s->job.runtime_s + s->job.ramp_s;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	t.disks[0] = (struct target_disk){ .file = s->file,
+	t.disks[0] = (struct target_disk){ .file = s->file, .rbd = s->rbd,
+					   .rbd_size = s->rbd_size,
 					   .null_size = s->null_size,
 					   .vmiod_extra = s->vmiod_disk_extra };
 	if (s->kind == TARGET_VMIOD || s->kind == TARGET_QSD) {
@@ -149,7 +151,13 @@ void run_command(const struct run_spec *s, char *buf, size_t len)
 		snprintf(target, sizeof(target), "socket:%s", s->socket);
 	else
 		snprintf(target, sizeof(target), "%s", target_name(s->kind));
-	if (s->kind != TARGET_SOCKET)
+	if (s->kind != TARGET_SOCKET && s->rbd)
+		snprintf(backend, sizeof(backend), " --backend rbd:%s%s%s%s%s",
+			 s->rbd, s->rbd_conf ? " --rbd-conf " : "",
+			 s->rbd_conf ? s->rbd_conf : "",
+			 s->rbd_user ? " --rbd-user " : "",
+			 s->rbd_user ? s->rbd_user : "");
+	else if (s->kind != TARGET_SOCKET)
 		snprintf(backend, sizeof(backend), " --backend %s%s",
 			 s->file ? "file:" : "null", s->file ? s->file : "");
 	if (s->job.rate_iops)
@@ -195,11 +203,14 @@ static json_t *lat_json(const struct hist *h)
 
 json_t *run_to_json(const struct run_spec *s, const struct run_result *r)
 {
-	char rw[32];
-	json_t *j = json_pack(
+	char rw[32], rbd[300];
+	json_t *j;
+
+	snprintf(rbd, sizeof(rbd), "rbd:%s", s->rbd ? s->rbd : "");
+	j = json_pack(
 		"{s:s,s:s,s:s,s:i,s:i,s:i,s:f,s:I,s:f,s:f,s:o,s:f,s:f,s:f,s:I,s:I,s:s}",
 		"target", target_name(s->kind),
-		"backend", s->file ? s->file : "null",
+		"backend", s->rbd ? rbd : s->file ? s->file : "null",
 		"rw", job_rw_name(&s->job, rw, sizeof(rw)),
 		"bs", (int)s->job.bs, "iodepth", (int)s->job.iodepth,
 		"queues", (int)s->job.queues, "runtime_s", s->job.runtime_s,

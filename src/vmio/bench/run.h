@@ -11,7 +11,11 @@
 struct run_spec {
 	enum target_kind kind;
 	const char *socket;       /* TARGET_SOCKET */
-	const char *file;         /* NULL: null backend */
+	const char *file;         /* NULL: null backend (or rbd) */
+	const char *rbd;          /* "POOL/IMAGE": an RBD image */
+	const char *rbd_conf;     /* its cluster's conf; NULL: the default */
+	const char *rbd_user;     /* cephx user; NULL: admin */
+	uint64_t rbd_size;        /* vmiod creates a missing image this big */
 	uint64_t null_size;
 	const char *vmiod_disk_extra; /* e.g. "iops=5000" */
 	const char *vmiod_args;   /* e.g. "--qos" */

@@ -67,6 +67,70 @@ static int append(char *buf, size_t len, const char *s)
 	return 0;
 }
 
+/* An RBD image's parts: POOL/IMAGE or POOL/NAMESPACE/IMAGE. */
+static int rbd_split(const char *spec, char *pool, char *ns, char *image,
+		     size_t len)
+{
+	const char *a = strchr(spec, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+
+	if (!a || a == spec || !a[1] || (b && (!b[1] || b == a + 1 ||
+					       strchr(b + 1, '/'))))
+		return -EINVAL;
+	snprintf(pool, len, "%.*s", (int)(a - spec), spec);
+	snprintf(ns, len, "%.*s", b ? (int)(b - a - 1) : 0, a + 1);
+	snprintf(image, len, "%s", b ? b + 1 : a + 1);
+	return 0;
+}
+
+/* ",conf=C,user=U" as both vmiod and qsd spell them. */
+static void rbd_cluster_opts(const struct target *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", t->rbd_conf ? ",conf=" : "",
+		 t->rbd_conf ? t->rbd_conf : "", t->rbd_user ? ",user=" : "",
+		 t->rbd_user ? t->rbd_user : "");
+}
+
+/* vmiod's --disk (or --scsi) for an RBD image. */
+static int vmiod_rbd_disk(const struct target *t, unsigned int i,
+			  const struct target_disk *d, char *w, size_t len)
+{
+	char pool[256], ns[256], image[256], cl[600], size[40] = "";
+	int n;
+
+	if (rbd_split(d->rbd, pool, ns, image, sizeof(pool)))
+		return -EINVAL;
+	rbd_cluster_opts(t, cl, sizeof(cl));
+	if (d->rbd_size)
+		snprintf(size, sizeof(size), ",size=%llu",
+			 (unsigned long long)d->rbd_size);
+	if (t->scsi)
+		n = snprintf(w, len, "--scsi id=s%u,socket=%s,queues=%u,lun%u=rbd:%s%s",
+			     i, d->socket, t->queues, t->lun, d->rbd, cl);
+	else
+		n = snprintf(w, len, "--disk id=b%u,backend=rbd,pool=%s,%s%s%s"
+			     "image=%s%s%s,socket=%s,queues=%u", i, pool,
+			     ns[0] ? "namespace=" : "", ns, ns[0] ? "," : "", image,
+			     size, cl, d->socket, t->queues);
+	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
+}
+
+/* qemu-storage-daemon's --blockdev for an RBD image: its rbd driver (from
+ * qemu-block-extra), with librbd's default cache as vmiod has it. */
+static int qsd_rbd_blockdev(const struct target *t, unsigned int i,
+			    const struct target_disk *d, char *w, size_t len)
+{
+	char pool[256], ns[256], image[256], cl[600];
+	int n;
+
+	if (rbd_split(d->rbd, pool, ns, image, sizeof(pool)))
+		return -EINVAL;
+	rbd_cluster_opts(t, cl, sizeof(cl));
+	n = snprintf(w, len, "--blockdev driver=rbd,node-name=f%u,pool=%s,%s%s%s"
+		     "image=%s%s", i, pool, ns[0] ? "namespace=" : "", ns,
+		     ns[0] ? "," : "", image, cl);
+	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
+}
+
 /* Builds argv for the target in t->cmdline (space separated, no quoting
  * needed: every word is ours). */
 static int build_cmdline(struct target *t)
@@ -83,7 +147,9 @@ static int build_cmdline(struct target *t)
 		for (unsigned int i = 0; i < t->ndisks; i++) {
 			struct target_disk *d = &t->disks[i];
 
-			if (t->scsi && d->file)
+			if (d->rbd)
+				ret |= vmiod_rbd_disk(t, i, d, w, sizeof(w));
+			else if (t->scsi && d->file)
 				snprintf(w, sizeof(w), "--scsi id=s%u,socket=%s,queues=%u,lun%u=%s",
 					 i, d->socket, t->queues, t->lun, d->file);
 			else if (t->scsi)
@@ -109,7 +175,9 @@ static int build_cmdline(struct target *t)
 	for (unsigned int i = 0; i < t->ndisks; i++) {
 		struct target_disk *d = &t->disks[i];
 
-		if (d->file)
+		if (d->rbd)
+			ret |= qsd_rbd_blockdev(t, i, d, w, sizeof(w));
+		else if (d->file)
 			snprintf(w, sizeof(w), "--blockdev driver=file,node-name=f%u,"
 				 "filename=%s,cache.direct=on,aio=io_uring", i, d->file);
 		else
@@ -172,7 +240,8 @@ int target_start(struct target *t, char *err, size_t errlen)
 			 "%s/d%u.sock", t->dir, i);
 	snprintf(t->log, sizeof(t->log), "%s/target.log", t->dir);
 	if (build_cmdline(t)) {
-		snprintf(err, errlen, "target command line too long");
+		snprintf(err, errlen, "target command line too long, or an RBD "
+			 "image not named POOL/IMAGE or POOL/NAMESPACE/IMAGE");
 		return -E2BIG;
 	}
 	words = strdup(t->cmdline);

@@ -14,7 +14,9 @@ enum target_kind { TARGET_VMIOD, TARGET_QSD, TARGET_HOST, TARGET_SOCKET };
 #define TARGET_MAX_DISKS 4
 
 struct target_disk {
-	const char *file;    /* NULL: null backend */
+	const char *file;    /* NULL: null backend (or rbd) */
+	const char *rbd;     /* "POOL/IMAGE" or "POOL/NAMESPACE/IMAGE" */
+	uint64_t rbd_size;   /* vmiod creates the image this big (0: not) */
 	uint64_t null_size;
 	const char *vmiod_extra; /* extra --disk options (QoS…), vmiod only */
 	char socket[256];    /* filled by target_start */
@@ -27,6 +29,8 @@ struct target {
 	unsigned int ndisks;
 	struct target_disk disks[TARGET_MAX_DISKS];
 	const char *vmiod_args; /* extra daemon options, e.g. "--qos" */
+	const char *rbd_conf;   /* the cluster of rbd disks; NULL: default */
+	const char *rbd_user;   /* cephx user; NULL: admin */
 	/* Serve each disk as a virtio-scsi target (vmiod --scsi) with one
 	 * LUN numbered lun, instead of virtio-blk. qsd cannot. */
 	bool scsi;
