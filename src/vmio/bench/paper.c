@@ -511,7 +511,7 @@ static void exp_scaling(struct paper *pp)
 		sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-/* An RBD spec for the image of experiment 7. */
+/* An RBD spec for the image of experiment 8. */
 static struct run_spec rbd_spec(const struct paper *pp, enum target_kind kind,
 				enum job_rw rw, uint32_t bs, unsigned int qd)
 {
@@ -834,7 +834,7 @@ int bench_paper_main(int argc, char **argv)
 				"               target in each budget round (default 3 "
 				"in 5 rounds; 1 in\n"
 				"               one round with --quick)\n"
-				"  --rbd-conf FILE  also experiment 7: vmiod and qsd "
+				"  --rbd-conf FILE  also experiment 8: vmiod and qsd "
 				"on an RBD image of\n"
 				"               that Ceph cluster (--rbd-image "
 				"POOL/IMAGE, default\n"
