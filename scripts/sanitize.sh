@@ -6,15 +6,17 @@
 # test that caused it, and so the run.
 #
 # Left out: suite 'timing' and the tests in SKIP below, which compare rates
-# (a sanitizer's slowdown makes them meaningless), and suite 'e2e' (minutes
-# of guests; the scsi guest test stands in for it).
+# (a sanitizer's slowdown makes them meaningless) or write whole benchmark
+# reports (minutes under a sanitizer; bench-run and the vufront tests
+# drive the same code), and suite 'e2e' (minutes of guests; the scsi guest
+# test stands in for it).
 #
 # Usage: scripts/sanitize.sh [SUITE...]     (default: the list above)
 # Env:   VMIO_ASAN_DIR (build dir, default build-asan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${VMIO_ASAN_DIR:-build-asan}
-SKIP=(bench-meter)
+SKIP=(bench-meter bench-paper bench-budget bench-load bench-sweep)
 
 if [ ! -f "$dir/build.ninja" ]; then
 	meson setup "$dir" -Db_sanitize=address,undefined -Db_lundef=false \
