@@ -18,7 +18,7 @@ static const struct subcommand subcommands[] = {
 	{ "bench", bench_main, "measure vmiod and its peers (run, sweep, paper)" },
 	{ "tune", tune_main, "audit a KVM host and libvirt domains for I/O performance" },
 	{ "disk", ctl_disk_main, "ls, info, add, rm disks of a running vmiod" },
-	{ "scsi", ctl_scsi_main, "ls, info its virtio-scsi targets; lun-add, lun-rm" },
+	{ "scsi", ctl_scsi_main, "ls, info, add, rm virtio-scsi targets; lun-add, lun-rm" },
 	{ "qos", ctl_qos_main, "set or get a disk's QoS contract" },
 	{ "config", ctl_config_main, "save the running disks (vmiod --config restores)" },
 	{ "stats", ctl_stats_main, "per-disk I/O counters (--watch to refresh)" },

@@ -318,13 +318,21 @@ static int luns_from_json(json_t *arr, struct scsi_config *c, char *err,
 	json_array_foreach(arr, i, l) {
 		json_t *n = json_object_get(l, "lun"), *p = json_object_get(l, "path");
 		json_t *z = json_object_get(l, "null"), *r = json_object_get(l, "rbd");
+		uint64_t null_size = 0;
 		unsigned int lun;
 		int ret;
 
+		/* A null LUN's size: bytes, or a string as --scsi takes ("1G"). */
+		if (json_is_integer(z) && json_integer_value(z) > 0)
+			null_size = (uint64_t)json_integer_value(z);
+		else if (json_is_string(z) &&
+			 parse_size(json_string_value(z), &null_size))
+			null_size = 0;
 		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
 		    json_integer_value(n) >= SCSI_CFG_MAX_LUNS ||
 		    !!p + !!z + !!r != 1 || (p && !json_is_string(p)) ||
-		    (r && !json_is_string(r)) || (z && !json_is_integer(z)) ||
+		    (r && !json_is_string(r)) ||
+		    (z && !json_is_integer(z) && !json_is_string(z)) ||
 		    json_object_size(l) != 2)
 			return fail(err, len, LUNS_JSON);
 		lun = (unsigned int)json_integer_value(n);
@@ -337,11 +345,10 @@ static int luns_from_json(json_t *arr, struct scsi_config *c, char *err,
 		} else if (r) {
 			ret = rbd_lun(c, lun, json_string_value(r), err, len);
 		} else {
-			if (json_integer_value(z) < 4096)
+			if (null_size < 4096 || null_size > CFG_SIZE_MAX)
 				return fail(err, len, "a null LUN needs a size "
-					    "from 4K");
-			ret = add_lun(c, lun, NULL, NULL,
-				      (uint64_t)json_integer_value(z), err, len);
+					    "from 4K (bytes, or a string like \"1G\")");
+			ret = add_lun(c, lun, NULL, NULL, null_size, err, len);
 		}
 		if (ret)
 			return ret;

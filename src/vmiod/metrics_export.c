@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What /metrics shows: per disk, requests and bytes by type, errors,
- * in-flight, a latency histogram and QoS throttling; per reactor, time
+ * in-flight, a latency histogram and QoS throttling; the same per
+ * virtio-scsi target (over all its LUNs); per reactor, time
  * polling with and without work and asleep, wake-ups, and what its
  * polling policy does and measured. Runs on the HTTP server's thread: the disk list is
  * copied under daemon_lock, then rendered without it, so a scrape never
@@ -15,6 +16,7 @@
 
 #include "metrics/prom.h"
 #include "metrics/prom_http.h"
+#include "scsi_target.h"
 #include "util/log.h"
 
 struct disk_snap {
@@ -27,9 +29,19 @@ struct disk_snap {
 	struct qos_stats q;
 };
 
+struct scsi_snap {
+	char *id;
+	unsigned int luns;
+	bool connected, qos;
+	struct scsi_dev_stats s;
+	struct qos_stats q;
+};
+
 struct snap {
 	struct disk_snap *disks;
 	unsigned int ndisks;
+	struct scsi_snap *targets;
+	unsigned int ntargets;
 	struct reactor_stats *reactors;
 	int *cpus;
 	unsigned int nreactors;
@@ -60,6 +72,19 @@ static void snap_disk(struct disk *k, struct disk_snap *o)
 		blk_dev_qos_stats(k->blk, &o->q);
 }
 
+static void snap_scsi(struct scsi_target *t, struct scsi_snap *o)
+{
+	struct qos_limits lim;
+
+	o->id = strdup(scsi_dev_id(t->sd));
+	o->luns = scsi_dev_nluns(t->sd);
+	o->connected = scsi_dev_vu(t->sd)->conn_fd >= 0;
+	o->qos = scsi_dev_qos_get(t->sd, &lim);
+	scsi_dev_get_stats(t->sd, &o->s);
+	if (o->qos)
+		scsi_dev_qos_stats(t->sd, &o->q);
+}
+
 static int snap_take(struct daemon *d, struct snap *sn)
 {
 	int ret = 0;
@@ -67,16 +92,20 @@ static int snap_take(struct daemon *d, struct snap *sn)
 	memset(sn, 0, sizeof(*sn));
 	daemon_lock(d);
 	sn->ndisks = daemon_ndisks(d);
+	sn->ntargets = daemon_nscsi(d);
 	sn->nreactors = daemon_nreactors(d);
 	sn->disks = calloc(sn->ndisks + 1, sizeof(*sn->disks));
+	sn->targets = calloc(sn->ntargets + 1, sizeof(*sn->targets));
 	sn->reactors = calloc(sn->nreactors + 1, sizeof(*sn->reactors));
 	sn->cpus = calloc(sn->nreactors + 1, sizeof(*sn->cpus));
-	if (!sn->disks || !sn->reactors || !sn->cpus) {
+	if (!sn->disks || !sn->targets || !sn->reactors || !sn->cpus) {
 		ret = -1;
 		goto out;
 	}
 	for (unsigned int i = 0; i < sn->ndisks; i++)
 		snap_disk(daemon_disk_at(d, i), &sn->disks[i]);
+	for (unsigned int i = 0; i < sn->ntargets; i++)
+		snap_scsi(daemon_scsi_at(d, i), &sn->targets[i]);
 	for (unsigned int i = 0; i < sn->nreactors; i++) {
 		reactor_get_stats(daemon_reactor(d, i), &sn->reactors[i]);
 		sn->cpus[i] = reactor_cpu(daemon_reactor(d, i));
@@ -91,20 +120,23 @@ static void snap_free(struct snap *sn)
 	for (unsigned int i = 0; sn->disks && i < sn->ndisks; i++)
 		free(sn->disks[i].id);
 	free(sn->disks);
+	for (unsigned int i = 0; sn->targets && i < sn->ntargets; i++)
+		free(sn->targets[i].id);
+	free(sn->targets);
 	free(sn->reactors);
 	free(sn->cpus);
 }
 
-/* The blk layer's latency buckets: upper bounds 2^(k+3) µs. */
-static void latency_hist(const struct blk_queue_stats *s, double *le,
+/* vdev's latency buckets (blk and scsi alike): upper bounds 2^(k+3) µs. */
+static void latency_hist(const uint64_t *counts, uint64_t sum_ns, double *le,
 			 struct prom_hist *h)
 {
-	for (int k = 0; k < BLK_LAT_BUCKETS; k++)
+	for (int k = 0; k < VDEV_LAT_BUCKETS; k++)
 		le[k] = (double)(1ull << (k + 3)) / 1e6;
-	h->n = BLK_LAT_BUCKETS;
+	h->n = VDEV_LAT_BUCKETS;
 	h->le = le;
-	h->counts = s->lat_hist;
-	h->sum = (double)s->lat_ns_sum / 1e9;
+	h->counts = counts;
+	h->sum = (double)sum_ns / 1e9;
 }
 
 #define DISK_LABEL(ds) { { "disk", (ds)->id } }
@@ -190,7 +222,8 @@ static void render_latency(struct prom_buf *b, const struct snap *sn)
 	prom_family(b, "vmio_disk_latency_seconds", PROM_HISTOGRAM,
 		    "Time from taking a request off the ring to completing it.");
 	for (unsigned int i = 0; i < sn->ndisks; i++) {
-		latency_hist(&sn->disks[i].s, le, &h);
+		latency_hist(sn->disks[i].s.lat_hist, sn->disks[i].s.lat_ns_sum,
+			     le, &h);
 		prom_histogram(b, "vmio_disk_latency_seconds", (struct prom_label[])
 			       DISK_LABEL(&sn->disks[i]), 1, &h);
 	}
@@ -219,6 +252,88 @@ static void render_qos(struct prom_buf *b, const struct snap *sn)
 			prom_double(b, "vmio_disk_qos_p99_seconds", (struct prom_label[])
 				    DISK_LABEL(&sn->disks[i]), 1,
 				    (double)sn->disks[i].q.p99_ns / 1e9);
+}
+
+#define TARGET_LABEL(t) { { "target", (t)->id } }
+
+static void scsi_pair(struct prom_buf *b, const char *name, const char *id,
+		      const char *key, const char *value, uint64_t v)
+{
+	prom_u64(b, name, (struct prom_label[]){ { "target", id },
+		 { key, value } }, 2, v);
+}
+
+/* virtio-scsi targets, over all their LUNs: what the disk families say
+ * per disk, under vmio_scsi_* with a "target" label. */
+static void render_scsi(struct prom_buf *b, const struct snap *sn)
+{
+	double le[VDEV_LAT_BUCKETS];
+	struct prom_hist h;
+
+	prom_family(b, "vmio_scsi_targets", PROM_GAUGE, "virtio-scsi targets served.");
+	prom_u64(b, "vmio_scsi_targets", NULL, 0, sn->ntargets);
+	prom_family(b, "vmio_scsi_luns", PROM_GAUGE, "Logical units of a target.");
+	for (unsigned int i = 0; i < sn->ntargets; i++)
+		prom_u64(b, "vmio_scsi_luns", (struct prom_label[])
+			 TARGET_LABEL(&sn->targets[i]), 1, sn->targets[i].luns);
+	prom_family(b, "vmio_scsi_connected", PROM_GAUGE,
+		    "1 while a front-end (QEMU) is connected.");
+	for (unsigned int i = 0; i < sn->ntargets; i++)
+		prom_u64(b, "vmio_scsi_connected", (struct prom_label[])
+			 TARGET_LABEL(&sn->targets[i]), 1, sn->targets[i].connected);
+	prom_family(b, "vmio_scsi_commands_total", PROM_COUNTER,
+		    "SCSI commands answered, by kind (\"other\": INQUIRY, "
+		    "REPORT LUNS and the like).");
+	for (unsigned int i = 0; i < sn->ntargets; i++) {
+		const struct scsi_snap *t = &sn->targets[i];
+		const struct scsi_dev_stats *s = &t->s;
+		uint64_t io = s->reads + s->writes + s->flushes + s->unmaps;
+
+		scsi_pair(b, "vmio_scsi_commands_total", t->id, "op", "read", s->reads);
+		scsi_pair(b, "vmio_scsi_commands_total", t->id, "op", "write", s->writes);
+		scsi_pair(b, "vmio_scsi_commands_total", t->id, "op", "flush", s->flushes);
+		scsi_pair(b, "vmio_scsi_commands_total", t->id, "op", "unmap", s->unmaps);
+		scsi_pair(b, "vmio_scsi_commands_total", t->id, "op", "other",
+			  s->cmds > io ? s->cmds - io : 0);
+	}
+	prom_family(b, "vmio_scsi_bytes_total", PROM_COUNTER, "Bytes read and written.");
+	for (unsigned int i = 0; i < sn->ntargets; i++) {
+		const struct scsi_snap *t = &sn->targets[i];
+
+		scsi_pair(b, "vmio_scsi_bytes_total", t->id, "op", "read", t->s.bytes_read);
+		scsi_pair(b, "vmio_scsi_bytes_total", t->id, "op", "write", t->s.bytes_written);
+	}
+	prom_family(b, "vmio_scsi_errors_total", PROM_COUNTER,
+		    "Commands answered CHECK CONDITION, and requests whose "
+		    "chains or headers could not be served.");
+	for (unsigned int i = 0; i < sn->ntargets; i++) {
+		const struct scsi_snap *t = &sn->targets[i];
+
+		scsi_pair(b, "vmio_scsi_errors_total", t->id, "kind",
+			  "check_condition", t->s.check_conditions);
+		scsi_pair(b, "vmio_scsi_errors_total", t->id, "kind",
+			  "bad_request", t->s.bad_requests);
+	}
+	prom_family(b, "vmio_scsi_inflight", PROM_GAUGE,
+		    "Commands taken off the rings and not yet answered.");
+	for (unsigned int i = 0; i < sn->ntargets; i++)
+		prom_u64(b, "vmio_scsi_inflight", (struct prom_label[])
+			 TARGET_LABEL(&sn->targets[i]), 1, sn->targets[i].s.inflight);
+	prom_family(b, "vmio_scsi_latency_seconds", PROM_HISTOGRAM,
+		    "Time from taking a command off the ring to answering it.");
+	for (unsigned int i = 0; i < sn->ntargets; i++) {
+		latency_hist(sn->targets[i].s.lat_hist, sn->targets[i].s.lat_ns_sum,
+			     le, &h);
+		prom_histogram(b, "vmio_scsi_latency_seconds", (struct prom_label[])
+			       TARGET_LABEL(&sn->targets[i]), 1, &h);
+	}
+	prom_family(b, "vmio_scsi_qos_throttled_total", PROM_COUNTER,
+		    "Commands the QoS scheduler held back before dispatch.");
+	for (unsigned int i = 0; i < sn->ntargets; i++)
+		if (sn->targets[i].qos)
+			prom_u64(b, "vmio_scsi_qos_throttled_total", (struct prom_label[])
+				 TARGET_LABEL(&sn->targets[i]), 1,
+				 sn->targets[i].q.parked_total);
 }
 
 /* One sample of a reactor family: labelled with the reactor, and key if
@@ -342,6 +457,7 @@ char *metrics_export_render(struct daemon *d)
 	render_io(&b, &sn);
 	render_latency(&b, &sn);
 	render_qos(&b, &sn);
+	render_scsi(&b, &sn);
 	render_reactors(&b, &sn);
 	snap_free(&sn);
 	return prom_finish(&b);

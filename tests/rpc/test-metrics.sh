@@ -55,6 +55,23 @@ awk '/^# TYPE/ {fam=$3; if (seen[fam]++) exit 1; next} /^#/ {next}
       if (name != fam && base != fam) exit 1}' "$tmp/m" || fail "families are interleaved"
 echo "ok: /metrics passes promtool and agrees with stats ($(stat .ops) requests)"
 
+# A virtio-scsi target has the same series, labelled by target.
+"$VMIO" rpc scsi_add "{\"id\": \"t0\", \"socket\": \"$tmp/t0.sock\", \"luns\": [{\"lun\": 0, \"null\": \"64M\"}], \"iops\": 100000}" >/dev/null ||
+	fail "scsi_add t0"
+bench "$tmp/t0.sock" --device scsi --rw randrw --iodepth 4 --runtime 0.5 >/dev/null ||
+	fail "I/O on scsi target t0"
+curl -sf "$url/metrics" -o "$tmp/m" || fail "GET /metrics"
+promtool check metrics <"$tmp/m" || fail "promtool rejects /metrics with a scsi target"
+for series in 'vmio_scsi_luns{target="t0"} 1' 'vmio_scsi_connected{target="t0"} 0'; do
+	grep -qxF "$series" "$tmp/m" || fail "no '$series': $(grep 'target="t0"' "$tmp/m" | head -5)"
+done
+reads=$(metric vmio_scsi_commands_total 'target="t0",op="read"')
+count=$(metric vmio_scsi_latency_seconds_count 'target="t0"')
+[ "${reads:-0}" -gt 100 ] || fail "scsi reads in /metrics: '$reads'"
+[ "$count" -ge "$reads" ] || fail "scsi latency count $count below the reads $reads"
+grep -qE '^vmio_scsi_qos_throttled_total\{target="t0"\} [0-9]+$' "$tmp/m" || fail "no scsi QoS series"
+echo "ok: a virtio-scsi target is exported ($reads reads, $count commands timed)"
+
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/other")" = 404 ] || fail "unknown path"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/metrics")" = 405 ] || fail "POST"
 curl -sfI "$url/metrics" | grep -qi '^content-type: text/plain; version=0.0.4' || fail "HEAD / content type"

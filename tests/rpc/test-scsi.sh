@@ -98,3 +98,26 @@ rc=0; "$VMIO" scsi frob 2>"$tmp/e" || rc=$?
 rc=0; "$VMIO" scsi info t9 2>"$tmp/e" || rc=$?
 [ $rc = 1 ] && grep -q "scsi target 't9' not found" "$tmp/e" || fail "scsi info t9: rc $rc, $(cat "$tmp/e")"
 echo "ok: vmio scsi ls, info, lun-add, lun-rm"
+
+# Whole targets from the CLI: the keys of --scsi; I/O through the new
+# socket; removal; mistakes explained.
+out=$("$VMIO" scsi add "id=t1,socket=$tmp/t1.sock,queues=2,lun0=null:16M" "lun2=$tmp/images/t1.img") &&
+	fail "vmio scsi add created a file LUN with no size"
+out=$("$VMIO" scsi add "id=t1,socket=$tmp/t1.sock,queues=2,lun0=null:16M,lun2=null:8M") ||
+	fail "vmio scsi add t1"
+[ "$out" = "added t1: 2 LUNs, 2 request queues, socket $tmp/t1.sock" ] || fail "vmio scsi add said: $out"
+"$VMIO" bench run --target "socket:$tmp/t1.sock" --device scsi --lun 2 --rw randrw --bs 4k \
+	--iodepth 4 --runtime 0.5 --ramp 0 >"$tmp/b1.log" 2>&1 || fail "I/O on the CLI-added target: $(cat "$tmp/b1.log")"
+"$VMIO" scsi ls | grep -qE "^t1 +2 +0,2 " || fail "vmio scsi ls after add: $("$VMIO" scsi ls)"
+"$VMIO" config get 2>/dev/null | jq -e '.scsi[] | select(.id == "t1")' >/dev/null ||
+	"$VMIO" rpc config_get | jq -e '.. | objects | select(.id? == "t1")' >/dev/null ||
+	fail "config_get does not show the CLI-added target"
+rc=0; "$VMIO" scsi add "id=t2,socket=$tmp/t2.sock" 2>"$tmp/e" || rc=$?
+[ $rc = 1 ] && [ -s "$tmp/e" ] || fail "scsi add without a LUN: rc $rc"
+echo "note: a target without LUNs: $(cat "$tmp/e")"
+out=$("$VMIO" scsi rm t1) || fail "vmio scsi rm t1"
+echo "$out" | grep -q "^removed t1" || fail "vmio scsi rm said: $out"
+"$VMIO" scsi ls | grep -q "^t1 " && fail "t1 still listed after rm"
+rc=0; "$VMIO" scsi rm t1 2>"$tmp/e" || rc=$?
+[ $rc = 1 ] && grep -q "not found" "$tmp/e" || fail "scsi rm of a removed target: rc $rc, $(cat "$tmp/e")"
+echo "ok: vmio scsi add, I/O on its socket, config_get, rm"

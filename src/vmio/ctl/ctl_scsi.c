@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* vmio scsi ls | info | lun-add | lun-rm: vmiod's virtio-scsi targets. */
+/* vmio scsi ls | info | add | rm | lun-add | lun-rm: vmiod's virtio-scsi
+ * targets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,10 @@
 static const char *const usage_text =
 	"usage: vmio scsi ls\n"
 	"       vmio scsi info NAME\n"
+	"       vmio scsi add id=NAME,socket=SOCK,lun0=FILE|null:SIZE|rbd:POOL/IMAGE\n"
+	"                     [,lun1=...][,queues=N][,ro=on][,iops=N...]\n"
+	"                     (the keys of vmiod --scsi; FILE under --image-dir)\n"
+	"       vmio scsi rm NAME\n"
 	"       vmio scsi lun-add NAME LUN FILE|null:SIZE|rbd:POOL/IMAGE [ro]\n"
 	"                     (hot-plug; FILE under vmiod's --image-dir)\n"
 	"       vmio scsi lun-rm NAME LUN\n"
@@ -104,6 +109,86 @@ static int scsi_info(const struct ctl *c, const char *id)
 	return 0;
 }
 
+/* "lunN=WHAT" into {"lun": N, "path"|"null"|"rbd": ...}; NULL if key is
+ * not a LUN key. */
+static json_t *lun_object(const char *key, const char *what)
+{
+	char *end;
+	long n;
+
+	if (strncmp(key, "lun", 3) || !key[3])
+		return NULL;
+	n = strtol(key + 3, &end, 10);
+	if (*end || n < 0)
+		return NULL;
+	if (!strncmp(what, "null:", 5))
+		return json_pack("{s:i,s:s}", "lun", (int)n, "null", what + 5);
+	if (!strncmp(what, "rbd:", 4))
+		return json_pack("{s:i,s:s}", "lun", (int)n, "rbd", what + 4);
+	return json_pack("{s:i,s:o}", "lun", (int)n, "path", ctl_abs_path(what));
+}
+
+/* "id=t0,socket=/s,lun0=/a.img" "lun1=null:1G" -> scsi_add's params. */
+static json_t *add_params(char *const *args, int n)
+{
+	json_t *p = json_object(), *luns = json_array();
+
+	for (int a = 0; a < n; a++) {
+		char *copy = strdup(args[a]), *save = NULL;
+
+		for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; kv;
+		     kv = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(kv, '=');
+			const char *v = eq ? eq + 1 : "on";
+			json_t *lun;
+
+			if (eq)
+				*eq = '\0';
+			if ((lun = lun_object(kv, v)))
+				json_array_append_new(luns, lun);
+			else
+				json_object_set_new(p, kv, !strcmp(kv, "socket") ||
+						    !strcmp(kv, "conf") ?
+						    ctl_abs_path(v) : json_string(v));
+		}
+		free(copy);
+	}
+	json_object_set_new(p, "luns", luns);
+	return p;
+}
+
+static int scsi_add(const struct ctl *c)
+{
+	json_t *r = ctl_call(c, "scsi_add", add_params(c->argv + 1, c->argc - 1));
+
+	if (!r)
+		return 1;
+	if (c->json)
+		return ctl_print_json(r);
+	printf("added %s: %zu LUN%s, %lld request queue%s, socket %s\n",
+	       ctl_str(r, "id"), json_array_size(json_object_get(r, "luns")),
+	       json_array_size(json_object_get(r, "luns")) == 1 ? "" : "s",
+	       ctl_int(r, "queues"), ctl_int(r, "queues") == 1 ? "" : "s",
+	       ctl_str(r, "socket"));
+	json_decref(r);
+	return 0;
+}
+
+static int scsi_rm(const struct ctl *c, const char *id)
+{
+	json_t *r = ctl_call(c, "scsi_remove", json_pack("{s:s}", "id", id));
+
+	if (!r)
+		return 1;
+	if (c->json)
+		return ctl_print_json(r);
+	printf("removed %s%s\n", id,
+	       json_is_false(json_object_get(r, "removed")) ?
+	       " (its last requests are draining)" : "");
+	json_decref(r);
+	return 0;
+}
+
 /* A LUN number as the RPC wants it: an integer, or a message. */
 static int lun_arg(const char *s, int *lun)
 {
@@ -182,6 +267,10 @@ int ctl_scsi_main(int argc, char **argv)
 		return scsi_ls(&c);
 	if (!strcmp(cmd, "info") && c.argc == 2)
 		return scsi_info(&c, c.argv[1]);
+	if (!strcmp(cmd, "add") && c.argc >= 2)
+		return scsi_add(&c);
+	if ((!strcmp(cmd, "rm") || !strcmp(cmd, "remove")) && c.argc == 2)
+		return scsi_rm(&c, c.argv[1]);
 	if (!strcmp(cmd, "lun-add") && (c.argc == 4 || c.argc == 5))
 		return scsi_lun_add(&c);
 	if (!strcmp(cmd, "lun-rm") && c.argc == 3)
