@@ -65,10 +65,18 @@ static double measure(const char *sock, double seconds)
 static void test_cap_of_5000_iops_holds(void **state)
 {
 	double iops = measure(sock_capped, 3.0);
+	double room = measure(sock_free, 0.5);
 
-	print_message("capped disk: %.0f IOPS (cap 5000)\n", iops);
+	print_message("capped disk: %.0f IOPS (cap 5000; uncapped now %.0f)\n",
+		      iops, room);
 	assert_true(iops <= 5100);
-	assert_true(iops >= 4500);
+	/* Far under the cap only counts when the machine could do far more:
+	 * on a machine too busy to run even an uncapped disk at 4x the cap,
+	 * the client, not QoS, is what is slow. */
+	if (room >= 20000)
+		assert_true(iops >= 4500);
+	else
+		print_message("too busy to judge the lower bound\n");
 }
 
 static void test_uncapped_neighbour_is_not_slowed(void **state)

@@ -260,39 +260,29 @@ int blk_dev_resize(struct blk_dev *d, uint64_t bytes, char *err, size_t errlen)
 	return 0;
 }
 
-int blk_dev_qos_set(struct blk_dev *d, const struct qos_limits *lim,
-		    char *err, size_t errlen)
+/* Its request queues, for vdev's QoS calls. */
+static struct vdev_queue *request_queue_at(const void *dev, unsigned int i)
 {
-	struct qos_limits ent;
-	int ret;
+	struct blk_dev *d = (struct blk_dev *)dev;
 
-	if (!d->has_qos) {
-		snprintf(err, errlen, "QoS is off in this vmiod; start it with "
-			 "--qos (or any QoS option) to change contracts at run time");
-		return -ENOTSUP;
-	}
-	ret = vdev_qos_contract_prepare(&d->qos, "disk", d->id, lim, &ent, err,
-					errlen);
-	for (unsigned int i = 0; !ret && i < d->vu->num_queues; i++)
-		ret = vdev_queue_qos_set(&d->queues[i].vdev, &ent, err, errlen);
-	if (!ret)
-		vdev_qos_contract_commit(&d->qos, lim, &ent);
-	return ret;
+	return i < d->vu->num_queues ? &d->queues[i].vdev : NULL;
+}
+
+int blk_dev_qos_set(struct blk_dev *d, const struct qos_limits *lim,
+		     char *err, size_t errlen)
+{
+	return vdev_qos_set(d->has_qos ? &d->qos : NULL, "disk", d->id,
+			    request_queue_at, d, lim, err, errlen);
 }
 
 bool blk_dev_qos_get(const struct blk_dev *d, struct qos_limits *out)
 {
-	if (!d->has_qos)
-		return false;
-	*out = d->qos.lim;
-	return true;
+	return vdev_qos_get(d->has_qos ? &d->qos : NULL, out);
 }
 
 void blk_dev_qos_stats(const struct blk_dev *d, struct qos_stats *out)
 {
-	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < d->vu->num_queues; i++)
-		vdev_queue_qos_stats(&d->queues[i].vdev, out);
+	vdev_qos_stats(request_queue_at, d, out);
 }
 
 void blk_dev_get_stats(const struct blk_dev *d, struct blk_queue_stats *out)

@@ -324,37 +324,27 @@ void scsi_dev_get_stats(const struct scsi_dev *d, struct scsi_dev_stats *out)
 	memcpy(out->lat_hist, v.lat_hist, sizeof(out->lat_hist));
 }
 
-int scsi_dev_qos_set(struct scsi_dev *d, const struct qos_limits *lim,
-		     char *err, size_t errlen)
+/* Its request queues, for vdev's QoS calls. */
+static struct vdev_queue *request_queue_at(const void *dev, unsigned int i)
 {
-	struct qos_limits ent;
-	int ret;
+	struct scsi_dev *d = (struct scsi_dev *)dev;
 
-	if (!d->has_qos) {
-		snprintf(err, errlen, "QoS is off in this vmiod; start it with "
-			 "--qos (or any QoS option) to change contracts at run time");
-		return -ENOTSUP;
-	}
-	ret = vdev_qos_contract_prepare(&d->qos, "scsi", d->id, lim, &ent, err,
-					errlen);
-	for (unsigned int i = SCSI_VQ_REQ0; !ret && i < d->nqueues; i++)
-		ret = vdev_queue_qos_set(&d->queues[i].vdev, &ent, err, errlen);
-	if (!ret)
-		vdev_qos_contract_commit(&d->qos, lim, &ent);
-	return ret;
+	return SCSI_VQ_REQ0 + i < d->nqueues ? &d->queues[SCSI_VQ_REQ0 + i].vdev : NULL;
+}
+
+int scsi_dev_qos_set(struct scsi_dev *d, const struct qos_limits *lim,
+		      char *err, size_t errlen)
+{
+	return vdev_qos_set(d->has_qos ? &d->qos : NULL, "scsi", d->id,
+			    request_queue_at, d, lim, err, errlen);
 }
 
 bool scsi_dev_qos_get(const struct scsi_dev *d, struct qos_limits *out)
 {
-	if (!d->has_qos)
-		return false;
-	*out = d->qos.lim;
-	return true;
+	return vdev_qos_get(d->has_qos ? &d->qos : NULL, out);
 }
 
 void scsi_dev_qos_stats(const struct scsi_dev *d, struct qos_stats *out)
 {
-	memset(out, 0, sizeof(*out));
-	for (unsigned int i = SCSI_VQ_REQ0; i < d->nqueues; i++)
-		vdev_queue_qos_stats(&d->queues[i].vdev, out);
+	vdev_qos_stats(request_queue_at, d, out);
 }

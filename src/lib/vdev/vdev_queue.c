@@ -300,6 +300,44 @@ void vdev_queue_qos_stats(const struct vdev_queue *q, struct qos_stats *sum)
 		sum->depth = s.depth;
 }
 
+int vdev_qos_set(struct vdev_qos_contract *c, const char *kind, const char *id,
+		 vdev_queue_at_fn at, const void *dev,
+		 const struct qos_limits *lim, char *err, size_t errlen)
+{
+	struct vdev_queue *q;
+	struct qos_limits ent;
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "QoS is off in this vmiod; start it with "
+			 "--qos (or any QoS option) to change contracts at run time");
+		return -ENOTSUP;
+	}
+	ret = vdev_qos_contract_prepare(c, kind, id, lim, &ent, err, errlen);
+	for (unsigned int i = 0; !ret && (q = at(dev, i)); i++)
+		ret = vdev_queue_qos_set(q, &ent, err, errlen);
+	if (!ret)
+		vdev_qos_contract_commit(c, lim, &ent);
+	return ret;
+}
+
+bool vdev_qos_get(const struct vdev_qos_contract *c, struct qos_limits *out)
+{
+	if (!c)
+		return false;
+	*out = c->lim;
+	return true;
+}
+
+void vdev_qos_stats(vdev_queue_at_fn at, const void *dev, struct qos_stats *out)
+{
+	const struct vdev_queue *q;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; (q = at(dev, i)); i++)
+		vdev_queue_qos_stats(q, out);
+}
+
 void vdev_queue_free(struct vdev_queue *q)
 {
 	numa_pool_free(q->slots);

@@ -155,6 +155,20 @@ int vdev_queue_qos_set(struct vdev_queue *q, const struct qos_limits *ent,
 /* Adds the queue's QoS counters to sum (from another thread). */
 void vdev_queue_qos_stats(const struct vdev_queue *q, struct qos_stats *sum);
 
+/* A device model's request queues for the calls below: the i-th, or NULL
+ * past the last. */
+typedef struct vdev_queue *(*vdev_queue_at_fn)(const void *dev, unsigned int i);
+
+/* A device's QoS at run time ("disk" or "scsi" kind, for messages): new
+ * limits for its contract, split over its request queues; without a
+ * contract (c NULL: QoS off) a sentence saying how to turn it on. */
+int vdev_qos_set(struct vdev_qos_contract *c, const char *kind, const char *id,
+		 vdev_queue_at_fn at, const void *dev,
+		 const struct qos_limits *lim, char *err, size_t errlen);
+bool vdev_qos_get(const struct vdev_qos_contract *c, struct qos_limits *out);
+/* The counters of all its queues (from another thread). */
+void vdev_qos_stats(vdev_queue_at_fn at, const void *dev, struct qos_stats *out);
+
 /* The slot of head (below the ring size). */
 static inline void *vdev_slot(const struct vdev_queue *q, uint16_t head)
 {
