@@ -61,6 +61,7 @@
 #include "vhost/inflight.h"
 #include "vhost/vhost_user_proto.h"
 #include "vhost/vu_dev.h"
+#include "util/scm_fds.h"
 
 #define CRASH_EXIT 77
 #define MAX_TAGS 256
@@ -151,17 +152,7 @@ static void request(struct front *f, uint32_t req, const void *payload,
 
 	if (len)
 		memcpy(&msg.payload, payload, len);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	scm_fds_attach(&mh, control, fds, nfds);
 	if (sendmsg(f->sock, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
 		die("sendmsg");
 	if (vu_dev_conn_readable(f->vu))

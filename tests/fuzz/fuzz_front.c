@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "util/scm_fds.h"
 
 #define QVA 0x7f0000000000ull
 #define STALL_NS 2000000000ull
@@ -52,17 +53,7 @@ static void send_msg(struct fuzz_front *f, uint32_t req, const void *payload,
 
 	if (len)
 		memcpy(&msg.payload, payload, len);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	scm_fds_attach(&mh, control, fds, nfds);
 	FUZZ_CHECK(sendmsg(f->sock, &mh, MSG_NOSIGNAL) == (ssize_t)iov.iov_len);
 	FUZZ_CHECK(vu_dev_conn_readable(f->vu) == 0);
 	/* Held for a ring to stop (its requests in flight): wait, as the

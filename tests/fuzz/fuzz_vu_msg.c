@@ -36,6 +36,7 @@
 
 #include "fuzz.h"
 #include "vhost/vu_dev.h"
+#include "util/scm_fds.h"
 
 #define NQ 4
 #define MAX_CONNECTIONS 4
@@ -204,17 +205,7 @@ static void send_with_fds(int sock, const void *buf, size_t len,
 			break;
 		n++;
 	}
-	if (n) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-	}
+	scm_fds_attach(&mh, control, fds, n);
 	/* A full buffer or a closed peer is the device's business. */
 	if (sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		(void)0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "vu_client.h"
+#include "util/scm_fds.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,17 +135,7 @@ int vc_send_raw(struct vc *c, uint32_t req, uint32_t flags, uint32_t size,
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, payload_len } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = payload_len ? 2 : 1 };
 
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	scm_fds_attach(&mh, control, fds, nfds);
 	return sendmsg(c->fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/scm_fds.h"
 
 static int sock_uid = -1, sock_gid = -1;
 
@@ -135,17 +136,7 @@ int vu_socket_send(int fd, const struct vhost_user_msg *msg, const int *fds,
 
 	if (nfds > VHOST_USER_MAX_FDS)
 		return -EINVAL;
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	scm_fds_attach(&mh, control, fds, nfds);
 	/* Replies are small; a peer that does not read them for a second is
 	 * treated as gone rather than allowed to stall the control thread. */
 	for (int waits = 0; iov.iov_len > 0;) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "vufront/vufront_int.h"
+#include "util/scm_fds.h"
 
 /* How long a set-up reply may take before the target counts as hung. */
 #define REPLY_TIMEOUT_MS 5000
@@ -25,18 +26,7 @@ static int send_iov(struct vufront *f, struct iovec *iov, int niov,
 
 	if (nfds > VHOST_USER_MAX_FDS)
 		return -EINVAL;
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	scm_fds_attach(&mh, control, fds, nfds);
 	n = sendmsg(f->sock, &mh, MSG_NOSIGNAL);
 	return n < 0 ? -errno : 0;
 }
