@@ -465,7 +465,7 @@ static void write_md(const struct bctx *c, FILE *md)
 	unsigned int busy_rounds = 0, miss = 0, pass = 0;
 
 	fprintf(md, "%s\n\n"
-		"Issue #8's budgets, each measured against its peer in this run. "
+		"The performance budgets, each measured against its peer in this run. "
 		"%u round%s, %g s per target and round after a %.1f s ramp (the "
 		"idle budget holds %g s). Within a round the targets run back to "
 		"back on the same image (%s), in an order that rotates from "
@@ -692,7 +692,7 @@ static void usage(FILE *out)
 		"usage: vmio bench budget [--rounds N] [--runtime S] [--file PATH]\n"
 		"                         [--only LIST] [--json FILE] [--frontend-cpu N]\n"
 		"\n"
-		"Issue #8's performance budgets, each against its peer in this run:\n"
+		"The performance budgets, each against its peer in this run:\n"
 		"  1. 4K randread QD64 on the image: vmiod IOPS >= 97%% of host io_uring\n"
 		"  2. 4K randread QD64, null backend: vmiod IOPS per CPU-second >= 3x qsd's\n"
 		"  3. 4K randread QD1 on the image: vmiod p99 <= host p99 + 5 us\n"
