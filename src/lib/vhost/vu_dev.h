@@ -17,6 +17,13 @@
  * through wake_fd; vu_dev_wake then handles the held message and answers
  * it. Every other device, and everything else on the control thread, is
  * served meanwhile.
+ *
+ * The front-end may also truncate the files behind the memory it shared
+ * (guest memory, the inflight region): mem_guard turns the access that
+ * would have died of SIGBUS into zero pages and wakes the owner's loop
+ * through wake_fd too; the device then logs it and drops the front-end
+ * (the reactors stop taking its requests at once: vdev checks
+ * guest_mem_broken). Other devices go on.
  */
 #ifndef VMIO_VHOST_VU_DEV_H
 #define VMIO_VHOST_VU_DEV_H
@@ -104,9 +111,12 @@ struct vu_dev {
 
 	struct guest_mem *mem;
 
-	/* Inflight tracking region shared with the front-end. */
+	/* Inflight tracking region shared with the front-end; watched for
+	 * truncation like guest memory unless its file is sealed. */
 	void *inflight_base;
 	size_t inflight_size;
+	int inflight_guard;         /* mem_guard handle, or -1 */
+	int inflight_broken;        /* set by the SIGBUS handler */
 	uint16_t inflight_queue_size;
 	uint16_t inflight_num_queues;
 

@@ -6,6 +6,7 @@
  * judge their meaning.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <linux/virtio_config.h>
 
 #include "util/log.h"
+#include "vhost/mem_guard.h"
 #include "vhost/shm.h"
 #include "vhost/vu_internal.h"
 #include "vhost/vu_socket.h"
@@ -473,7 +475,9 @@ static bool inflight_geometry_ok(struct vu_dev *dev,
 static int map_inflight(struct vu_dev *dev, int fd, uint64_t size,
 			uint64_t offset, const struct vhost_user_inflight *in)
 {
+	int guard = -1;
 	struct stat st;
+	bool sealed;
 	void *base;
 
 	if (size < in->num_queues * inflight_queue_bytes(in->queue_size) ||
@@ -486,10 +490,25 @@ static int map_inflight(struct vu_dev *dev, int fd, uint64_t size,
 	}
 	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    (off_t)offset);
+	sealed = mem_guard_fd_sealed(fd);
 	close(fd);
 	if (base == MAP_FAILED)
 		return -errno;
+	/* The front-end may truncate a file it did not seal, and the
+	 * reactors write this region on every request. */
+	if (!sealed) {
+		guard = mem_guard_watch(base, size, &dev->inflight_broken,
+					dev->wake_fd);
+		if (guard < 0) {
+			log_error("disk %s: cannot watch the inflight region for "
+				  "truncation (%s); seal it against shrinking",
+				  dev->name, strerror(-guard));
+			munmap(base, size);
+			return guard;
+		}
+	}
 	vu_dev_inflight_unmap(dev);
+	dev->inflight_guard = guard;
 	dev->inflight_base = base;
 	dev->inflight_size = size;
 	dev->inflight_num_queues = in->num_queues;
@@ -512,12 +531,16 @@ static int h_get_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
 	       (vu_dev_has_feature(dev, VIRTIO_F_RING_PACKED)
 			? inflight_packed_queue_bytes(in->queue_size)
 			: inflight_queue_bytes(in->queue_size));
-	fd = memfd_create("vmio-inflight", MFD_CLOEXEC);
+	/* Sealed at its size: the front-end maps it and keeps it across our
+	 * restarts, but can never shrink it under a reactor. */
+	fd = memfd_create("vmio-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0) {
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		ret = -errno;
 		close(fd);
-		return -errno;
+		return ret;
 	}
 	rx->reply_fd = dup(fd);
 	/* Running rings wrote into the old region: the dispatcher stopped
