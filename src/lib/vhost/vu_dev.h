@@ -205,8 +205,9 @@ static inline bool vu_dev_has_protocol_feature(const struct vu_dev *dev,
  * space, e.g. after a resize). -ENOTCONN without a back-end channel. */
 int vu_dev_notify_config_change(struct vu_dev *dev);
 
-/* Interrupts the driver through a vring's call eventfd. A counter that
- * is full already holds an interrupt: that is not an error. 0 or -errno. */
+/* Interrupts the driver through a vring's call eventfd (non-blocking:
+ * SET_VRING_CALL takes nothing else). A counter that is full already
+ * holds an interrupt: that is not an error. 0 or -errno. */
 int vu_call(int call_fd);
 
 /* Message name for logs. */
