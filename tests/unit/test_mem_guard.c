@@ -2,7 +2,8 @@
 /* mem_guard: a region whose file is truncated under us turns into zero
  * pages instead of a SIGBUS (once, whichever threads fault in it), its
  * owner is told; a sealed file needs no watch; a SIGBUS anywhere else
- * still kills the process; slots are counted. */
+ * still kills the process, or reaches the handler that was there before;
+ * slots are counted. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -193,6 +194,41 @@ static void test_other_sigbus_still_kills(void **state)
 	assert_died_of_sigbus(pid);
 }
 
+static void exit_42(int sig, siginfo_t *si, void *ctx)
+{
+	_exit(42);
+}
+
+/* A handler installed before ours (a sanitizer's) still gets the faults
+ * that are not in guest memory. */
+static void test_previous_handler_gets_other_sigbus(void **state)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction sa = { .sa_sigaction = exit_42,
+					.sa_flags = SA_SIGINFO };
+		static int flag;
+		int fd = memfd_create("unwatched", MFD_CLOEXEC);
+		volatile uint8_t *p;
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, NULL);
+		if (mem_guard_watch((void *)0x1000, 4096, &flag, -1) < 0 ||
+		    fd < 0 || ftruncate(fd, SIZE))
+			_exit(1);
+		p = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED || ftruncate(fd, 0))
+			_exit(1);
+		(void)p[0];
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 42);
+}
+
 static void test_slots_run_out(void **state)
 {
 	static int handles[MEM_GUARD_SLOTS];
@@ -220,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_sealed_region_is_not_watched),
 		cmocka_unit_test(test_threads_fault_together),
 		cmocka_unit_test(test_other_sigbus_still_kills),
+		cmocka_unit_test(test_previous_handler_gets_other_sigbus),
 		cmocka_unit_test(test_slots_run_out),
 	};
 

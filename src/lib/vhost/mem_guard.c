@@ -63,13 +63,13 @@ static void pass_on(int sig, siginfo_t *si, void *ctx)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 
-	if ((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction) {
-		previous.sa_sigaction(sig, si, ctx);
-		return;
-	}
-	if (!(previous.sa_flags & SA_SIGINFO) &&
-	    previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
-		previous.sa_handler(sig);
+	/* sa_handler and sa_sigaction share their storage: either way,
+	 * SIG_DFL and SIG_IGN are not functions to call. */
+	if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+		if (previous.sa_flags & SA_SIGINFO)
+			previous.sa_sigaction(sig, si, ctx);
+		else
+			previous.sa_handler(sig);
 		return;
 	}
 	sigemptyset(&dfl.sa_mask);
