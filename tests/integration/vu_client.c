@@ -206,8 +206,11 @@ static int setup_memory(struct vc *c)
 {
 	struct vhost_user_mem_table t = { .nregions = 1 };
 
-	c->memfd = memfd_create("vc-guest", MFD_CLOEXEC);
+	c->memfd = memfd_create("vc-guest", MFD_CLOEXEC |
+				(c->seals ? MFD_ALLOW_SEALING : 0));
 	if (c->memfd < 0 || ftruncate(c->memfd, VC_MEM_SIZE) < 0)
+		return -errno;
+	if (c->seals && fcntl(c->memfd, F_ADD_SEALS, (int)c->seals) < 0)
 		return -errno;
 	c->mem = mmap(NULL, VC_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      c->memfd, 0);
@@ -299,6 +302,14 @@ void vc_avail(struct vc *c, unsigned int qi, uint16_t head)
 	q->avail_idx++;
 	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
 	if (write(q->kick, &one, 8) < 0)
+		perror("kick");
+}
+
+void vc_kick(struct vc *c, unsigned int qi)
+{
+	uint64_t one = 1;
+
+	if (write(c->q[qi].kick, &one, 8) < 0)
 		perror("kick");
 }
 

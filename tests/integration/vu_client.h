@@ -33,6 +33,8 @@ struct vc_queue {
 struct vc {
 	int fd;
 	int memfd;
+	unsigned int seals; /* set before vc_setup: guest memory's memfd
+			     * is created sealable and sealed with these */
 	uint8_t *mem; /* our mapping of guest memory at VC_GPA */
 	struct vc_queue q[4];
 	uint64_t features, protocol_features;
@@ -72,6 +74,8 @@ void vc_desc(struct vc *c, unsigned int q, uint16_t i, uint64_t gpa,
 	     uint32_t len, uint16_t flags, uint16_t next);
 /* Makes head available on queue q and kicks. */
 void vc_avail(struct vc *c, unsigned int q, uint16_t head);
+/* Kicks queue q without touching guest memory. */
+void vc_kick(struct vc *c, unsigned int q);
 /* Sets queue q's avail->idx directly (hostile tests). */
 void vc_set_avail_idx(struct vc *c, unsigned int q, uint16_t idx);
 /* Waits up to timeout_ms for a used entry on q; returns 1 and fills

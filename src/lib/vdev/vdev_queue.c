@@ -50,7 +50,7 @@ static bool queue_arm(struct reactor_poller *p)
 {
 	struct vdev_queue *q = container_of(p, struct vdev_queue, poller);
 
-	if (q->stopping || q->vq->broken)
+	if (q->stopping || q->vq->broken || guest_mem_broken(q->guest))
 		return false;
 	virtq_kicks_enable(q->vq);
 	if (q->ops->pending && q->ops->pending(q))
@@ -183,6 +183,7 @@ int vdev_queue_start(struct vdev_queue *q, struct vu_dev *vu, unsigned int idx,
 	q->priv = cfg->priv;
 	q->vu = vu;
 	q->vq = &v->vq;
+	q->guest = vu->mem;
 	q->idx = idx;
 	q->reactor = cfg->reactor;
 	q->call_fd = v->call_fd;

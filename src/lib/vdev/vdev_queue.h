@@ -103,6 +103,7 @@ struct vdev_queue {
 	void *priv;
 	struct vu_dev *vu;
 	struct virtq *vq;
+	const struct guest_mem *guest; /* vu's: broken once truncated */
 	struct reactor *reactor;
 	unsigned int idx;        /* its vring */
 	int call_fd;
@@ -284,7 +285,9 @@ static inline int vdev_queue_poll_with(struct vdev_queue *q,
 	const struct vdev_queue_ops *ops = q->ops;
 	int n = 0;
 
-	if (unlikely(q->stopping))
+	/* Guest memory the front-end truncated is zero pages now: no new
+	 * request is read from it (the control thread drops the front-end). */
+	if (unlikely(q->stopping) || unlikely(guest_mem_broken(q->guest)))
 		return 0;
 	if (unlikely(ops->service != NULL))
 		n = ops->service(q);

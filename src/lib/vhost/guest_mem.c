@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 
 #include "util/log.h"
+#include "vhost/mem_guard.h"
 
 /* Pages of a region sampled for their node: enough to see a region
  * split over nodes, few enough that the query costs microseconds. */
@@ -20,10 +21,15 @@ void guest_mem_init(struct guest_mem *mem)
 {
 	mem->nregions = 0;
 	mem->gen = 0;
+	mem->broken = 0;
+	mem->notify_fd = -1;
 }
 
 static void region_unmap(struct guest_mem_region *r)
 {
+	/* Unwatched first: the range is free for others once unmapped. */
+	mem_guard_unwatch(r->guard);
+	r->guard = -1;
 	if (r->map_base)
 		munmap(r->map_base, r->map_len);
 	if (r->fd >= 0)
@@ -38,6 +44,15 @@ void guest_mem_clear(struct guest_mem *mem)
 		region_unmap(&mem->regions[i]);
 	mem->nregions = 0;
 	mem->gen++;
+	__atomic_store_n(&mem->broken, 0, __ATOMIC_RELEASE);
+}
+
+int guest_mem_broken_region(const struct guest_mem *mem)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++)
+		if (mem_guard_broken(mem->regions[i].guard))
+			return (int)i;
+	return -1;
 }
 
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
@@ -152,14 +167,38 @@ void guest_mem_summary(const struct guest_mem *mem,
 		out->huge_aligned = false;
 }
 
+/* Watches an unsealed region for truncation (see mem_guard.h). */
+static int region_watch(struct guest_mem *mem, struct guest_mem_region *r)
+{
+	int ret;
+
+	r->guard = -1;
+	r->sealed = mem_guard_fd_sealed(r->fd);
+	if (r->sealed)
+		return 0;
+	ret = mem_guard_watch(r->map_base, r->map_len, &mem->broken,
+			      mem->notify_fd);
+	if (ret == -ENOSPC)
+		log_error("cannot watch guest memory for truncation: all %u "
+			  "watch slots are taken; seal guest memory against "
+			  "shrinking (QEMU's memory-backend-memfd does by "
+			  "default) or use fewer memory regions", MEM_GUARD_SLOTS);
+	if (ret < 0)
+		return ret;
+	r->guard = ret;
+	return 0;
+}
+
 int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size,
 		  uint64_t qva, uint64_t mmap_offset, int fd)
 {
-	struct guest_mem_region *r;
+	struct guest_mem_region nr = { .gpa = gpa, .size = size, .qva = qva,
+				       .mmap_offset = mmap_offset, .fd = fd };
 	unsigned int pos;
 	uint64_t map_len;
 	struct stat st;
 	void *base;
+	int ret;
 
 	if (size == 0 || gpa + size < gpa || qva + size < qva ||
 	    mmap_offset + size < mmap_offset || size > SIZE_MAX / 2)
@@ -177,28 +216,32 @@ int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size,
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_size < map_len)
 		return -EINVAL;
+	region_page_size(&nr);
+	/* Whole pages of the mapping: the kernel maps a hugetlbfs file in
+	 * hugepages, and zero pages replacing it must cover all of them. */
+	if (map_len > UINT64_MAX - nr.page_size)
+		return -EINVAL;
+	map_len = (map_len + nr.page_size - 1) / nr.page_size * nr.page_size;
 	/* MAP_NORESERVE: the memory is the guest's, already accounted to it. */
 	base = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (base == MAP_FAILED)
 		return -errno;
+	nr.map_base = base;
+	nr.map_len = map_len;
+	nr.hva = (uint8_t *)base + mmap_offset;
+	/* Watched before anything reads it (region_locate does). */
+	ret = region_watch(mem, &nr);
+	if (ret) {
+		munmap(base, map_len);
+		return ret;
+	}
+	region_locate(&nr);
 
 	pos = insert_pos(mem, gpa);
 	memmove(&mem->regions[pos + 1], &mem->regions[pos],
 		(mem->nregions - pos) * sizeof(mem->regions[0]));
-	r = &mem->regions[pos];
-	r->gpa = gpa;
-	r->size = size;
-	r->qva = qva;
-	r->mmap_offset = mmap_offset;
-	r->map_base = base;
-	r->map_len = map_len;
-	r->hva = (uint8_t *)base + mmap_offset;
-	r->fd = fd;
-	r->nodes = 0;
-	r->sampled = r->located = 0;
-	region_page_size(r);
-	region_locate(r);
+	mem->regions[pos] = nr;
 	mem->nregions++;
 	mem->gen++;
 	return 0;

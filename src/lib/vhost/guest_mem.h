@@ -5,6 +5,11 @@
  * for descriptors, front-end virtual for ring addresses, and our own
  * mapping). Every translation is bounds-checked: a guest can only ever reach
  * bytes inside a region it gave us.
+ *
+ * The front-end keeps the files behind the regions and may shrink them
+ * under us: a region whose file is not sealed against shrinking is
+ * watched by mem_guard (vhost/mem_guard.h), which turns the SIGBUS of an
+ * access past the file's end into zero pages and raises mem->broken.
  */
 #ifndef VMIO_VHOST_GUEST_MEM_H
 #define VMIO_VHOST_GUEST_MEM_H
@@ -27,6 +32,8 @@ struct guest_mem_region {
 	void *map_base; /* what mmap returned (covers mmap_offset + size) */
 	size_t map_len;
 	int fd;
+	bool sealed;    /* its file cannot shrink (F_SEAL_SHRINK) */
+	int guard;      /* mem_guard handle while watched, or -1 */
 	bool hugepages; /* backed by hugetlbfs */
 	/* Where the region lives, learnt once when it is added (and again
 	 * by guest_mem_locate while nothing was known): page_size is the
@@ -46,6 +53,12 @@ struct guest_mem {
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned int nregions;
 	unsigned int gen; /* bumped by every add, remove and clear */
+	/* Set (atomically, from a SIGBUS handler) when a region's file
+	 * was truncated under us and the region is zero pages now; 1 is
+	 * then added to the eventfd notify_fd (-1: none), which the owner
+	 * sets after guest_mem_init. Cleared with the regions. */
+	int broken;
+	int notify_fd;
 };
 
 /* The whole table at a glance, for placement checks and the RPC. */
@@ -63,13 +76,23 @@ void guest_mem_init(struct guest_mem *mem);
 /* Unmaps and closes every region. */
 void guest_mem_clear(struct guest_mem *mem);
 
-/* Maps a region from fd (taking ownership of fd on success). Fails with
+/* Maps a region from fd (taking ownership of fd on success), watched
+ * for truncation unless its file is sealed against shrinking. Fails with
  * -EINVAL for a zero, overflowing or overlapping range, -ENOSPC when the
- * table is full, or the mmap error. */
+ * table (or the watch table, logged) is full, or the mmap error. */
 int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size,
 		  uint64_t qva, uint64_t mmap_offset, int fd);
 /* Removes the region with exactly this gpa and size; -ENOENT if none. */
 int guest_mem_remove(struct guest_mem *mem, uint64_t gpa, uint64_t size);
+
+/* Whether a region was found truncated (any thread may ask). */
+static inline bool guest_mem_broken(const struct guest_mem *mem)
+{
+	return __atomic_load_n(&mem->broken, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The first region found truncated, or -1. */
+int guest_mem_broken_region(const struct guest_mem *mem);
 
 /* Translates [gpa, gpa+len) when it lies inside one region; NULL if not. */
 static inline void *guest_mem_gpa_to_hva(const struct guest_mem *mem,

@@ -15,6 +15,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "vhost/mem_guard.h"
 #include "vhost/shm.h"
 #include "vhost/vu_internal.h"
 #include "vhost/vu_socket.h"
@@ -68,6 +69,8 @@ int vu_dev_create(struct vu_dev **out, const char *name,
 		goto err;
 	}
 	guest_mem_init(dev->mem);
+	dev->mem->notify_fd = dev->wake_fd;
+	dev->inflight_guard = -1;
 	for (unsigned int i = 0; i < num_queues; i++) {
 		dev->vrings[i].kick_fd = dev->vrings[i].call_fd = -1;
 		dev->vrings[i].err_fd = -1;
@@ -347,6 +350,8 @@ int vu_call(int call_fd)
 
 void vu_dev_inflight_unmap(struct vu_dev *dev)
 {
+	mem_guard_unwatch(dev->inflight_guard);
+	dev->inflight_guard = -1;
 	if (dev->inflight_base)
 		munmap(dev->inflight_base, dev->inflight_size);
 	dev->inflight_base = NULL;
@@ -372,6 +377,7 @@ void vu_dev_reset_state(struct vu_dev *dev)
 	vu_dev_reset_vrings(dev);
 	guest_mem_clear(dev->mem);
 	vu_dev_inflight_unmap(dev);
+	__atomic_store_n(&dev->inflight_broken, 0, __ATOMIC_RELEASE);
 	close_fd(&dev->backend_req_fd);
 	dev->features = 0;
 	dev->protocol_features = 0;
@@ -404,11 +410,47 @@ void vu_dev_disconnect(struct vu_dev *dev, const char *why)
 		finish_close(dev);
 }
 
+/* Memory the front-end shared was truncated under us (mem_guard put zero
+ * pages in its place): the rings ran on memory that is gone, and a
+ * front-end that shrinks what it shared is broken or hostile. Drops it
+ * with one logged reason; true when it did. */
+static bool drop_if_truncated(struct vu_dev *dev)
+{
+	int region;
+
+	if (dev->conn_fd < 0 ||
+	    (!guest_mem_broken(dev->mem) &&
+	     !__atomic_load_n(&dev->inflight_broken, __ATOMIC_ACQUIRE)))
+		return false;
+	region = guest_mem_broken_region(dev->mem);
+	if (region >= 0) {
+		const struct guest_mem_region *r = &dev->mem->regions[region];
+
+		log_error("disk %s: the front-end truncated guest memory region "
+			  "%d (gpa 0x%llx, 0x%llx bytes) under a running queue; "
+			  "the device is stopped, reconnect the front-end (guest "
+			  "memory sealed against shrinking, as QEMU's "
+			  "memory-backend-memfd seals it, cannot be truncated)",
+			  dev->name, region, (unsigned long long)r->gpa,
+			  (unsigned long long)r->size);
+	} else {
+		log_error("disk %s: the front-end truncated the inflight region "
+			  "under a running queue; the device is stopped, "
+			  "reconnect the front-end", dev->name);
+	}
+	vu_dev_disconnect(dev, "shared memory truncated");
+	return true;
+}
+
 /* Handles the message in rx; false when the connection was dropped. */
 static bool handle_one(struct vu_dev *dev)
 {
 	bool was_held = dev->held;
-	int ret = vu_msg_handle(dev, &dev->rx);
+	int ret;
+
+	if (drop_if_truncated(dev))
+		return false;
+	ret = vu_msg_handle(dev, &dev->rx);
 
 	if (ret == VU_HELD) {
 		if (!was_held) {
@@ -438,6 +480,8 @@ int vu_dev_wake(struct vu_dev *dev)
 	if (read(dev->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_debug("disk %s: wake eventfd: %s", dev->name, strerror(errno));
 	collect_stops(dev);
+	if (drop_if_truncated(dev))
+		return -ECONNRESET;
 	if (dev->closing) {
 		if (vu_dev_quiesce(dev, VU_ALL_RINGS))
 			finish_close(dev);

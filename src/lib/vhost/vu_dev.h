@@ -17,6 +17,13 @@
  * through wake_fd; vu_dev_wake then handles the held message and answers
  * it. Every other device, and everything else on the control thread, is
  * served meanwhile.
+ *
+ * The front-end may also truncate the files behind the memory it shared
+ * (guest memory, the inflight region): mem_guard turns the access that
+ * would have died of SIGBUS into zero pages and wakes the owner's loop
+ * through wake_fd too; the device then logs it and drops the front-end
+ * (the reactors stop taking its requests at once: vdev checks
+ * guest_mem_broken). Other devices go on.
  */
 #ifndef VMIO_VHOST_VU_DEV_H
 #define VMIO_VHOST_VU_DEV_H
@@ -104,9 +111,12 @@ struct vu_dev {
 
 	struct guest_mem *mem;
 
-	/* Inflight tracking region shared with the front-end. */
+	/* Inflight tracking region shared with the front-end; watched for
+	 * truncation like guest memory unless its file is sealed. */
 	void *inflight_base;
 	size_t inflight_size;
+	int inflight_guard;         /* mem_guard handle, or -1 */
+	int inflight_broken;        /* set by the SIGBUS handler */
 	uint16_t inflight_queue_size;
 	uint16_t inflight_num_queues;
 
@@ -195,8 +205,9 @@ static inline bool vu_dev_has_protocol_feature(const struct vu_dev *dev,
  * space, e.g. after a resize). -ENOTCONN without a back-end channel. */
 int vu_dev_notify_config_change(struct vu_dev *dev);
 
-/* Interrupts the driver through a vring's call eventfd. A counter that
- * is full already holds an interrupt: that is not an error. 0 or -errno. */
+/* Interrupts the driver through a vring's call eventfd (non-blocking:
+ * SET_VRING_CALL takes nothing else). A counter that is full already
+ * holds an interrupt: that is not an error. 0 or -errno. */
 int vu_call(int call_fd);
 
 /* Message name for logs. */

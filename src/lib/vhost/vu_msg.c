@@ -6,6 +6,8 @@
  * judge their meaning.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -13,6 +15,7 @@
 #include <linux/virtio_config.h>
 
 #include "util/log.h"
+#include "vhost/mem_guard.h"
 #include "vhost/shm.h"
 #include "vhost/vu_internal.h"
 #include "vhost/vu_socket.h"
@@ -304,20 +307,87 @@ static int h_get_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 	return VU_REPLY;
 }
 
-/* SET_VRING_KICK/CALL/ERR: index and "no fd" flag in the u64. */
+/* What fd is, for a log line: its /proc link (a path, "pipe:[n]",
+ * "anon_inode:[timerfd]"), printable characters only (a file name is
+ * the front-end's to choose). */
+static void fd_describe(int fd, char *buf, size_t len)
+{
+	char path[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, buf, len - 1);
+	if (n < 0) {
+		snprintf(buf, len, "unknown: %s", strerror(errno));
+		return;
+	}
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7f)
+			buf[i] = '?';
+}
+
+/*
+ * A vring's kick, call and err fds are eventfds, used non-blocking: a
+ * read or write on anything else (a pipe, a FIFO, a file, a socket, an
+ * eventfd left blocking with a full or empty counter) could block the
+ * control thread or a reactor for good, or fill a disk. The kernel names
+ * an eventfd's anonymous inode in its /proc link, which no path can
+ * imitate (a file's link is its absolute path).
+ */
+static int vring_fd_check(struct vu_dev *dev, int fd, const char *what,
+			  unsigned int idx)
+{
+	char desc[80];
+	int flags;
+
+	fd_describe(fd, desc, sizeof(desc));
+	if (strcmp(desc, "anon_inode:[eventfd]") != 0) {
+		log_error("disk %s: vring %u %s fd refused: it is not an eventfd "
+			  "(%s); the front-end must send an eventfd", dev->name,
+			  idx, what, desc);
+		return -EINVAL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		log_error("disk %s: vring %u %s fd refused: cannot make it "
+			  "non-blocking: %s", dev->name, idx, what,
+			  strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* SET_VRING_KICK/CALL/ERR: index and "no fd" flag in the u64. -EPROTO
+ * for a malformed message, -EINVAL for an fd refused (logged). */
 static int vring_fd_msg(struct vu_dev *dev, struct vhost_user_msg *msg,
-			struct vu_rx *rx, struct vu_vring **v, int *fd)
+			struct vu_rx *rx, const char *what,
+			struct vu_vring **v, int *fd)
 {
 	uint64_t u = msg->payload.u64;
 	bool nofd = u & VHOST_USER_VRING_NOFD_MASK;
+	unsigned int idx = u & VHOST_USER_VRING_IDX_MASK;
 
 	if (u & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK))
 		return -EPROTO;
-	*v = msg_vring(dev, u & VHOST_USER_VRING_IDX_MASK);
+	*v = msg_vring(dev, idx);
 	if (!*v || rx->nfds != (nofd ? 0u : 1u))
 		return -EPROTO;
-	*fd = nofd ? -1 : take_fd(rx, 0);
+	*fd = -1;
+	if (nofd)
+		return 0;
+	if (vring_fd_check(dev, rx->fds[0], what, idx))
+		return -EINVAL; /* the fd is closed with the message */
+	*fd = take_fd(rx, 0);
 	return 0;
+}
+
+/* A ring the dispatcher stopped for a message that failed runs again as
+ * it was. */
+static void restart_unchanged(struct vu_dev *dev, unsigned int idx)
+{
+	if (dev->restart & (1ull << idx))
+		vu_vring_start(dev, idx);
 }
 
 static int h_set_vring_kick(struct vu_dev *dev, struct vhost_user_msg *msg,
@@ -327,7 +397,9 @@ static int h_set_vring_kick(struct vu_dev *dev, struct vhost_user_msg *msg,
 	struct vu_vring *v;
 	int fd, ret;
 
-	ret = vring_fd_msg(dev, msg, rx, &v, &fd);
+	ret = vring_fd_msg(dev, msg, rx, "kick", &v, &fd);
+	if (ret == -EINVAL)
+		restart_unchanged(dev, idx);
 	if (ret)
 		return ret;
 	if (v->kick_fd >= 0)
@@ -348,7 +420,9 @@ static int h_set_vring_call(struct vu_dev *dev, struct vhost_user_msg *msg,
 	bool restart;
 	int fd, ret;
 
-	ret = vring_fd_msg(dev, msg, rx, &v, &fd);
+	ret = vring_fd_msg(dev, msg, rx, "call", &v, &fd);
+	if (ret == -EINVAL)
+		restart_unchanged(dev, idx);
 	if (ret)
 		return ret;
 	/* QEMU swaps call fds on running rings (MSI-X masking). The reactor
@@ -377,7 +451,7 @@ static int h_set_vring_err(struct vu_dev *dev, struct vhost_user_msg *msg,
 	struct vu_vring *v;
 	int fd, ret;
 
-	ret = vring_fd_msg(dev, msg, rx, &v, &fd);
+	ret = vring_fd_msg(dev, msg, rx, "err", &v, &fd);
 	if (ret)
 		return ret;
 	if (v->err_fd >= 0)
@@ -447,6 +521,19 @@ static int h_set_config(struct vu_dev *dev, struct vhost_user_msg *msg,
 static int h_set_backend_req_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
 				struct vu_rx *rx)
 {
+	struct stat st;
+
+	/* Messages go out with sendmsg(MSG_DONTWAIT), which only a socket
+	 * honours whatever its flags: anything else could block. */
+	if (fstat(rx->fds[0], &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		char desc[80];
+
+		fd_describe(rx->fds[0], desc, sizeof(desc));
+		log_error("disk %s: back-end request fd refused: it is not a "
+			  "socket (%s); the front-end must send a unix socket",
+			  dev->name, desc);
+		return -EINVAL;
+	}
 	if (dev->backend_req_fd >= 0)
 		close(dev->backend_req_fd);
 	dev->backend_req_fd = take_fd(rx, 0);
@@ -473,7 +560,9 @@ static bool inflight_geometry_ok(struct vu_dev *dev,
 static int map_inflight(struct vu_dev *dev, int fd, uint64_t size,
 			uint64_t offset, const struct vhost_user_inflight *in)
 {
+	int guard = -1;
 	struct stat st;
+	bool sealed;
 	void *base;
 
 	if (size < in->num_queues * inflight_queue_bytes(in->queue_size) ||
@@ -486,10 +575,25 @@ static int map_inflight(struct vu_dev *dev, int fd, uint64_t size,
 	}
 	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    (off_t)offset);
+	sealed = mem_guard_fd_sealed(fd);
 	close(fd);
 	if (base == MAP_FAILED)
 		return -errno;
+	/* The front-end may truncate a file it did not seal, and the
+	 * reactors write this region on every request. */
+	if (!sealed) {
+		guard = mem_guard_watch(base, size, &dev->inflight_broken,
+					dev->wake_fd);
+		if (guard < 0) {
+			log_error("disk %s: cannot watch the inflight region for "
+				  "truncation (%s); seal it against shrinking",
+				  dev->name, strerror(-guard));
+			munmap(base, size);
+			return guard;
+		}
+	}
 	vu_dev_inflight_unmap(dev);
+	dev->inflight_guard = guard;
 	dev->inflight_base = base;
 	dev->inflight_size = size;
 	dev->inflight_num_queues = in->num_queues;
@@ -512,12 +616,16 @@ static int h_get_inflight_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
 	       (vu_dev_has_feature(dev, VIRTIO_F_RING_PACKED)
 			? inflight_packed_queue_bytes(in->queue_size)
 			: inflight_queue_bytes(in->queue_size));
-	fd = memfd_create("vmio-inflight", MFD_CLOEXEC);
+	/* Sealed at its size: the front-end maps it and keeps it across our
+	 * restarts, but can never shrink it under a reactor. */
+	fd = memfd_create("vmio-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0) {
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		ret = -errno;
 		close(fd);
-		return -errno;
+		return ret;
 	}
 	rx->reply_fd = dup(fd);
 	/* Running rings wrote into the old region: the dispatcher stopped

@@ -138,9 +138,11 @@ int vu_socket_send(int fd, const struct vhost_user_msg *msg, const int *fds,
 		return -EINVAL;
 	scm_fds_attach(&mh, control, fds, nfds);
 	/* Replies are small; a peer that does not read them for a second is
-	 * treated as gone rather than allowed to stall the control thread. */
+	 * treated as gone rather than allowed to stall the control thread.
+	 * MSG_DONTWAIT: the back-end request socket is the front-end's, and
+	 * may have been handed to us blocking. */
 	for (int waits = 0; iov.iov_len > 0;) {
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
 			struct timespec ms = { 0, 1000000 };

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A front-end that hands vmiod fds meant to block it. A vring's call fd
+ * is written by the control thread (SET_VRING_CALL's first interrupt) and
+ * by a reactor (every completion), its kick fd read by a reactor: a
+ * blocking eventfd whose counter is full froze the control thread, and
+ * with it every device and the RPC, for good. vmiod serves two file-backed
+ * disks, "a" (the hostile front-end's) and "b", a null disk "c", and a
+ * control socket:
+ *  - a blocking call eventfd at 0xfffffffffffffffe: vmiod answers the next
+ *    message at once, makes the fd non-blocking, a's I/O completes (the
+ *    full counter is an interrupt already pending), b and the RPC serve;
+ *  - a blocking kick eventfd is taken and made non-blocking;
+ *  - a pipe, a regular file or a socket as a kick, call or err fd is
+ *    refused (REPLY_ACK says so), the ring goes on with the fd it had,
+ *    and a file given as call fd never grows;
+ *  - a back-end request channel that is not a socket is refused; one that
+ *    is a blocking socket the front-end never reads costs a resize at
+ *    most a second (it froze the control thread once full).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/virtio_blk.h>
+#include <cmocka.h>
+
+#include "rpc/rpc.h"
+#include "vu_client.h"
+
+#define DATA_OFF 0x200000
+#define ANSWER_MS 2000 /* "at once", on a loaded 2-core machine */
+
+static char dir[64], a_sock[128], b_sock[128], c_sock[128], rpc_sock[128];
+static pid_t vmiod;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int group_setup(void **state)
+{
+	char a[256], b[256], c[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/vmio-hfds-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(a_sock, sizeof(a_sock), "%s/a.sock", dir);
+	snprintf(b_sock, sizeof(b_sock), "%s/b.sock", dir);
+	snprintf(c_sock, sizeof(c_sock), "%s/c.sock", dir);
+	snprintf(rpc_sock, sizeof(rpc_sock), "%s/rpc.sock", dir);
+	snprintf(a, sizeof(a), "id=a,path=%s/a.img,size=16M,socket=%s", dir,
+		 a_sock);
+	snprintf(b, sizeof(b), "id=b,path=%s/b.img,size=16M,socket=%s", dir,
+		 b_sock);
+	snprintf(c, sizeof(c), "id=c,backend=null,size=64M,socket=%s", c_sock);
+	{
+		const char *args[] = { "--disk", a, "--disk", b, "--disk", c,
+				       "--rpc", rpc_sock, NULL };
+		const char *socks[] = { a_sock, b_sock, c_sock, rpc_sock, NULL };
+
+		vmiod = vc_spawn_vmiod(args, socks);
+	}
+	return vmiod > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char path[160];
+	int status = vc_stop_vmiod(vmiod);
+
+	snprintf(path, sizeof(path), "%s/a.img", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/b.img", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/call.file", dir);
+	unlink(path);
+	unlink(a_sock);
+	unlink(b_sock);
+	unlink(c_sock);
+	unlink(rpc_sock);
+	rmdir(dir);
+	return status == 0 ? 0 : -1;
+}
+
+/* Writes 4K of a pattern at sector and reads it back into a cleared
+ * buffer: the disk stored it and the ring runs. */
+static void verified_io(struct vc *c, uint64_t sector, uint8_t seed)
+{
+	uint8_t *data = vc_ptr(c, DATA_OFF);
+
+	for (unsigned int i = 0; i < 4096; i++)
+		data[i] = (uint8_t)(seed + i * 13);
+	assert_int_equal(vc_blk_rw(c, 0, 0, VIRTIO_BLK_T_OUT, sector, DATA_OFF,
+				   4096), VIRTIO_BLK_S_OK);
+	memset(data, 0, 4096);
+	assert_int_equal(vc_blk_rw(c, 0, 3, VIRTIO_BLK_T_IN, sector, DATA_OFF,
+				   4096), VIRTIO_BLK_S_OK);
+	for (unsigned int i = 0; i < 4096; i++)
+		assert_int_equal(data[i], (uint8_t)(seed + i * 13));
+}
+
+/* The connection answers a message within ANSWER_MS. */
+static void answers(struct vc *c)
+{
+	double t0 = now_ms();
+	uint64_t n = 0;
+
+	assert_int_equal(vc_get_u64(c, VHOST_USER_GET_QUEUE_NUM, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(now_ms() - t0 < ANSWER_MS);
+}
+
+/* vmiod lives, disk b does verified I/O and the RPC answers. */
+static void others_are_served(void)
+{
+	json_t *result = NULL;
+	char err[256];
+	struct vc b;
+	int code;
+
+	assert_true(vc_alive(vmiod));
+	assert_int_equal(vc_connect(&b, b_sock), 0);
+	assert_int_equal(vc_setup(&b, 1), 0);
+	verified_io(&b, 64, 0xb0);
+	vc_close(&b);
+	assert_int_equal(rpc_call(rpc_sock, "disk_list", NULL, ANSWER_MS,
+				  &result, &code, err, sizeof(err)), 0);
+	json_decref(result);
+}
+
+/* Sends a vring fd message for queue 0 asking for an ack; returns the
+ * ack's status (0: taken) or a negative errno. */
+static int vring_fd(struct vc *c, uint32_t req, int fd)
+{
+	struct vhost_user_msg m;
+	uint64_t u = 0;
+	int ret;
+
+	ret = vc_send_raw(c, req, VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK,
+			  8, &u, 8, &fd, 1);
+	if (ret)
+		return ret;
+	ret = vc_recv(c, &m, ANSWER_MS);
+	if (ret < 0)
+		return ret;
+	return ret == 8 ? (int)m.payload.u64 : -EPROTO;
+}
+
+static bool nonblocking(int fd)
+{
+	return fcntl(fd, F_GETFL) & O_NONBLOCK;
+}
+
+static void test_blocking_full_call_fd(void **state)
+{
+	uint64_t full = 0xfffffffffffffffeull, u = 0, v = 0;
+	int efd = eventfd(0, EFD_CLOEXEC); /* blocking */
+	struct vc c;
+
+	assert_true(efd >= 0);
+	assert_int_equal(write(efd, &full, 8), 8);
+	assert_int_equal(vc_connect(&c, a_sock), 0);
+	assert_int_equal(vc_setup(&c, 1), 0);
+	verified_io(&c, 0, 0x10);
+	/* Its first interrupt would block the writer until someone reads. */
+	assert_int_equal(vc_send(&c, VHOST_USER_SET_VRING_CALL, &u, 8, &efd, 1), 0);
+	answers(&c);
+	assert_true(nonblocking(efd));
+	/* Completions interrupt through the full counter too: each is
+	 * already pending, none blocks the reactor. */
+	verified_io(&c, 8, 0x20);
+	answers(&c);
+	assert_int_equal(read(efd, &v, 8), 8);
+	assert_true(v == full);
+	vc_close(&c);
+	close(efd);
+	others_are_served();
+}
+
+static void test_blocking_kick_fd_made_nonblocking(void **state)
+{
+	int efd = eventfd(0, EFD_CLOEXEC); /* blocking, empty */
+	struct vc c;
+
+	assert_true(efd >= 0);
+	assert_int_equal(vc_connect(&c, a_sock), 0);
+	assert_int_equal(vc_setup(&c, 1), 0);
+	assert_int_equal(vring_fd(&c, VHOST_USER_SET_VRING_KICK, efd), 0);
+	assert_true(nonblocking(efd));
+	/* It is the ring's kick fd now. */
+	close(c.q[0].kick);
+	c.q[0].kick = efd;
+	verified_io(&c, 16, 0x30);
+	vc_close(&c);
+	others_are_served();
+}
+
+static void test_other_fds_refused(void **state)
+{
+	static const uint32_t reqs[] = { VHOST_USER_SET_VRING_KICK,
+					 VHOST_USER_SET_VRING_CALL,
+					 VHOST_USER_SET_VRING_ERR };
+	char path[160];
+	int p[2], sv[2], file;
+	struct stat st;
+	struct vc c;
+
+	snprintf(path, sizeof(path), "%s/call.file", dir);
+	file = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(file >= 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(vc_connect(&c, a_sock), 0);
+	assert_int_equal(vc_setup(&c, 1), 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		assert_int_equal(vring_fd(&c, reqs[i], p[0]), 1);
+		assert_int_equal(vring_fd(&c, reqs[i], p[1]), 1);
+		assert_int_equal(vring_fd(&c, reqs[i], file), 1);
+		assert_int_equal(vring_fd(&c, reqs[i], sv[0]), 1);
+	}
+	/* The ring runs on with the eventfds it had. */
+	verified_io(&c, 24, 0x40);
+	answers(&c);
+	assert_int_equal(fstat(file, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	vc_close(&c);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+	close(file);
+	others_are_served();
+}
+
+static int set_backend_req_fd(struct vc *c, int fd)
+{
+	struct vhost_user_msg m;
+	int ret;
+
+	ret = vc_send_raw(c, VHOST_USER_SET_BACKEND_REQ_FD,
+			  VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 0,
+			  NULL, 0, &fd, 1);
+	if (ret)
+		return ret;
+	ret = vc_recv(c, &m, ANSWER_MS);
+	if (ret < 0)
+		return ret;
+	return ret == 8 ? (int)m.payload.u64 : -EPROTO;
+}
+
+/* One disk_resize of c (to its own size: the front-end is told all the
+ * same); returns how long it took in ms, or -1 when it got no answer. */
+static double resize_c(void)
+{
+	json_t *params = json_pack("{s:s,s:s}", "id", "c", "size", "64M");
+	json_t *result = NULL;
+	double t0 = now_ms();
+	char err[256];
+	int code, ret;
+
+	ret = rpc_call(rpc_sock, "disk_resize", params, 5000, &result, &code,
+		       err, sizeof(err));
+	json_decref(result);
+	return ret ? -1 : now_ms() - t0;
+}
+
+static void test_backend_channel(void **state)
+{
+	int p[2], sv[2];
+	double took = 0;
+	struct vc c;
+	int n;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(vc_connect(&c, c_sock), 0);
+	assert_int_equal(vc_setup(&c, 1), 0);
+	/* Blocking, and never read: it fills up. */
+	assert_int_equal(set_backend_req_fd(&c, sv[1]), 0);
+	for (n = 0; n < 5000 && took >= 0 && took < 500; n++)
+		took = resize_c();
+	printf("%d resizes until the channel was full; the last took %.0f ms\n",
+	       n, took);
+	assert_true(took >= 0 && took < 3000);
+	took = resize_c();
+	assert_true(took >= 0 && took < 3000);
+	answers(&c);
+	/* Not a socket: refused, the channel stays as it was. */
+	assert_int_equal(set_backend_req_fd(&c, p[1]), 1);
+	answers(&c);
+	vc_close(&c);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+	others_are_served();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blocking_full_call_fd),
+		cmocka_unit_test(test_blocking_kick_fd_made_nonblocking),
+		cmocka_unit_test(test_other_fds_refused),
+		cmocka_unit_test(test_backend_channel),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
