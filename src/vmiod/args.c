@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/reactor_policy.h"
+#include "util/listen_fds.h"
 #include "util/log.h"
 #include "qos/qos.h"
 #include "util/parse.h"
@@ -23,7 +24,10 @@ static void usage(FILE *out)
 		"disk options:\n"
 		"  id=NAME            name in logs, stats and the guest's serial\n"
 		"  path=FILE          image file or block device (backend=uring)\n"
-		"  socket=SOCK        unix socket QEMU connects to\n"
+		"  socket=SOCK        unix socket QEMU connects to: a path vmiod\n"
+		"                     binds, fd:N (a listening unix socket handed\n"
+		"                     in as fd N) or systemd (the socket systemd\n"
+		"                     hands in named after id; docs/integration.md)\n"
 		"  queues=N           virtqueues (default 1; 1-64)\n"
 		"  backend=uring|rbd|null  io_uring on the image (default), a Ceph RBD\n"
 		"                     image, or complete everything at once untouched\n"
@@ -55,7 +59,9 @@ static void usage(FILE *out)
 		"                     lunN=rbd:POOL/IMAGE for an RBD image (with conf=,\n"
 		"                     user=, rbd-timeout= as on --disk)\n"
 		"A value may hold a comma written as \\, (path=/img/a\\,b).\n"
-		"--rpc PATH           JSON-RPC control socket (see `vmio disk`, docs/rpc.md)\n"
+		"--rpc PATH           JSON-RPC control socket (see `vmio disk`, docs/rpc.md);\n"
+		"                     fd:N or systemd (the socket named \"rpc\") for one\n"
+		"                     handed in\n"
 		"--image-dir DIR      disk_add may open images only under DIR (repeatable)\n"
 		"--metrics ADDR:PORT  Prometheus metrics at http://ADDR:PORT/metrics\n"
 		"--config FILE        add the disks of FILE (what `vmio config save` wrote)\n"
@@ -149,7 +155,7 @@ static int check_unique(const struct vmiod_config *cfg, const char *id,
 				"each its own id=\n", id);
 			return -EINVAL;
 		}
-		if (!strcmp(osock, socket)) {
+		if (listen_fds_same_socket(osock, socket)) {
 			fprintf(stderr, "vmiod: '%s' and '%s' share socket %s; give "
 				"each its own\n", oid, id, socket);
 			return -EINVAL;
@@ -200,7 +206,7 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 	};
 	char why[512];
 	uint64_t u;
-	int c;
+	int c, fd;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->poll_us = REACTOR_POLL_ADAPTIVE;
@@ -282,6 +288,11 @@ int vmiod_parse_args(int argc, char **argv, struct vmiod_config *cfg)
 			cfg->qos = true;
 			break;
 		case 'P':
+			if (listen_fds_parse(optarg, &fd) < 0) {
+				fprintf(stderr, "vmiod: --rpc %s: fd:N takes a "
+					"descriptor number, e.g. fd:3\n", optarg);
+				goto err;
+			}
 			free(cfg->rpc_path);
 			cfg->rpc_path = strdup(optarg);
 			break;

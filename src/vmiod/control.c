@@ -59,7 +59,7 @@ int control_start(struct daemon *d, const struct vmiod_config *cfg,
 		ret = rpc_methods_start(d, cfg->rpc_path, &o, &c->rpc);
 		if (ret)
 			goto err;
-		log_info("rpc: listening on %s", cfg->rpc_path);
+		log_info("rpc: listening on %s", rpc_server_where(c->rpc));
 	}
 	if (cfg->metrics_addr &&
 	    (ret = metrics_export_start(d, cfg->metrics_addr, &c->metrics)))

@@ -9,6 +9,7 @@
 
 #include "bdev/bdev_rbd.h"
 #include "cfg/cfg.h"
+#include "util/listen_fds.h"
 #include "util/parse.h"
 
 static const char *const backends[] = { "uring", "null", "rbd", NULL };
@@ -16,7 +17,8 @@ static const char *const backends[] = { "uring", "null", "rbd", NULL };
 #define DISK(f) offsetof(struct disk_config, f)
 static const struct cfg_key disk_keys[] = {
 	{ "id", CFG_NAME, DISK(id), 0, 0, NULL, "a disk's name" },
-	{ "socket", CFG_PATH, DISK(socket), 0, 0, NULL, "its vhost-user socket" },
+	{ "socket", CFG_PATH, DISK(socket), 0, 0, NULL,
+	  "its vhost-user socket (a path, fd:N or systemd)" },
 	{ "path", CFG_PATH, DISK(path), 0, 0, NULL, "its image" },
 	{ "backend", CFG_CHOICE, DISK(backend), 0, 0, backends, "the backend" },
 	{ "queues", CFG_U32, DISK(queues), 1, 64, NULL, "the number of queues" },
@@ -39,7 +41,8 @@ static const struct cfg_key disk_keys[] = {
 #define SCSI(f) offsetof(struct scsi_config, f)
 static const struct cfg_key scsi_keys[] = {
 	{ "id", CFG_NAME, SCSI(id), 0, 0, NULL, "a target's name" },
-	{ "socket", CFG_PATH, SCSI(socket), 0, 0, NULL, "its vhost-user socket" },
+	{ "socket", CFG_PATH, SCSI(socket), 0, 0, NULL,
+	  "its vhost-user socket (a path, fd:N or systemd)" },
 	{ "queues", CFG_U32, SCSI(queues), 1, 62, NULL,
 	  "the number of request queues" },
 	{ "ro", CFG_BOOL, SCSI(ro), 0, 0, NULL, "read-only" },
@@ -93,6 +96,17 @@ static void qos_to_json(void *ctx, const char *key, const char *val)
 	json_object_set_new(ctx, key, v);
 }
 
+/* A path, fd:N or systemd (util/listen_fds.h). */
+static int socket_check(const char *sock, char *err, size_t len)
+{
+	int fd;
+
+	if (listen_fds_parse(sock, &fd) < 0)
+		return fail(err, len, "socket=fd:N takes a descriptor number, "
+			    "e.g. fd:3 (./fd:x for a file of that name)");
+	return 0;
+}
+
 /* --- disks ---------------------------------------------------------- */
 
 static int disk_check(const struct disk_config *d, char *err, size_t len)
@@ -100,7 +114,10 @@ static int disk_check(const struct disk_config *d, char *err, size_t len)
 	if (!d->id)
 		return fail(err, len, "id=NAME is required");
 	if (!d->socket)
-		return fail(err, len, "socket=PATH is required");
+		return fail(err, len, "socket=PATH is required (or fd:N, "
+			    "systemd for a socket handed in)");
+	if (socket_check(d->socket, err, len))
+		return -EINVAL;
 	if (d->blk_size && d->blk_size != 512 && d->blk_size != 4096)
 		return fail(err, len, "blk-size must be 512 or 4096");
 	if (d->backend == DISK_BACKEND_URING && !d->path)
@@ -373,6 +390,8 @@ static int scsi_from_kv(struct kvopts *kv, json_t *luns, struct scsi_config *c,
 		ret = cfg_check_unused(kv, scsi_keys, "lunN, QoS keys", err, len);
 	if (!ret && (!c->id || !c->socket))
 		ret = fail(err, len, "id= and socket= are required");
+	if (!ret)
+		ret = socket_check(c->socket, err, len);
 	if (!ret && c->blk_size && c->blk_size != 512 && c->blk_size != 4096)
 		ret = fail(err, len, "blk-size must be 512 or 4096");
 	if (!ret && !c->nluns)

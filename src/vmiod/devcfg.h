@@ -15,6 +15,10 @@
  *          [,queues=N][,ro=on][,direct=off][,blk-size=512|4096][,QoS keys]
  *          [,conf=CEPH_CONF][,user=CEPHX_USER][,rbd-timeout=SECONDS]
  *
+ * SOCK is a path vmiod binds, or a listening socket handed in:
+ * fd:N (inherited descriptor N) or systemd (the one systemd's socket
+ * activation names after id); see util/listen_fds.h.
+ *
  * In JSON the same keys, with numbers and booleans as such; a target's
  * LUNs as "luns": [{"lun": 0, "path": "/img"}, {"lun": 1, "null": SIZE},
  * {"lun": 2, "rbd": "pool/image"}] (lunN keys are read too).

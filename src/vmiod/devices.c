@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/compiler.h"
+#include "util/listen_fds.h"
 #include "util/log.h"
 
 int registry_init(struct device_registry *r, struct loop *l,
@@ -29,7 +30,7 @@ int registry_check_unique(const struct device_registry *r, const char *id,
 				 d->ops->kind, id);
 			return -EEXIST;
 		}
-		if (!strcmp(d->socket, socket)) {
+		if (listen_fds_same_socket(d->socket, socket)) {
 			snprintf(err, errlen, "%s '%s' already uses socket %s",
 				 d->ops->kind, d->id, socket);
 			return -EEXIST;

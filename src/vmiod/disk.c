@@ -197,6 +197,7 @@ void disk_get_info(struct disk *k, struct disk_info *out)
 	out->path = k->cfg.path;
 	out->image = k->cfg.backend == DISK_BACKEND_RBD ? b->path : NULL;
 	out->socket = k->cfg.socket;
+	out->socket_path = k->vu->listener.bound;
 	out->backend = k->cfg.backend == DISK_BACKEND_NULL ? "null" :
 		       k->cfg.backend == DISK_BACKEND_RBD ? "rbd" : "uring";
 	out->size = b->size;

@@ -35,7 +35,8 @@ struct disk_info {
 	const char *id;
 	const char *path;    /* an image file, or NULL */
 	const char *image;   /* an RBD image ("pool/image"), or NULL */
-	const char *socket;
+	const char *socket;  /* as given: a path, fd:N or systemd */
+	const char *socket_path; /* handed in: the path it is bound to */
 	const char *backend; /* "uring", "null" or "rbd" */
 	uint64_t size;       /* bytes */
 	uint32_t blk_size;

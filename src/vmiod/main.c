@@ -6,6 +6,7 @@
 #include "args.h"
 #include "control.h"
 #include "daemon.h"
+#include "util/listen_fds.h"
 #include "util/log.h"
 #include "vhost/vu_socket.h"
 
@@ -20,6 +21,8 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	log_init("vmiod", cfg.log_level);
+	/* Before anything opens a file: what is open now was handed in. */
+	listen_fds_init();
 	/* Every socket is made with its owner and group in place. */
 	if (control_socket_owner(&cfg, &uid, &gid)) {
 		vmiod_config_free(&cfg);
@@ -38,6 +41,8 @@ int main(int argc, char **argv)
 		vmiod_config_free(&cfg);
 		return 1;
 	}
+	/* Every device of the command line and --config has its socket. */
+	listen_fds_warn_unused();
 	control_ready(ctl);
 	ret = daemon_run(dm);
 	control_stop(ctl);

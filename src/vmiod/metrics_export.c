@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What /metrics shows: per disk, requests and bytes by type, errors,
- * in-flight, a latency histogram and QoS throttling; the same per
- * virtio-scsi target (over all its LUNs); per reactor, time
- * polling with and without work and asleep, wake-ups, and what its
- * polling policy does and measured. Runs on the HTTP server's thread: the disk list is
- * copied under daemon_lock, then rendered without it, so a scrape never
- * holds up disk_add or disk_remove for longer than the copy.
+ * in-flight, a latency histogram, QoS throttling and p99 against its
+ * target; the same per virtio-scsi target (over all its LUNs); per
+ * reactor, time polling with and without work and asleep, wake-ups, and
+ * what its polling policy does and measured. Runs on the HTTP server's
+ * thread: the disk list is copied under daemon_lock, then rendered
+ * without it, so a scrape never holds up disk_add or disk_remove for
+ * longer than the copy.
  */
 #include "metrics_export.h"
 
@@ -25,6 +26,7 @@ struct disk_snap {
 	uint64_t size;
 	unsigned int queues;
 	bool connected, ro, qos;
+	uint32_t lat_target_us; /* the QoS contract's p99 target; 0: none */
 	struct blk_queue_stats s;
 	struct qos_stats q;
 };
@@ -67,6 +69,7 @@ static void snap_disk(struct disk *k, struct disk_snap *o)
 	o->connected = i.connected;
 	o->ro = i.ro;
 	o->qos = blk_dev_qos_get(k->blk, &lim);
+	o->lat_target_us = o->qos ? lim.lat_target_us : 0;
 	blk_dev_get_stats(k->blk, &o->s);
 	if (o->qos)
 		blk_dev_qos_stats(k->blk, &o->q);
@@ -252,6 +255,14 @@ static void render_qos(struct prom_buf *b, const struct snap *sn)
 			prom_double(b, "vmio_disk_qos_p99_seconds", (struct prom_label[])
 				    DISK_LABEL(&sn->disks[i]), 1,
 				    (double)sn->disks[i].q.p99_ns / 1e9);
+	/* Beside the measured p99, what it is held to (lat-target-us). */
+	prom_family(b, "vmio_disk_qos_p99_target_seconds", PROM_GAUGE,
+		    "The p99 latency target of the QoS contract (lat-target-us).");
+	for (unsigned int i = 0; i < sn->ndisks; i++)
+		if (sn->disks[i].lat_target_us)
+			prom_double(b, "vmio_disk_qos_p99_target_seconds",
+				    (struct prom_label[])DISK_LABEL(&sn->disks[i]), 1,
+				    (double)sn->disks[i].lat_target_us / 1e6);
 }
 
 #define TARGET_LABEL(t) { { "target", (t)->id } }

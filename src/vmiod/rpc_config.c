@@ -15,6 +15,7 @@
 #include "rpc/rpc.h"
 #include "rpc_methods.h"
 #include "rpc_paths.h"
+#include "util/listen_fds.h"
 #include "util/log.h"
 
 /* Swaps *path for the resolved path that passed the allowlist and keeps
@@ -124,6 +125,25 @@ int rpc_scsi_add_object(struct daemon *d, json_t *obj, bool check_dirs,
 	return ret;
 }
 
+/* A socket handed in cannot be bound again from a path: whoever handed
+ * it in still holds it. What restarts is the same hand-over, so fd:N is
+ * kept as it is; but one systemd named after the device's id is saved as
+ * "systemd", which finds it again whatever number the socket units give
+ * it next time. */
+static void socket_for_restart(json_t *o)
+{
+	const char *sock = json_string_value(json_object_get(o, "socket"));
+	const char *id = json_string_value(json_object_get(o, "id"));
+	const char *name;
+	int fd;
+
+	if (!sock || !id || listen_fds_parse(sock, &fd) != 1)
+		return;
+	name = listen_fds_name(fd);
+	if (name && !strcmp(name, id))
+		json_object_set_new(o, "socket", json_string("systemd"));
+}
+
 /* The devices of one kind as their *_add takes them back. */
 static json_t *devices_json(struct daemon *d, const struct device_ops *kind)
 {
@@ -131,8 +151,13 @@ static json_t *devices_json(struct daemon *d, const struct device_ops *kind)
 	unsigned int n = registry_count(r, kind);
 	json_t *arr = json_array();
 
-	for (unsigned int i = 0; arr && i < n; i++)
-		json_array_append_new(arr, kind->config(registry_at(r, kind, i)));
+	for (unsigned int i = 0; arr && i < n; i++) {
+		json_t *o = kind->config(registry_at(r, kind, i));
+
+		if (o)
+			socket_for_restart(o);
+		json_array_append_new(arr, o);
+	}
 	return arr;
 }
 

@@ -122,9 +122,10 @@ static json_t *disk_json(struct disk *k)
 	disk_get_info(k, &i);
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)i.features);
 	snprintf(pf, sizeof(pf), "0x%llx", (unsigned long long)i.protocol_features);
-	return json_pack("{s:s,s:s,s:s?,s:s*,s:s,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?,s:o}",
+	return json_pack("{s:s,s:s,s:s?,s:s*,s:s,s:s*,s:I,s:i,s:i,s:b,s:b,s:b,s:s,s:o,s:s,s:s?,s:o}",
 			 "id", i.id, "backend", i.backend, "path", i.path,
-			 "image", i.image, "socket", i.socket, "size", (json_int_t)i.size,
+			 "image", i.image, "socket", i.socket,
+			 "socket_path", i.socket_path, "size", (json_int_t)i.size,
 			 "blk_size", (int)i.blk_size, "queues", (int)i.queues,
 			 "ro", i.ro, "direct", i.direct, "connected", i.connected,
 			 "features", f, "feature_names", feature_names(i.features),
@@ -160,9 +161,10 @@ static json_t *scsi_json(struct scsi_target *target)
 			"thin", luns[i].thin));
 	scsi_dev_get_stats(t->dev, &st);
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)t->features);
-	o = json_pack("{s:s,s:s,s:i,s:b,s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-		      "s:I,s:I,s:I,s:I,s:I,s:o},s:o}",
-		"id", t->id, "socket", t->socket, "queues", (int)t->queues,
+	o = json_pack("{s:s,s:s,s:s*,s:i,s:b,s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,"
+		      "s:I,s:I,s:I,s:I,s:I,s:I,s:o},s:o}",
+		"id", t->id, "socket", t->socket, "socket_path", t->socket_path,
+		"queues", (int)t->queues,
 		"connected", t->connected, "features", f, "luns", a,
 		"stats",
 		"cmds", (json_int_t)st.cmds, "reads", (json_int_t)st.reads,
@@ -685,8 +687,9 @@ static const struct rpc_method methods[] = {
 	{ "version", m_version, "vmiod's version" },
 	{ "disk_list", m_disk_list, "every disk, as disk_info shows it" },
 	{ "disk_info", m_disk_info, "{id}: backend, path, size, blk_size, queues, "
-	  "ro, socket, connected, negotiated features, placement (NUMA nodes of "
-	  "device, reactors and guest memory; guest hugepages)" },
+	  "ro, socket (and socket_path, the file of one handed in), connected, "
+	  "negotiated features, placement (NUMA nodes of device, reactors and "
+	  "guest memory; guest hugepages)" },
 	{ "disk_add", m_disk_add, "{id, path | backend: \"null\" | backend: "
 	  "\"rbd\", pool, image, socket, ...}: the --disk keys as members; "
 	  "images (and Ceph confs) only under --image-dir" },

@@ -276,6 +276,7 @@ void scsi_target_get_info(struct scsi_target *t, struct scsi_target_info *out)
 
 	out->id = t->cfg.id;
 	out->socket = t->cfg.socket;
+	out->socket_path = vu->listener.bound;
 	out->queues = t->dev.place.nqueues;
 	out->connected = vu->conn_fd >= 0;
 	out->features = out->connected ? vu->features : 0;

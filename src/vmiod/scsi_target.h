@@ -37,6 +37,7 @@ int scsi_target_lun_remove(struct scsi_target *t, unsigned int lun, char *err,
 struct scsi_target_info {
 	const char *id;
 	const char *socket;
+	const char *socket_path;     /* handed in: the path it is bound to */
 	unsigned int queues;         /* request queues */
 	bool connected;
 	uint64_t features;           /* negotiated, 0 when not connected */

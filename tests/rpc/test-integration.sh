@@ -2,7 +2,7 @@
 # docs/integration.md stays true: its libvirt domain XML passes
 # virt-xml-validate, and its plain QEMU command line (TCG instead of KVM,
 # a smaller memory, no guest OS) connects to a vmiod disk and negotiates
-# the vhost-user protocol; the unit file passes systemd-analyze; vmiod
+# the vhost-user protocol; the unit files pass systemd-analyze; vmiod
 # tells a systemd-like NOTIFY_SOCKET it is ready, then stopping.
 . "$(dirname "$0")/lib.sh"
 src=${VMIO_SRC:?set by meson}
@@ -25,10 +25,14 @@ if command -v virt-xml-validate >/dev/null; then
 fi
 if command -v systemd-analyze >/dev/null; then
 	# Only the binary's absence may be reported (it is not installed here).
-	systemd-analyze verify "$src/contrib/vmiod.service" 2>&1 |
+	systemd-analyze verify "$src/contrib/vmiod.socket" "$src/contrib/vmiod.service" 2>&1 |
 		grep -v 'is not executable: No such file' >"$tmp/verify" || true
 	[ ! -s "$tmp/verify" ] || fail "systemd-analyze: $(cat "$tmp/verify")"
-	echo "ok: contrib/vmiod.service verifies"
+	# The pair: the service takes the socket unit's descriptor by name.
+	grep -qx 'FileDescriptorName=rpc' "$src/contrib/vmiod.socket" || fail "vmiod.socket names no 'rpc'"
+	grep -qx 'Service=vmiod.service' "$src/contrib/vmiod.socket" || fail "vmiod.socket starts no vmiod.service"
+	grep -q -- '--rpc systemd' "$src/contrib/vmiod.service" || fail "vmiod.service does not take the socket"
+	echo "ok: contrib/vmiod.socket and vmiod.service verify"
 	# Its sandboxing: not root, no capabilities, the exposure systemd
 	# scores below 2 ("OK"; a root unit without sandboxing scores 9.6).
 	systemd-analyze security --offline=yes --threshold=20 "$src/contrib/vmiod.service" \

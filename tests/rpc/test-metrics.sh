@@ -34,6 +34,12 @@ stat() { jq ".[] | select(.id == \"vm1\") | $1" "$tmp/s.json"; }
 	fail "+Inf bucket is not the count"
 [ "$(metric vmio_disk_queues 'disk="vm1"')" = 2 ] || fail "queues"
 [ "$(metric vmio_disk_size_bytes 'disk="vm1"')" = 1073741824 ] || fail "size"
+# Bounds as Prometheus' own clients write them: the shortest decimal that
+# reads back exactly (not 7.9999999999999996e-06).
+grep -qF 'vmio_disk_latency_seconds_bucket{disk="vm1",le="8e-06"} ' "$tmp/m" ||
+	fail "the first latency bound is not le=\"8e-06\": $(grep -m1 _bucket "$tmp/m")"
+grep -qF 'le="0.000128"' "$tmp/m" || fail "no le=\"0.000128\" bound"
+grep -E 'le="[0-9.e+-]{18,}"' "$tmp/m" && fail "a bound spelled with 17 digits"
 grep -qF 'vmio_disk_inflight{disk="odd.name-1:x"} 0' "$tmp/m" || fail "no series for the second disk: $(grep odd "$tmp/m" | head -3)"
 grep -qE '^vmio_disk_qos_throttled_total\{disk="vm1"\} [0-9]+$' "$tmp/m" || fail "no QoS series"
 grep -qE '^vmio_reactor_busy_seconds_total\{reactor="0"\} [0-9.e+-]+$' "$tmp/m" || fail "no reactor busy time"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The Prometheus writer: escaping, histograms, quantiles; and promtool
- * (when installed) accepts what it writes, hostile label values too. */
+/* The Prometheus writer: escaping, histograms, quantiles, the shortest
+ * exact spelling of doubles; and promtool (when installed) accepts what
+ * it writes, hostile label values too. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,6 +77,75 @@ static void test_quantile(void **state)
 	assert_true(prom_hist_quantile(&h, 0.99) == 4.0);
 }
 
+static void expect_double(double v, const char *want)
+{
+	char buf[PROM_DOUBLE_LEN];
+
+	prom_format_double(buf, sizeof(buf), v);
+	assert_string_equal(buf, want);
+}
+
+/* The fewest digits that read back exactly, as Prometheus' clients write
+ * them: %.17g alone wrote 8e-06 as 7.9999999999999996e-06. */
+static void test_shortest_doubles(void **state)
+{
+	static const char *const buckets[] = { "8e-06", "1.6e-05", "3.2e-05",
+		"6.4e-05", "0.000128", "0.000256", "0.000512", "0.001024",
+		"0.002048", "0.004096", "0.008192", "0.016384", "0.032768",
+		"0.065536", "0.131072", "0.262144", "0.524288", "1.048576" };
+	char buf[PROM_DOUBLE_LEN];
+
+	/* vmiod's latency bounds: 2^(k+3) µs. */
+	for (int k = 0; k < (int)(sizeof(buckets) / sizeof(buckets[0])); k++)
+		expect_double((double)(1ull << (k + 3)) / 1e6, buckets[k]);
+	expect_double(0.1, "0.1");
+	expect_double(0.25, "0.25");
+	expect_double(17.5, "17.5");
+	expect_double(0, "0");
+	expect_double(-2.5e-9, "-2.5e-09");
+	expect_double(1e100, "1e+100");
+	expect_double(123456789012345678.0, "1.2345678901234568e+17");
+	/* Digits are dropped only when the double survives it. */
+	expect_double(0.1 + 0.2, "0.30000000000000004");
+	expect_double(1.0 / 3, "0.3333333333333333");
+	expect_double(1.0 / 0.0, "+Inf");
+	expect_double(-1.0 / 0.0, "-Inf");
+	expect_double(0.0 / 0.0, "NaN");
+	/* Whatever the value, it reads back exactly. */
+	srand(7);
+	for (int i = 0; i < 100000; i++) {
+		double v = ((double)rand() / RAND_MAX - 0.5) *
+			   pow(10, rand() % 40 - 20);
+
+		prom_format_double(buf, sizeof(buf), v);
+		assert_true(strtod(buf, NULL) == v);
+	}
+}
+
+/* Bucket bounds and sample values go through the same formatting. */
+static void test_histogram_bounds_are_short(void **state)
+{
+	static const double bounds[] = { 8e-6, 1.6e-5, 0.1 };
+	static const uint64_t c[] = { 1, 1, 1, 1 };
+	struct prom_hist h = { 3, bounds, c, 0.1 };
+	struct prom_buf b;
+	char *s;
+
+	prom_init(&b);
+	prom_family(&b, "t_seconds", PROM_HISTOGRAM, "Short bounds.");
+	prom_histogram(&b, "t_seconds", NULL, 0, &h);
+	prom_family(&b, "t_gauge", PROM_GAUGE, "Eight microseconds.");
+	prom_double(&b, "t_gauge", NULL, 0, (double)(1u << 3) / 1e6);
+	s = prom_finish(&b);
+	assert_non_null(strstr(s, "t_seconds_bucket{le=\"8e-06\"} 1\n"));
+	assert_non_null(strstr(s, "t_seconds_bucket{le=\"1.6e-05\"} 2\n"));
+	assert_non_null(strstr(s, "t_seconds_bucket{le=\"0.1\"} 3\n"));
+	assert_non_null(strstr(s, "t_seconds_sum 0.1\n"));
+	assert_non_null(strstr(s, "t_gauge 8e-06\n"));
+	assert_null(strstr(s, "99999"));
+	free(s);
+}
+
 /* HDR buckets fold into Prometheus ones on the slow side of a bound. */
 static void test_from_hdr(void **state)
 {
@@ -122,6 +193,8 @@ int main(void)
 		cmocka_unit_test(test_escaping_and_exact_counters),
 		cmocka_unit_test(test_histogram_is_cumulative),
 		cmocka_unit_test(test_quantile),
+		cmocka_unit_test(test_shortest_doubles),
+		cmocka_unit_test(test_histogram_bounds_are_short),
 		cmocka_unit_test(test_from_hdr),
 		cmocka_unit_test(test_promtool_accepts),
 	};

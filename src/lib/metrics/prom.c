@@ -129,14 +129,31 @@ static void put_name(struct prom_buf *b, const char *name,
 	put(b, "}");
 }
 
+int prom_format_double(char *buf, size_t len, double v)
+{
+	int n = 0;
+
+	if (isnan(v))
+		return snprintf(buf, len, "NaN");
+	if (isinf(v))
+		return snprintf(buf, len, v > 0 ? "+Inf" : "-Inf");
+	/* %.17g always reads back the same double but spells 8e-06 as
+	 * 7.9999999999999996e-06; the fewest digits that still read back
+	 * exactly are what Prometheus' own clients write. */
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, len, "%.*g", prec, v);
+		if (n < 0 || (size_t)n >= len || strtod(buf, NULL) == v)
+			break;
+	}
+	return n;
+}
+
 static void put_value(struct prom_buf *b, double v)
 {
-	if (isnan(v))
-		put(b, " NaN\n");
-	else if (isinf(v))
-		put(b, v > 0 ? " +Inf\n" : " -Inf\n");
-	else
-		put(b, " %.17g\n", v);
+	char s[PROM_DOUBLE_LEN];
+
+	prom_format_double(s, sizeof(s), v);
+	put(b, " %s\n", s);
 }
 
 void prom_u64(struct prom_buf *b, const char *name,
@@ -168,7 +185,7 @@ void prom_histogram(struct prom_buf *b, const char *name,
 	snprintf(sample, sizeof(sample), "%s_bucket", name);
 	for (unsigned int i = 0; i < h->n; i++) {
 		cum += h->counts[i];
-		snprintf(le, sizeof(le), "%.17g", h->le[i]);
+		prom_format_double(le, sizeof(le), h->le[i]);
 		put_name(b, sample, labels, nlabels, le);
 		put(b, " %" PRIu64 "\n", cum);
 	}

@@ -37,6 +37,14 @@ struct prom_hist {
 	double sum;
 };
 
+/* Room for any double prom_format_double writes, with its NUL. */
+#define PROM_DOUBLE_LEN 32
+
+/* v as the exposition format spells it: the shortest decimal that reads
+ * back as exactly v (8e-06, 0.25, 1e+100), or +Inf, -Inf, NaN. Returns
+ * what snprintf returns. */
+int prom_format_double(char *buf, size_t len, double v);
+
 void prom_init(struct prom_buf *b);
 /* The text (caller frees), or NULL if memory ran out on the way. */
 char *prom_finish(struct prom_buf *b);

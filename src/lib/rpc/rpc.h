@@ -76,12 +76,17 @@ struct rpc_server_opts {
 
 struct rpc_server;
 
+/* path: a socket file to bind, or one handed in ("fd:N"; "systemd" for
+ * the one named "rpc"; util/listen_fds.h). */
 int rpc_server_create(const char *path, const struct rpc_method *methods,
 		      void *ctx, const struct rpc_hooks *hooks,
 		      const struct rpc_server_opts *opts,
 		      struct rpc_server **out);
 void rpc_server_destroy(struct rpc_server *s);
 unsigned int rpc_server_nclients(const struct rpc_server *s);
+/* Where clients connect: the path given, or "fd:3 (/run/vmio/vmiod.sock)"
+ * for a socket handed in. Valid while s lives. */
+const char *rpc_server_where(const struct rpc_server *s);
 
 /*
  * The client side: connects to path, sends one request (params is stolen,

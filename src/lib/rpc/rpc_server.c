@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/listen_fds.h"
 #include "util/log.h"
 #include "util/unix_listen.h"
 
@@ -58,6 +59,7 @@ struct rpc_conn {
 
 struct rpc_server {
 	char *path;
+	char *where;        /* path, and the file of a socket handed in */
 	struct unix_listener listener;
 	int fd, epfd, tfd;  /* fd: listener.fd */
 	const struct rpc_method *methods;
@@ -442,9 +444,10 @@ static void on_epoll(void *arg, unsigned int events)
 }
 
 /* A socket file left by an earlier run is replaced; one a live process
- * still listens on, or any other file, is not. */
-/* With its mode and owner in place before anyone can connect, through
- * paths nobody else can swap (util/unix_listen.h). */
+ * still listens on, or any other file, is not. With its mode and owner
+ * in place before anyone can connect, through paths nobody else can swap
+ * (util/unix_listen.h). Or a socket handed in: "fd:N", or "systemd" for
+ * the one named "rpc". */
 static int listen_on(struct rpc_server *s)
 {
 	struct unix_listen_opts o = {
@@ -452,6 +455,8 @@ static int listen_on(struct rpc_server *s)
 		.uid = s->o.set_owner ? s->o.uid : -1,
 		.gid = s->o.set_owner ? s->o.gid : -1,
 		.backlog = 64,
+		.sd_name = LISTEN_FDS_RPC_NAME,
+		.who = "the RPC server",
 	};
 	int ret;
 
@@ -463,6 +468,9 @@ static int listen_on(struct rpc_server *s)
 	}
 	ret = unix_listen(&s->listener, s->path, &o);
 	s->fd = s->listener.fd;
+	if (!ret && s->listener.bound &&
+	    asprintf(&s->where, "%s (%s)", s->path, s->listener.bound) < 0)
+		s->where = NULL;
 	return ret;
 }
 
@@ -515,7 +523,7 @@ int rpc_server_create(const char *path, const struct rpc_method *methods,
 	if (!s)
 		return -ENOMEM;
 	s->fd = s->epfd = s->tfd = -1;
-	s->listener.fd = s->listener.dirfd = -1;
+	s->listener.fd = s->listener.dirfd = s->listener.handed = -1;
 	s->methods = methods;
 	s->ctx = ctx;
 	s->hooks = *hooks;
@@ -550,6 +558,7 @@ err:
 	if (s->epfd >= 0)
 		close(s->epfd);
 	free(s->conns);
+	free(s->where);
 	free(s->path);
 	free(s);
 	return ret;
@@ -568,8 +577,14 @@ void rpc_server_destroy(struct rpc_server *s)
 	/* Another vmiod may have taken the path over since: leave its. */
 	unix_listener_close(&s->listener);
 	free(s->conns);
+	free(s->where);
 	free(s->path);
 	free(s);
+}
+
+const char *rpc_server_where(const struct rpc_server *s)
+{
+	return s->where ? s->where : s->path;
 }
 
 unsigned int rpc_server_nclients(const struct rpc_server *s)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/listen_fds.h"
 #include "util/log.h"
 
 /* "/proc/self/fd/N/name": a path through a directory we hold open, for
@@ -114,15 +116,152 @@ static int bind_private(int dirfd, const char *name,
 	return fd;
 }
 
+/* "a regular file": what a descriptor is, for a message. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a directory" :
+	       S_ISFIFO(m) ? "a pipe" : S_ISCHR(m) ? "a character device" :
+	       S_ISBLK(m) ? "a block device" : "not a socket";
+}
+
+/* "an IPv4 datagram (UDP)": a socket's family and type, for a message. */
+static void sock_kind(char *buf, size_t len, int domain, int type)
+{
+	bool inet = domain == AF_INET || domain == AF_INET6;
+	const char *d = domain == AF_UNIX ? "a unix" : domain == AF_INET ? "an IPv4" :
+			domain == AF_INET6 ? "an IPv6" :
+			domain == AF_NETLINK ? "a netlink" : "an unusual";
+	const char *t = type == SOCK_STREAM ? (inet ? "stream (TCP)" : "stream") :
+			type == SOCK_DGRAM ? (inet ? "datagram (UDP)" : "datagram") :
+			type == SOCK_SEQPACKET ? "seqpacket" :
+			type == SOCK_RAW ? "raw" : "unusual";
+
+	snprintf(buf, len, "%s %s socket", d, t);
+}
+
+static int sockopt(int fd, int opt, int *v)
+{
+	socklen_t len = sizeof(*v);
+
+	return getsockopt(fd, SOL_SOCKET, opt, v, &len) < 0 ? -errno : 0;
+}
+
+/* A listening AF_UNIX SOCK_STREAM socket, or a sentence saying what fd
+ * is instead and what to hand in. */
+static int check_handed(int fd, const char *spec)
+{
+	int domain, type, acc, ret;
+	struct stat st;
+	char kind[64];
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("%s is %s, not a socket; hand in a listening unix "
+			  "stream socket (ListenStream=PATH in a .socket unit), "
+			  "or give a path for vmiod to bind", spec,
+			  file_kind(st.st_mode));
+		return -ENOTSOCK;
+	}
+	ret = sockopt(fd, SO_DOMAIN, &domain);
+	if (!ret)
+		ret = sockopt(fd, SO_TYPE, &type);
+	if (!ret)
+		ret = sockopt(fd, SO_ACCEPTCONN, &acc);
+	if (ret)
+		return ret;
+	if (domain != AF_UNIX || type != SOCK_STREAM) {
+		sock_kind(kind, sizeof(kind), domain, type);
+		log_error("%s is %s; vhost-user and the RPC need a unix "
+			  "stream socket: hand in an AF_UNIX SOCK_STREAM socket "
+			  "after listen() (ListenStream=PATH in a .socket unit), "
+			  "or give a path", spec, kind);
+		return -EPROTOTYPE;
+	}
+	if (!acc) {
+		log_error("%s is a unix stream socket that is not listening "
+			  "(connected, or never passed to listen()); hand it in "
+			  "after bind() and listen(), or give a path", spec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The path a handed-in socket is bound to, for people to see. */
+static char *bound_path(int fd)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	size_t n;
+	char *p;
+
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path))
+		return NULL;
+	n = len - offsetof(struct sockaddr_un, sun_path);
+	if (sa.sun_path[0])
+		return strndup(sa.sun_path, n);
+	/* Abstract: a leading NUL, shown as '@' the way ss(8) shows it. */
+	p = malloc(n + 1);
+	if (p) {
+		memcpy(p, sa.sun_path, n);
+		p[0] = '@';
+		p[n] = '\0';
+	}
+	return p;
+}
+
+/* Takes the socket spec names ("fd:N" or "systemd"): a duplicate of the
+ * inherited descriptor, checked, non-blocking and close-on-exec. It has
+ * no dirfd or name: closing it never unlinks anything. */
+static int adopt(struct unix_listener *l, const char *spec,
+		 const struct unix_listen_opts *o)
+{
+	const char *who = o->who ? o->who : spec;
+	int orig = -1, fd, ret, fl;
+
+	if (listen_fds_is_systemd(spec)) {
+		if (!o->sd_name) {
+			log_error("socket=systemd is not possible here; give a "
+				  "path or fd:N");
+			return -EINVAL;
+		}
+		fd = listen_fds_take_named(o->sd_name, who, &orig);
+	} else if (listen_fds_parse(spec, &orig) == 1) {
+		fd = listen_fds_take(orig, who);
+	} else {
+		log_error("'%s': fd:N takes a descriptor number, e.g. fd:3", spec);
+		return -EINVAL;
+	}
+	if (fd < 0)
+		return fd;
+	l->handed = orig;
+	l->fd = fd;
+	ret = check_handed(fd, spec);
+	fl = ret ? 0 : fcntl(fd, F_GETFL);
+	if (!ret && (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
+		ret = -errno;
+	if (ret) {
+		unix_listener_close(l);
+		return ret;
+	}
+	l->bound = bound_path(fd);
+	return 0;
+}
+
 int unix_listen(struct unix_listener *l, const char *path,
 		const struct unix_listen_opts *o)
 {
 	const char *slash = strrchr(path, '/');
 	struct stat st;
 	char *dir;
-	int ret;
+	int ret, n;
 
-	l->fd = l->dirfd = -1;
+	l->fd = l->dirfd = l->handed = -1;
+	l->name = l->bound = NULL;
+	if (listen_fds_is_systemd(path) || listen_fds_parse(path, &n))
+		return adopt(l, path, o);
 	l->name = strdup(slash ? slash + 1 : path);
 	dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (!l->name || !dir) {
@@ -182,7 +321,10 @@ void unix_listener_close(struct unix_listener *l)
 		unlinkat(l->dirfd, l->name, 0);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
+	if (l->handed >= 0)
+		listen_fds_release(l->handed);
 	free(l->name);
-	l->fd = l->dirfd = -1;
-	l->name = NULL;
+	free(l->bound);
+	l->fd = l->dirfd = l->handed = -1;
+	l->name = l->bound = NULL;
 }

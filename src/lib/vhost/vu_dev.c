@@ -76,7 +76,7 @@ int vu_dev_create(struct vu_dev **out, const char *name,
 		dev->vrings[i].err_fd = -1;
 		vring_reset(&dev->vrings[i]);
 	}
-	ret = vu_socket_listen(&dev->listener, socket_path);
+	ret = vu_socket_listen(&dev->listener, socket_path, name);
 	if (ret)
 		goto err;
 	dev->listen_fd = dev->listener.fd;

@@ -21,11 +21,13 @@ void vu_socket_set_owner(int uid, int gid)
 	sock_gid = gid;
 }
 
-int vu_socket_listen(struct unix_listener *l, const char *path)
+int vu_socket_listen(struct unix_listener *l, const char *path,
+		     const char *name)
 {
 	/* Owner and group may connect (QEMU usually runs as another user in
-	 * the same group); nobody else. */
-	struct unix_listen_opts o = { 0660, sock_uid, sock_gid, 4 };
+	 * the same group); nobody else. A socket handed in under systemd
+	 * carries the device's name. */
+	struct unix_listen_opts o = { 0660, sock_uid, sock_gid, 4, name, name };
 
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		log_error("socket path '%s' is longer than the %zu bytes a unix "

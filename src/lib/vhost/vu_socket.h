@@ -11,8 +11,10 @@
  * --socket-group; -1 keeps each). Set before any device is created. */
 void vu_socket_set_owner(int uid, int gid);
 /* Listens on path (mode 0660, the owner above) through util/unix_listen.h,
- * replacing a stale socket file but never a live one or a non-socket. */
-int vu_socket_listen(struct unix_listener *l, const char *path);
+ * replacing a stale socket file but never a live one or a non-socket;
+ * or takes the socket "fd:N" or "systemd" (the one named name) hands in. */
+int vu_socket_listen(struct unix_listener *l, const char *path,
+		     const char *name);
 
 /* Receives more of the message in rx. Returns 1 when rx holds a whole
  * message, 0 when more bytes are needed later, -ECONNRESET on EOF, or

@@ -130,6 +130,16 @@ const char *ctl_str(json_t *o, const char *key)
 	return s ? s : "-";
 }
 
+const char *ctl_socket_str(json_t *o, char *buf, size_t len)
+{
+	const char *bound = json_string_value(json_object_get(o, "socket_path"));
+
+	if (!bound)
+		return ctl_str(o, "socket");
+	snprintf(buf, len, "%s (%s)", ctl_str(o, "socket"), bound);
+	return buf;
+}
+
 json_t *ctl_abs_path(const char *path)
 {
 	char cwd[4096], *abs;

@@ -37,6 +37,9 @@ const char *ctl_str(json_t *o, const char *key);
 /* path as a JSON string vmiod can open: vmiod resolves relative paths
  * from its own directory, so a relative one is made absolute from ours. */
 json_t *ctl_abs_path(const char *path);
+/* A device's socket for people: "fd:3 (/run/vmio/vm1.sock)" for one
+ * handed in to vmiod, else as given. buf holds it when needed. */
+const char *ctl_socket_str(json_t *o, char *buf, size_t len);
 /* A listing command with --watch (vmio stats, vmio reactors): METHOD's
  * result as a table (table(now, NULL, 0)) or, with --json, as it came;
  * with --watch, every --interval seconds (--count times, or for ever) a

@@ -8,6 +8,7 @@
 #include "ctl/ctl_common.h"
 #include "ctl/ctl_place.h"
 #include "ctl/ctl_table.h"
+#include "util/listen_fds.h"
 
 static const char *const usage_text =
 	"usage: vmio disk ls\n"
@@ -33,7 +34,7 @@ static int disk_ls(const struct ctl *c)
 		return ctl_print_json(r);
 	table_init(&t, 10, head, "llrrrllll");
 	json_array_foreach(r, i, d) {
-		char sz[32];
+		char sz[32], sock[4200];
 
 		ctl_size_str((uint64_t)ctl_int(d, "size"), sz, sizeof(sz));
 		table_cell(&t, "%s", ctl_str(d, "id"));
@@ -48,7 +49,7 @@ static int disk_ls(const struct ctl *c)
 		/* An RBD disk's image where a file disk has its path. */
 		table_cell(&t, "%s", json_object_get(d, "image")
 				     ? ctl_str(d, "image") : ctl_str(d, "path"));
-		table_cell(&t, "%s", ctl_str(d, "socket"));
+		table_cell(&t, "%s", ctl_socket_str(d, sock, sizeof(sock)));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
@@ -65,7 +66,7 @@ static int disk_info(const struct ctl *c, const char *id)
 {
 	json_t *r = ctl_call(c, "disk_info", json_pack("{s:s}", "id", id));
 	json_t *names, *n;
-	char sz[32], num[64];
+	char sz[32], num[64], sock[4200];
 	size_t i;
 
 	if (!r)
@@ -80,7 +81,7 @@ static int disk_info(const struct ctl *c, const char *id)
 		info_line("image", ctl_str(r, "image"));
 	else
 		info_line("path", ctl_str(r, "path"));
-	info_line("socket", ctl_str(r, "socket"));
+	info_line("socket", ctl_socket_str(r, sock, sizeof(sock)));
 	info_line("size", num);
 	snprintf(num, sizeof(num), "%lld", ctl_int(r, "blk_size"));
 	info_line("block size", num);
@@ -101,10 +102,17 @@ static int disk_info(const struct ctl *c, const char *id)
 	return 0;
 }
 
-/* Paths are sent absolute (ctl_abs_path); other values as they are. */
+/* Paths are sent absolute (ctl_abs_path); other values as they are, and
+ * so are the sockets handed in to vmiod (fd:N, systemd), which are not
+ * paths. */
 static json_t *path_value(const char *key, const char *v)
 {
+	int fd;
+
 	if (strcmp(key, "path") && strcmp(key, "socket") && strcmp(key, "conf"))
+		return json_string(v);
+	if (!strcmp(key, "socket") &&
+	    (listen_fds_parse(v, &fd) || listen_fds_is_systemd(v)))
 		return json_string(v);
 	return ctl_abs_path(v);
 }

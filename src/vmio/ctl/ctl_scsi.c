@@ -37,7 +37,7 @@ static int scsi_ls(const struct ctl *c)
 	table_init(&tb, 6, head, "lrllrl");
 	json_array_foreach(r, i, t) {
 		json_t *luns = json_object_get(t, "luns"), *l;
-		char list[256] = "";
+		char list[256] = "", sock[4200];
 		size_t k;
 
 		json_array_foreach(luns, k, l)
@@ -49,7 +49,7 @@ static int scsi_ls(const struct ctl *c)
 		table_cell(&tb, "%s", json_is_true(json_object_get(t, "connected")) ?
 			   "connected" : "-");
 		table_cell(&tb, "%lld", ctl_int(json_object_get(t, "stats"), "cmds"));
-		table_cell(&tb, "%s", ctl_str(t, "socket"));
+		table_cell(&tb, "%s", ctl_socket_str(t, sock, sizeof(sock)));
 	}
 	table_print(&tb, stdout);
 	table_free(&tb);
@@ -86,7 +86,7 @@ static int scsi_info(const struct ctl *c, const char *id)
 {
 	json_t *r = ctl_call(c, "scsi_info", json_pack("{s:s}", "id", id));
 	json_t *st;
-	char line[160];
+	char line[160], sock[4200];
 
 	if (!r)
 		return 1;
@@ -94,7 +94,7 @@ static int scsi_info(const struct ctl *c, const char *id)
 		return ctl_print_json(r);
 	st = json_object_get(r, "stats");
 	printf("%-18s %s\n", "id", ctl_str(r, "id"));
-	printf("%-18s %s\n", "socket", ctl_str(r, "socket"));
+	printf("%-18s %s\n", "socket", ctl_socket_str(r, sock, sizeof(sock)));
 	printf("%-18s %lld\n", "request queues", ctl_int(r, "queues"));
 	printf("%-18s %s\n", "guest", json_is_true(json_object_get(r, "connected")) ?
 	       "connected" : "not connected");
