@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* QoS over vmiod's real sockets: a disk capped at 5000 IOPS never
- * measures more than 2% over it, nor far under it (a client or reactor
+ * measures more than 2% over it, nor far under it (20%: a client or reactor
  * descheduled on a busy machine loses the tokens of the time it slept:
  * a cap is a ceiling, never made up later), while an uncapped neighbour
  * on the same daemon runs far faster. */
@@ -72,9 +72,12 @@ static void test_cap_of_5000_iops_holds(void **state)
 	assert_true(iops <= 5100);
 	/* Far under the cap only counts when the machine could do far more:
 	 * on a machine too busy to run even an uncapped disk at 4x the cap,
-	 * the client, not QoS, is what is slow. */
+	 * the client, not QoS, is what is slow. Even then a descheduled
+	 * client or reactor loses what the bucket's 10 ms tolerance cannot
+	 * hold (a cap is never made up later), so the floor is 80%; the
+	 * scheduler's exact rates are the qos suite's (virtual time). */
 	if (room >= 20000)
-		assert_true(iops >= 4500);
+		assert_true(iops >= 4000);
 	else
 		print_message("too busy to judge the lower bound\n");
 }
