@@ -305,8 +305,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ret = vu_dev_conn_readable(dev);
 		}
 		if (ret < 0) {
-			/* The device hung up: reconnect, as QEMU would. */
+			/* The device hung up: the owner's loop finishes the
+			 * close on the wake eventfd (rings that report their
+			 * stop later), then QEMU reconnects. */
 			FUZZ_CHECK(dev->conn_fd < 0);
+			for (int spins = 0; vu_dev_waiting(dev); spins++) {
+				FUZZ_CHECK(spins < 1000);
+				vu_dev_wake(dev);
+			}
 			close(peer);
 			peer = -1;
 			if (++conns > MAX_CONNECTIONS || connect_dev(&peer))
