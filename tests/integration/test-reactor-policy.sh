@@ -112,7 +112,10 @@ stop
 echo "ok: --poll-us 200 and --poll-us 0 override the policy"
 
 # A neighbour on the reactor's CPU: the reactor polls as fast as the guest
-# goes and the hog takes its turns on that CPU; the run delay shows it.
+# goes and the hog takes its turns on that CPU. Either of the reactor's two
+# signals may show it first: its own run delay (when the scheduler makes it
+# wait) or the CPU's run queue (when it wakes ahead of the hog, as a
+# sleeper usually does); both raise the price.
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	cpu=$(($(nproc) - 1))
 	start --cpus "$cpu"
@@ -122,7 +125,7 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	kill "$hog"
 	wait "$hog" 2>/dev/null || true
 	hog=
-	check hog '.wait_share > 0.1 and .price > 1.5' "a CPU hog on the reactor's CPU went unseen"
+	check hog '.price > 1.5' "a CPU hog on the reactor's CPU went unseen"
 	stop
 	echo "ok: a neighbour on the reactor's CPU raises the price of polling"
 fi

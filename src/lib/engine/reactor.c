@@ -920,6 +920,11 @@ err:
 	return ret;
 }
 
+static void wake(void *arg)
+{
+	(void)arg;
+}
+
 int reactor_start(struct reactor *r)
 {
 	int ret = pthread_create(&r->thread, NULL, reactor_thread, r);
@@ -927,12 +932,11 @@ int reactor_start(struct reactor *r)
 	if (ret)
 		return -ret;
 	r->started = true;
+	/* Back once the thread has opened its files and calibrated (it runs
+	 * messages only after): whoever started it sees it whole, and a
+	 * test counting open fds does not race its start. */
+	reactor_call(r, wake, NULL);
 	return 0;
-}
-
-static void wake(void *arg)
-{
-	(void)arg;
 }
 
 void reactor_destroy(struct reactor *r)
