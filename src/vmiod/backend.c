@@ -132,7 +132,8 @@ static int slowed(struct bdev *b, uint64_t delay_us, struct bdev **out)
 /* An image file: opened safely, locked, handed to the io_uring backend. */
 static int open_file(const char *path, const char *beneath, uint64_t size,
 		     bool ro, bool direct, struct bdev **out,
-		     struct backend_created *made)
+		     struct backend_created *made, struct image_claim *claim,
+		     bool unlocked)
 {
 	struct bdev_open_opts o = {
 		.path = path, .size = size, .ro = ro, .direct = direct,
@@ -144,16 +145,30 @@ static int open_file(const char *path, const char *beneath, uint64_t size,
 	o.fd = open_image(path, beneath, ro, direct, size && !ro, made);
 	if (o.fd < 0)
 		return o.fd;
-	ret = image_lock(o.fd, !ro, path, err, sizeof(err));
+	ret = unlocked ? 0 : image_lock(o.fd, !ro, path, err, sizeof(err));
 	if (ret) {
 		log_error("%s", err);
 		close(o.fd);
 		backend_undo_create(made);
 		return ret;
 	}
+	if (claim) {
+		claim->fd = fcntl(o.fd, F_DUPFD_CLOEXEC, 0);
+		claim->rw = !ro;
+		claim->path = strdup(path);
+		if (claim->fd < 0 || !claim->path) {
+			image_claim_free(claim);
+			close(o.fd);
+			backend_undo_create(made);
+			return -ENOMEM;
+		}
+	}
 	ret = bdev_uring_open(&o, out);
-	if (ret)
+	if (ret) {
+		if (claim)
+			image_claim_free(claim);
 		backend_undo_create(made);
+	}
 	return ret;
 }
 
@@ -173,13 +188,15 @@ static int open_rbd(const char *pool, const char *ns, const char *image,
 }
 
 int backend_open_disk(const struct disk_config *c, struct bdev **out,
-		      struct backend_created *made)
+		      struct backend_created *made, struct image_claim *claim)
 {
 	struct bdev *b;
 	int ret;
 
 	memset(made, 0, sizeof(*made));
 	made->dirfd = -1;
+	claim->fd = -1;
+	claim->path = NULL;
 	if (c->backend == DISK_BACKEND_NULL)
 		ret = bdev_null_open(c->size, &b);
 	else if (c->backend == DISK_BACKEND_RBD)
@@ -187,7 +204,7 @@ int backend_open_disk(const struct disk_config *c, struct bdev **out,
 			       &b);
 	else
 		ret = open_file(c->path, c->beneath, c->size, c->ro, c->direct, &b,
-				made);
+				made, claim, c->incoming);
 	return ret ? ret : slowed(b, c->delay_us, out);
 }
 
@@ -208,7 +225,8 @@ int backend_open_lun(const struct scsi_config *c,
 	}
 	if (!l->path)
 		return bdev_null_open(l->null_size, out);
-	return open_file(l->path, l->beneath, 0, c->ro, c->direct, out, made);
+	return open_file(l->path, l->beneath, 0, c->ro, c->direct, out, made,
+			 NULL, false);
 }
 
 void backend_undo_create(struct backend_created *made)

@@ -19,6 +19,7 @@
 
 #include "bdev/bdev.h"
 #include "devcfg.h"
+#include "image_lock.h"
 
 /* What an open created, so that a failed add can take it back. */
 struct backend_created {
@@ -29,9 +30,12 @@ struct backend_created {
 	ino_t ino;
 };
 
-/* Opens a disk's backend. -errno, with the reason logged. */
+/* Opens a disk's backend. -errno, with the reason logged. claim gets
+ * the image's locks (fd -1: none); an incoming disk's image is opened
+ * without them: the migration's source holds them until its guest
+ * stops. */
 int backend_open_disk(const struct disk_config *c, struct bdev **out,
-		      struct backend_created *made);
+		      struct backend_created *made, struct image_claim *claim);
 /* Opens LUN l of scsi target c. */
 int backend_open_lun(const struct scsi_config *c,
 		     const struct scsi_lun_config *l, struct bdev **out,

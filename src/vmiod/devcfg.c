@@ -28,6 +28,8 @@ static const struct cfg_key disk_keys[] = {
 	{ "direct", CFG_BOOL, DISK(direct), 0, 0, NULL, "O_DIRECT" },
 	{ "delay-us", CFG_U64, DISK(delay_us), 0, 10000000, NULL,
 	  "the completion delay" },
+	{ "incoming", CFG_BOOL, DISK(incoming), 0, 0, NULL,
+	  "a live migration's destination" },
 	{ "pool", CFG_NAME, DISK(pool), 0, 0, NULL, "the RBD pool" },
 	{ "namespace", CFG_NAME, DISK(ns), 0, 0, NULL, "the RBD namespace" },
 	{ "image", CFG_NAME, DISK(image), 0, 0, NULL, "the RBD image" },

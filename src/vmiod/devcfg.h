@@ -7,6 +7,7 @@
  *
  *   --disk id=NAME,socket=SOCK,path=FILE[,queues=N][,ro=on][,size=BYTES]
  *          [,direct=off][,blk-size=512|4096][,backend=null][,delay-us=N]
+ *          [,incoming=on]
  *          [,QoS keys: iops=, bps=, ... see docs/qos.md]
  *   --disk id=NAME,socket=SOCK,backend=rbd,pool=POOL,image=IMAGE
  *          [,namespace=NS][,conf=CEPH_CONF][,user=CEPHX_USER]
@@ -53,6 +54,10 @@ struct disk_config {
 	uint64_t size;       /* 0: as the image is */
 	bool direct;
 	uint64_t delay_us;   /* hold completions this long (a slow device) */
+	/* The destination of a live migration: the image is opened without
+	 * its locks, which the source holds until its guest stops, and
+	 * locked when the guest starts here. */
+	bool incoming;
 	/* backend=rbd: the image (namespace may be NULL), and its cluster. */
 	char *pool, *ns, *image;
 	struct rbd_config rbd;

@@ -42,6 +42,7 @@ static void disk_destroy(struct device *dev)
 	struct disk *k = disk_of(dev);
 
 	blk_dev_destroy(k->blk);
+	image_claim_free(&k->claim);
 	queue_place_free(&k->dev.place);
 	disk_config_free(&k->cfg);
 	free(k);
@@ -93,7 +94,7 @@ static int disk_open(struct device_env *env, struct disk *k)
 		o.qos = env->qos;
 		o.qos_limits = c->has_qos ? &c->qos : NULL;
 	}
-	ret = backend_open_disk(c, &b, &made);
+	ret = backend_open_disk(c, &b, &made, &k->claim);
 	if (ret)
 		return ret;
 	o.bdev = b;
@@ -113,6 +114,12 @@ static int disk_open(struct device_env *env, struct disk *k)
 	}
 	k->made = made;
 	k->vu = blk_dev_vu(k->blk);
+	/* The image goes to a migration's destination once the guest has
+	 * stopped here; an incoming disk's is taken when its guest runs. */
+	vu_dev_set_claim(k->vu, image_claim_cb, &k->claim, !c->incoming);
+	if (c->incoming)
+		log_info("disk %s: waiting for an incoming live migration: the "
+			 "image is locked when the guest starts here", c->id);
 	env->next_reactor++;
 	log_info("disk %s: %s%s%s, %llu MiB, %u-byte blocks, %u queue%s%s, "
 		 "listening on %s", c->id,
@@ -133,6 +140,7 @@ static int disk_open(struct device_env *env, struct disk *k)
 	return 0;
 err:
 	bdev_destroy(b);
+	image_claim_free(&k->claim);
 	/* A failed add leaves no image it created behind. */
 	backend_undo_create(&made);
 	return ret;
@@ -151,6 +159,7 @@ int disk_create(struct device_env *env, const struct disk_config *c,
 	if (!k)
 		return -ENOMEM;
 	k->dev.ops = &disk_ops;
+	k->claim.fd = -1;
 	ret = disk_config_copy(&k->cfg, c);
 	if (ret) {
 		free(k);
@@ -170,6 +179,7 @@ int disk_create(struct device_env *env, const struct disk_config *c,
 			blk_dev_destroy(k->blk);
 			backend_undo_create(&k->made);
 		}
+		image_claim_free(&k->claim);
 		queue_place_free(&k->dev.place);
 		disk_config_free(&k->cfg);
 		free(k);

@@ -15,6 +15,7 @@ struct disk {
 	struct blk_dev *blk;
 	struct vu_dev *vu;
 	struct backend_created made; /* while it is being added */
+	struct image_claim claim;    /* its image's locks */
 };
 
 extern const struct device_ops disk_ops;

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/log.h"
+
 #define PERM_BASE 100   /* a byte per permission held */
 #define SHARED_BASE 200 /* a byte per permission not shared */
 #define NPERMS 4
@@ -63,7 +65,7 @@ static bool has_open(const char *pid, const struct stat *me, int fd)
 
 /* "qemu-storage-d (pid 123), qemu-system-x86 (pid 456)": whoever has the
  * file open besides us (OFD locks carry no pid). Empty when nobody has. */
-static void holders(int fd, char *buf, size_t len)
+static void holders(int fd, bool self, char *buf, size_t len)
 {
 	struct stat me;
 	struct dirent *p;
@@ -73,7 +75,7 @@ static void holders(int fd, char *buf, size_t len)
 	buf[0] = '\0';
 	if (fstat(fd, &me) < 0 || !(proc = opendir("/proc")))
 		return;
-	if (has_open("self", &me, fd))
+	if (self && has_open("self", &me, fd))
 		used += (size_t)snprintf(buf, len, "this vmiod (another disk or LUN)");
 	while ((p = readdir(proc)) && used + 64 < len) {
 		char path[600], comm[32] = "?";
@@ -115,7 +117,10 @@ static int clash(int fd, unsigned int perm, unsigned int shared)
 #define DYING_HOLDER_WAIT_MS 3000
 #define DYING_HOLDER_STEP_MS 10
 
-int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen)
+/* self: whether our own other descriptors of the file may be the holder
+ * (not when they are the disk's own, as for a claim taken again). */
+static int lock_image(int fd, bool rw, bool self, const char *path, char *err,
+		      size_t errlen)
 {
 	unsigned int perm = rw ? PERM_READ | PERM_WRITE | PERM_WRITE_UNCHANGED |
 				 PERM_RESIZE : PERM_READ;
@@ -136,7 +141,7 @@ int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen)
 	for (int waited = 0;; waited += DYING_HOLDER_STEP_MS) {
 		if ((i = clash(fd, perm, shared)) < 0)
 			return 0;
-		holders(fd, who, sizeof(who));
+		holders(fd, self, who, sizeof(who));
 		if (who[0] || waited >= DYING_HOLDER_WAIT_MS)
 			break;
 		usleep(DYING_HOLDER_STEP_MS * 1000);
@@ -146,4 +151,47 @@ int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen)
 		 "read-only if it only reads", path,
 		 who[0] ? who : "another process", perm_names[i]);
 	return -EBUSY;
+}
+
+int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen)
+{
+	return lock_image(fd, rw, true, path, err, errlen);
+}
+
+void image_unlock(int fd)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET,
+			    .l_start = PERM_BASE,
+			    .l_len = SHARED_BASE + NPERMS - PERM_BASE };
+
+	(void)fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+int image_claim_cb(void *arg, bool take)
+{
+	struct image_claim *c = arg;
+	char err[768];
+	int ret;
+
+	if (c->fd < 0)
+		return 0;
+	if (!take) {
+		image_unlock(c->fd);
+		return 0;
+	}
+	ret = lock_image(c->fd, c->rw, false, c->path, err, sizeof(err));
+	if (ret)
+		log_error("%s; the guest's queues here stay stopped until it "
+			  "is free (a live migration's source frees it when "
+			  "the guest stops there)", err);
+	return ret;
+}
+
+void image_claim_free(struct image_claim *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->path);
+	c->fd = -1;
+	c->path = NULL;
 }

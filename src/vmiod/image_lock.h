@@ -18,4 +18,23 @@
  * with err naming who holds it (the processes that have it open). */
 int image_lock(int fd, bool rw, const char *path, char *err, size_t errlen);
 
+/* Gives up every lock fd's open file description holds on the image. */
+void image_unlock(int fd);
+
+/* An image's locks as a disk holds them: given up while a live migration
+ * hands the image to the destination's vmiod, taken again when the guest
+ * runs here (vu_dev's claim). fd is a dup of the image's descriptor (the
+ * same open file description, so the same locks), or -1 for a backend
+ * with nothing to lock (null, RBD). */
+struct image_claim {
+	int fd;
+	bool rw;
+	char *path;
+};
+
+/* The vu_dev claim callback: takes (0, or -EBUSY logged with who holds
+ * it) or gives up the locks of arg, a struct image_claim. */
+int image_claim_cb(void *arg, bool take);
+void image_claim_free(struct image_claim *c);
+
 #endif

@@ -55,7 +55,9 @@ struct bdev_io {
 	bool registered;
 	uint64_t offset;     /* bytes */
 	uint64_t len;        /* bytes (READ/WRITE: sum of iov) */
-	struct iovec *iov;   /* READ/WRITE; the backend may consume it */
+	/* READ/WRITE. The backend leaves the array as it found it: the device
+	 * model logs the pages a read filled from it (live migration). */
+	struct iovec *iov;
 	unsigned int iovcnt;
 	int later_status;    /* bdev_io_complete_later's */
 	void (*cb)(struct bdev_io *io, int status);

@@ -40,18 +40,29 @@ static const char *fs_name(long type)
 	}
 }
 
-/* Skips the first n bytes of an iovec array, in place. */
-static void iov_advance(struct iovec **iov, unsigned int *cnt, uint64_t n)
+/* What is left of iov[0..cnt) after its first n bytes, in a new array
+ * (*left entries), or NULL when out of memory. The caller's array stays
+ * as it is: the device model reads it again once the request is done. */
+static struct iovec *iov_rest(const struct iovec *iov, unsigned int cnt,
+			      uint64_t n, unsigned int *left)
 {
-	while (*cnt && n >= (*iov)->iov_len) {
-		n -= (*iov)->iov_len;
-		(*iov)++;
-		(*cnt)--;
+	struct iovec *rest;
+
+	while (cnt && n >= iov->iov_len) {
+		n -= iov->iov_len;
+		iov++;
+		cnt--;
 	}
-	if (*cnt && n) {
-		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
-		(*iov)->iov_len -= n;
+	rest = malloc((cnt ? cnt : 1) * sizeof(*rest));
+	if (!rest)
+		return NULL;
+	memcpy(rest, iov, cnt * sizeof(*rest));
+	if (cnt) {
+		rest[0].iov_base = (char *)rest[0].iov_base + n;
+		rest[0].iov_len -= n;
 	}
+	*left = cnt;
+	return rest;
 }
 
 /* The image: the bdev, and the file behind it. */
@@ -75,6 +86,9 @@ struct uring_channel {
 struct uring_io {
 	struct uring_op op;
 	uint64_t done;       /* bytes transferred so far */
+	/* After a short transfer: the rest of io->iov (a copy), or NULL. */
+	struct iovec *rest;
+	unsigned int nrest;
 };
 
 _Static_assert(sizeof(struct uring_io) <= BDEV_IO_CTX_MAX,
@@ -87,10 +101,18 @@ static inline struct uring_bdev *uring_bdev_of(struct bdev *b)
 
 static void uring_queue(struct bdev_io *io);
 
+static void uring_complete(struct bdev_io *io, struct uring_io *u, int res)
+{
+	free(u->rest);
+	u->rest = NULL;
+	bdev_io_complete(io, res);
+}
+
 static void uring_done(struct uring_op *op, int res)
 {
 	struct uring_io *u = container_of(op, struct uring_io, op);
 	struct bdev_io *io = bdev_io_of_ctx(u);
+	struct iovec *rest;
 
 	if (res < 0) {
 		/* Some file systems cannot zero a range in place; punching a
@@ -101,34 +123,42 @@ static void uring_done(struct uring_op *op, int res)
 			uring_queue(io);
 			return;
 		}
-		bdev_io_complete(io, res);
+		uring_complete(io, u, res);
 		return;
 	}
 	if (io->op != BDEV_OP_READ && io->op != BDEV_OP_WRITE) {
-		bdev_io_complete(io, 0);
+		uring_complete(io, u, 0);
 		return;
 	}
 	if (res == 0) {
 		/* End of file inside the disk: the image was truncated under
 		 * us. Never report a short read as success. */
-		bdev_io_complete(io, -EIO);
+		uring_complete(io, u, -EIO);
 		return;
 	}
 	u->done += (uint64_t)res;
 	if (u->done >= io->len) {
-		bdev_io_complete(io, 0);
+		uring_complete(io, u, 0);
 		return;
 	}
-	iov_advance(&io->iov, &io->iovcnt, (uint64_t)res);
+	/* Short: the rest goes again, from a copy of what is left. */
+	rest = iov_rest(io->iov, io->iovcnt, u->done, &u->nrest);
+	if (!rest) {
+		uring_complete(io, u, -ENOMEM);
+		return;
+	}
+	free(u->rest);
+	u->rest = rest;
 	uring_queue(io);
 }
 
 /* The registered buffer holding all of a one-piece transfer: 1 + its
  * slot, or 0. */
 static inline unsigned int fixed_buf_of(const struct uring_channel *uc,
-					const struct bdev_io *io)
+					const struct bdev_io *io,
+					const struct uring_io *u)
 {
-	if (!uc->fixed || io->iovcnt != 1)
+	if (!uc->fixed || io->iovcnt != 1 || u->rest)
 		return 0;
 	return fixed_mem_lookup(uc->fixed, io->iov->iov_base,
 				io->iov->iov_len);
@@ -138,8 +168,11 @@ static void uring_prep_rw(struct io_uring_sqe *sqe,
 			  const struct uring_channel *uc, struct bdev_io *io,
 			  uint64_t off)
 {
-	unsigned int buf = fixed_buf_of(uc, io);
+	const struct uring_io *u = bdev_io_ctx(io);
+	unsigned int buf = fixed_buf_of(uc, io, u);
 	bool rd = io->op == BDEV_OP_READ;
+	const struct iovec *iov = u->rest ? u->rest : io->iov;
+	unsigned int cnt = u->rest ? u->nrest : io->iovcnt;
 
 	if (buf) {
 		io->registered = true;
@@ -152,9 +185,9 @@ static void uring_prep_rw(struct io_uring_sqe *sqe,
 						  (unsigned int)io->iov->iov_len,
 						  off, (int)buf - 1);
 	} else if (rd) {
-		io_uring_prep_readv(sqe, uc->fd, io->iov, io->iovcnt, off);
+		io_uring_prep_readv(sqe, uc->fd, iov, cnt, off);
 	} else {
-		io_uring_prep_writev(sqe, uc->fd, io->iov, io->iovcnt, off);
+		io_uring_prep_writev(sqe, uc->fd, iov, cnt, off);
 	}
 	if (!rd && io->fua)
 		sqe->rw_flags = RWF_DSYNC;
@@ -205,6 +238,7 @@ static void uring_submit(struct bdev_channel *ch, struct bdev_io *io)
 	struct uring_io *u = bdev_io_ctx(io);
 
 	u->done = 0;
+	u->rest = NULL;
 	uring_queue(io);
 }
 

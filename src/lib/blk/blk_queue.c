@@ -24,6 +24,7 @@ static void req_finish(struct blk_req *r, uint8_t status)
 	struct blk_queue *q = r->q;
 
 	SHM_STORE(r->status, status);
+	vdev_log_write(&q->vdev, r->status, 1);
 	q->stats.ops[r->stat]++;
 	if (status == VIRTIO_BLK_S_IOERR)
 		q->stats.errors++;
@@ -35,8 +36,10 @@ static void req_finish(struct blk_req *r, uint8_t status)
 /* A chain we cannot read a request from: hand it back empty. */
 static void chain_reject(struct blk_queue *q, uint16_t head, uint8_t *status)
 {
-	if (status)
+	if (status) {
 		SHM_STORE(status, VIRTIO_BLK_S_IOERR);
+		vdev_log_write(&q->vdev, status, 1);
+	}
 	vdev_reject(&q->vdev, head, status ? 1 : 0);
 }
 
@@ -56,6 +59,9 @@ static void rw_done(struct bdev_io *io, int status)
 	struct blk_req *r = container_of(io, struct blk_req, io);
 
 	r->q->stats.fixed_buffer_ios += io->registered;
+	/* A failed read may have filled part of the buffers too. */
+	if (io->op == BDEV_OP_READ)
+		vdev_log_iov(&r->q->vdev, io->iov, io->iovcnt);
 	if (status) {
 		log_debug("disk %s: %s at sector %llu failed: %s",
 			  r->q->dev->id, bdev_op_name(io->op),
@@ -177,6 +183,7 @@ static uint8_t start_get_id(struct blk_req *r, const struct blk_req_info *info)
 	r->stat = BLK_STAT_OTHER;
 	r->used_len = (uint32_t)shm_scatter(info->data, info->ndata, serial,
 						sizeof(serial));
+	vdev_log_iov(&r->q->vdev, info->data, info->ndata);
 	req_finish(r, VIRTIO_BLK_S_OK);
 	return VIRTIO_BLK_S_OK;
 }

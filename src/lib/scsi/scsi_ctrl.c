@@ -77,6 +77,7 @@ static void answer(struct scsi_queue *q, uint16_t head, uint8_t *resp,
 		   uint8_t response)
 {
 	SHM_STORE(resp, response);
+	vdev_log_write(&q->vdev, resp, 1);
 	vdev_push(&q->vdev, head, 1);
 }
 
@@ -158,6 +159,7 @@ static void handle_an(struct scsi_queue *q, uint16_t head,
 	scsi_lun_decode(req->lun, &bad_target);
 	resp.response = bad_target ? VIRTIO_SCSI_S_BAD_TARGET : VIRTIO_SCSI_S_OK;
 	n = shm_scatter(in, nin, &resp, sizeof(resp));
+	vdev_log_iov(&q->vdev, in, nin);
 	vdev_push(&q->vdev, head, (uint32_t)n);
 }
 

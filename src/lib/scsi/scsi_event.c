@@ -39,6 +39,7 @@ static void deliver_one(struct scsi_queue *q, uint16_t head)
 	ev.reason = m->reason;
 	scsi_lun_encode(m->lun, ev.lun);
 	n = shm_scatter(c.iov + c.n_out, c.n_in, &ev, sizeof(ev));
+	vdev_log_iov(&q->vdev, c.iov + c.n_out, c.n_in);
 	vdev_push(&q->vdev, head, (uint32_t)n);
 	q->events_missed = false;
 	q->stats.events++;

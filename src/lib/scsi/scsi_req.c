@@ -33,6 +33,7 @@ static void req_complete(struct scsi_req *r, uint8_t response,
 		q->stats.bad_requests++;
 	}
 	shm_scatter(r->resp_iov, r->nresp_iov, &resp, sizeof(resp));
+	vdev_log_iov(&q->vdev, r->resp_iov, r->nresp_iov);
 	vdev_req_complete(&q->vdev, &r->vr, sizeof(resp) + din_written);
 }
 
@@ -78,6 +79,9 @@ static void io_done(struct bdev_io *io, int status)
 		io_submit_next(r, false);
 		return;
 	}
+	/* A failed read may have filled part of the buffers too. */
+	if (o->op == SCSI_IO_READ)
+		vdev_log_iov(&r->q->vdev, io->iov, io->iovcnt);
 	if (status)
 		log_debug("scsi %s: LUN %u: %s failed: %s", r->q->dev->id,
 			  r->lun->props.lun, bdev_op_name(io->op),
@@ -192,6 +196,7 @@ static void run_cmd(struct scsi_req *r, const struct virtio_scsi_cmd_req *h,
 		return;
 	}
 	written = (uint32_t)shm_scatter(in, nin, q->din, r->out.din_len);
+	vdev_log_iov(&q->vdev, in, nin);
 	req_complete(r, VIRTIO_SCSI_S_OK, written, r->din_len - written);
 }
 

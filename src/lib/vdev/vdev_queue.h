@@ -31,6 +31,7 @@
 #include "util/clock.h"
 #include "util/compiler.h"
 #include "vdev/vdev_qos.h"
+#include "vhost/dirty_log.h"
 #include "vhost/vu_dev.h"
 
 struct vdev_queue;
@@ -196,6 +197,23 @@ static inline void vdev_done_one(struct vdev_queue *q)
 		q->finish_posted = true;
 		reactor_post(q->reactor, vdev_stop_finish_deferred, q);
 	}
+}
+
+/* Live migration: the driver's buffers a request wrote into (data,
+ * status, response) go into the dirty log once written, before the
+ * request is handed back. One load and a branch while logging is off. */
+static inline void vdev_log_iov(const struct vdev_queue *q,
+				const struct iovec *iov, unsigned int n)
+{
+	if (guest_mem_logging(q->guest))
+		dirty_log_iov(q->guest, iov, n);
+}
+
+static inline void vdev_log_write(const struct vdev_queue *q, const void *p,
+				  size_t len)
+{
+	if (guest_mem_logging(q->guest))
+		dirty_log_write(q->guest, p, len);
 }
 
 /* Hands head back; for queues that keep their own books (control). */

@@ -59,6 +59,9 @@ struct guest_mem {
 	 * sets after guest_mem_init. Cleared with the regions. */
 	int broken;
 	int notify_fd;
+	/* The dirty log in force while a live migration wants our writes
+	 * logged (vhost/dirty_log.h), else NULL; any thread reads it. */
+	struct dirty_log *log;
 };
 
 /* The whole table at a glance, for placement checks and the RPC. */

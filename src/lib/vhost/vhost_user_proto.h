@@ -67,6 +67,10 @@ enum vhost_user_backend_request {
 
 /* Virtio feature bit that announces the vhost-user protocol features. */
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
+/* The back-end logs its writes into guest memory (live migration). */
+#define VHOST_F_LOG_ALL 26
+/* SET_VRING_ADDR flags: log writes to this ring's used area. */
+#define VHOST_VRING_F_LOG 0
 
 /* Protocol feature bits. */
 enum vhost_user_protocol_feature {
@@ -160,6 +164,12 @@ struct vhost_user_config {
 #define VHOST_SET_CONFIG_TYPE_FRONTEND 0
 #define VHOST_SET_CONFIG_TYPE_MIGRATION 1
 
+/* SET_LOG_BASE: where the dirty log is in the fd sent with it. */
+struct vhost_user_log {
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+} __attribute__((packed));
+
 struct vhost_user_inflight {
 	uint64_t mmap_size;
 	uint64_t mmap_offset;
@@ -176,6 +186,7 @@ union vhost_user_payload {
 	struct vhost_user_single_mem_region mem_reg;
 	struct vhost_user_config config;
 	struct vhost_user_inflight inflight;
+	struct vhost_user_log log;
 };
 
 struct vhost_user_msg {

@@ -208,6 +208,8 @@ void virtq_kicks_enable(struct virtq *vq)
 		SHM_STORE(&vq->used->flags, (uint16_t)(READ_ONCE(vq->used->flags) &
 						       ~VRING_USED_F_NO_NOTIFY));
 	}
+	if (guest_mem_logging(vq->mem))
+		virtq_log_rings(vq);
 	/* Publish the wish before the caller re-reads avail->idx. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
@@ -219,9 +221,28 @@ void virtq_kicks_disable(struct virtq *vq)
 		return;
 	}
 	/* With EVENT_IDX a stale avail_event already keeps the driver quiet. */
-	if (!vq->event_idx)
+	if (!vq->event_idx) {
 		SHM_STORE(&vq->used->flags, (uint16_t)(READ_ONCE(vq->used->flags) |
 						       VRING_USED_F_NO_NOTIFY));
+		if (guest_mem_logging(vq->mem))
+			virtq_log_rings(vq);
+	}
+}
+
+void virtq_log_rings(const struct virtq *vq)
+{
+	if (vq->packed) {
+		dirty_log_write(vq->mem, vq->pdesc,
+				sizeof(*vq->pdesc) * (size_t)vq->size);
+		dirty_log_write(vq->mem, vq->device_event,
+				sizeof(*vq->device_event));
+		return;
+	}
+	/* flags, idx, the entries, and avail_event just past them. */
+	dirty_log_write(vq->mem, vq->used,
+			sizeof(*vq->used) +
+			sizeof(vq->used->ring[0]) * (size_t)vq->size +
+			sizeof(uint16_t));
 }
 
 void virtq_inflight_batch_done(struct virtq *vq)

@@ -23,6 +23,7 @@
 #include <linux/virtio_ring.h>
 
 #include "util/compiler.h"
+#include "vhost/dirty_log.h"
 #include "vhost/guest_mem.h"
 #include "vhost/inflight.h"
 #include "vhost/shm.h"
@@ -155,6 +156,11 @@ static inline void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 
 void virtq_inflight_batch_done(struct virtq *vq);
 
+/* Live migration: marks the ring memory we write (the used ring, or the
+ * packed ring and its device event area) in the dirty log. Whole rings:
+ * a few pages, and only while a migration runs. */
+void virtq_log_rings(const struct virtq *vq);
+
 /* Makes pushed completions visible to the driver. */
 static inline void virtq_publish(struct virtq *vq)
 {
@@ -163,6 +169,8 @@ static inline void virtq_publish(struct virtq *vq)
 		return;
 	}
 	SHM_PUBLISH(&vq->used->idx, vq->used_idx);
+	if (guest_mem_logging(vq->mem))
+		virtq_log_rings(vq);
 	if (vq->inflight)
 		virtq_inflight_batch_done(vq);
 }

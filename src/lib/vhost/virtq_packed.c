@@ -390,6 +390,8 @@ void virtq_packed_publish(struct virtq *vq)
 	if (vq->pinflight)
 		virtq_packed_inflight_publish_end(vq);
 	vq->npending = 0;
+	if (guest_mem_logging(vq->mem))
+		virtq_log_rings(vq);
 }
 
 /* Is the driver's event offset (off_wrap) passed by moving our used
@@ -446,6 +448,8 @@ void virtq_packed_kicks_enable(struct virtq *vq)
 	} else {
 		SHM_STORE(&e->flags, (uint16_t)VRING_PACKED_EVENT_FLAG_ENABLE);
 	}
+	if (guest_mem_logging(vq->mem))
+		virtq_log_rings(vq);
 	/* Publish the wish before the caller re-reads the ring. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
@@ -454,4 +458,6 @@ void virtq_packed_kicks_disable(struct virtq *vq)
 {
 	SHM_STORE(&vq->device_event->flags,
 		  (uint16_t)VRING_PACKED_EVENT_FLAG_DISABLE);
+	if (guest_mem_logging(vq->mem))
+		virtq_log_rings(vq);
 }

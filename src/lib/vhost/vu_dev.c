@@ -15,6 +15,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "vhost/dirty_log.h"
 #include "vhost/mem_guard.h"
 #include "vhost/shm.h"
 #include "vhost/vu_internal.h"
@@ -106,6 +107,7 @@ void vu_dev_destroy(struct vu_dev *dev)
 	unix_listener_close(&dev->listener);
 	dev->listen_fd = -1;
 	close_fd(&dev->wake_fd);
+	dirty_log_free(dev->log);
 	free(dev->vrings);
 	free(dev->mem);
 	free(dev->socket_path);
@@ -148,6 +150,38 @@ bool vu_vring_ready(const struct vu_dev *dev, const struct vu_vring *v)
 	       !v->disabled && dev->mem->nregions > 0;
 }
 
+void vu_dev_set_claim(struct vu_dev *dev, int (*claim)(void *arg, bool take),
+		      void *arg, bool held)
+{
+	dev->claim = claim;
+	dev->claim_arg = arg;
+	dev->claimed = held;
+}
+
+void vu_dev_release_claim(struct vu_dev *dev)
+{
+	if (!dev->claim || !dev->claimed)
+		return;
+	dev->claim(dev->claim_arg, false);
+	dev->claimed = false;
+	log_info("disk %s: every ring stopped during a live migration: its "
+		 "image is released for the destination (taken back if the "
+		 "guest runs here again)", dev->name);
+}
+
+/* Before a ring starts: the claim, unless it is held. */
+static bool take_claim(struct vu_dev *dev)
+{
+	if (!dev->claim || dev->claimed)
+		return true;
+	if (dev->claim(dev->claim_arg, true))
+		return false;
+	dev->claimed = true;
+	log_info("disk %s: the guest runs here: its image is ours again",
+		 dev->name);
+	return true;
+}
+
 void vu_vring_start(struct vu_dev *dev, unsigned int idx)
 {
 	struct vu_vring *v = &dev->vrings[idx];
@@ -155,6 +189,10 @@ void vu_vring_start(struct vu_dev *dev, unsigned int idx)
 	int ret;
 
 	if (!vu_vring_ready(dev, v))
+		return;
+	/* The image may be another vmiod's (a migration not finished, or
+	 * handed away): the claim's owner said why it is refused. */
+	if (!take_claim(dev))
 		return;
 	if (packed)
 		ret = virtq_map_packed(&v->vq, dev->mem, v->num, v->desc_qva,
@@ -372,9 +410,27 @@ void vu_dev_reset_vrings(struct vu_dev *dev)
 		vring_reset(&dev->vrings[i]);
 }
 
+void vu_dev_log_update(struct vu_dev *dev)
+{
+	struct dirty_log *want = vu_dev_has_feature(dev, VHOST_F_LOG_ALL) ?
+				 dev->log : NULL;
+	struct dirty_log *was = dev->mem->log;
+
+	if (want == was)
+		return;
+	__atomic_store_n(&dev->mem->log, want, __ATOMIC_RELEASE);
+	if (!want != !was)
+		log_info("disk %s: dirty logging %s", dev->name,
+			 want ? "on: a live migration is under way" : "off");
+}
+
 void vu_dev_reset_state(struct vu_dev *dev)
 {
 	vu_dev_reset_vrings(dev);
+	__atomic_store_n(&dev->mem->log, NULL, __ATOMIC_RELEASE);
+	dirty_log_free(dev->log);
+	dev->log = NULL;
+	__atomic_store_n(&dev->log_broken, 0, __ATOMIC_RELEASE);
 	guest_mem_clear(dev->mem);
 	vu_dev_inflight_unmap(dev);
 	__atomic_store_n(&dev->inflight_broken, 0, __ATOMIC_RELEASE);
@@ -420,7 +476,8 @@ static bool drop_if_truncated(struct vu_dev *dev)
 
 	if (dev->conn_fd < 0 ||
 	    (!guest_mem_broken(dev->mem) &&
-	     !__atomic_load_n(&dev->inflight_broken, __ATOMIC_ACQUIRE)))
+	     !__atomic_load_n(&dev->inflight_broken, __ATOMIC_ACQUIRE) &&
+	     !__atomic_load_n(&dev->log_broken, __ATOMIC_ACQUIRE)))
 		return false;
 	region = guest_mem_broken_region(dev->mem);
 	if (region >= 0) {
@@ -434,9 +491,11 @@ static bool drop_if_truncated(struct vu_dev *dev)
 			  dev->name, region, (unsigned long long)r->gpa,
 			  (unsigned long long)r->size);
 	} else {
-		log_error("disk %s: the front-end truncated the inflight region "
-			  "under a running queue; the device is stopped, "
-			  "reconnect the front-end", dev->name);
+		log_error("disk %s: the front-end truncated the %s under a "
+			  "running queue; the device is stopped, reconnect the "
+			  "front-end", dev->name,
+			  __atomic_load_n(&dev->log_broken, __ATOMIC_ACQUIRE) ?
+			  "dirty log" : "inflight region");
 	}
 	vu_dev_disconnect(dev, "shared memory truncated");
 	return true;

@@ -123,6 +123,21 @@ struct vu_dev {
 	unsigned int num_queues;
 	struct vu_vring *vrings;
 
+	/* Live migration: the log SET_LOG_BASE sent (older ones chained
+	 * behind it until the rings stop), set as mem->log while the
+	 * front-end has VHOST_F_LOG_ALL on; log_broken is raised if the
+	 * front-end truncates it. */
+	struct dirty_log *log;
+	int log_broken;
+
+	/* The owner's claim on what the device serves (its image's locks):
+	 * given up once a migration stopped every ring, so that the
+	 * destination can take it, and taken again before a ring starts.
+	 * NULL: nothing to claim. */
+	int (*claim)(void *arg, bool take);
+	void *claim_arg;
+	bool claimed;
+
 	/* Stops under way (see the top of this file). */
 	int wake_fd;               /* eventfd the owner's loop watches */
 	uint64_t stopping;         /* rings asked to stop, not yet done */
@@ -179,6 +194,11 @@ static inline bool vu_dev_waiting(const struct vu_dev *dev)
 {
 	return dev->held || dev->closing;
 }
+
+/* Sets the owner's claim (see struct vu_dev); held says whether it is
+ * held now (an incoming migration's disk is not, until its guest runs). */
+void vu_dev_set_claim(struct vu_dev *dev, int (*claim)(void *arg, bool take),
+		      void *arg, bool held);
 
 /* From the model, on any thread: vring idx finished stopping. */
 void vu_dev_queue_stopped(struct vu_dev *dev, unsigned int idx);

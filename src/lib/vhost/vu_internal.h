@@ -32,6 +32,11 @@ void vu_dev_inflight_unmap(struct vu_dev *dev);
 /* Forgets every vring (RESET_DEVICE: a virtio reset); the connection's
  * memory, features and channels stay. The rings are stopped already. */
 void vu_dev_reset_vrings(struct vu_dev *dev);
+/* Publishes dev->log as the log in force when the front-end acked
+ * VHOST_F_LOG_ALL, or none. */
+void vu_dev_log_update(struct vu_dev *dev);
+/* Gives up the owner's claim (a migration handed the device over). */
+void vu_dev_release_claim(struct vu_dev *dev);
 /* Back to the state of a fresh connection (rings stopped already). */
 void vu_dev_reset_state(struct vu_dev *dev);
 

@@ -15,6 +15,7 @@
 #include <linux/virtio_config.h>
 
 #include "util/log.h"
+#include "vhost/dirty_log.h"
 #include "vhost/mem_guard.h"
 #include "vhost/shm.h"
 #include "vhost/vu_internal.h"
@@ -29,7 +30,8 @@
 	 (1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ) |                         \
 	 (1ull << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                 \
 	 (1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |                      \
-	 (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE))
+	 (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE) |                        \
+	 (1ull << VHOST_USER_PROTOCOL_F_LOG_SHMFD))
 
 /* What a handler tells the dispatcher. */
 enum {
@@ -37,11 +39,12 @@ enum {
 	VU_REPLY = 1,    /* msg now holds the reply payload: send it */
 };
 
-/* Every device model gets packed rings: they live entirely in virtq. */
+/* Every device model gets packed rings (they live entirely in virtq) and
+ * live migration (dirty logging is done for all of them by vdev). */
 static uint64_t offered_features(const struct vu_dev *dev)
 {
 	return dev->ops->features | (1ull << VHOST_USER_F_PROTOCOL_FEATURES) |
-	       (1ull << VIRTIO_F_RING_PACKED);
+	       (1ull << VIRTIO_F_RING_PACKED) | (1ull << VHOST_F_LOG_ALL);
 }
 
 static uint64_t offered_protocol_features(const struct vu_dev *dev)
@@ -87,6 +90,9 @@ static int h_set_features(struct vu_dev *dev, struct vhost_user_msg *msg,
 		log_info("disk %s: the front-end chose packed virtqueues",
 			 dev->name);
 	dev->features = want;
+	/* QEMU turns logging on and off with this message while the rings
+	 * run (migration start, end or cancel). */
+	vu_dev_log_update(dev);
 	return VU_OK;
 }
 
@@ -304,7 +310,53 @@ static int h_get_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 	if (v->kick_fd >= 0)
 		close(v->kick_fd);
 	v->kick_fd = -1;
+	/* A migration's switch-over: hand the image to the destination
+	 * before QEMU hears that the last ring stopped. */
+	if (vu_dev_has_feature(dev, VHOST_F_LOG_ALL) &&
+	    !vu_dev_started(dev, VU_ALL_RINGS))
+		vu_dev_release_claim(dev);
 	return VU_REPLY;
+}
+
+/* SET_LOG_BASE: a new dirty log. Rings may run and write the old one:
+ * it stays mapped (chained behind the new one) until they all stop. */
+static int h_set_log_base(struct vu_dev *dev, struct vhost_user_msg *msg,
+			  struct vu_rx *rx)
+{
+	const struct vhost_user_log *l = &msg->payload.log;
+	struct dirty_log *log;
+	int ret;
+
+	ret = dirty_log_map(&log, take_fd(rx, 0), l->mmap_size, l->mmap_offset,
+			    &dev->log_broken, dev->wake_fd);
+	if (ret) {
+		log_error("disk %s: dirty log refused (%llu bytes at offset "
+			  "%llu): %s", dev->name,
+			  (unsigned long long)l->mmap_size,
+			  (unsigned long long)l->mmap_offset, strerror(-ret));
+		return ret == -EINVAL ? -EPROTO : ret;
+	}
+	log->older = dev->log;
+	dev->log = log;
+	vu_dev_log_update(dev);
+	if (!vu_dev_started(dev, VU_ALL_RINGS)) {
+		dirty_log_free(log->older);
+		log->older = NULL;
+	}
+	log_debug("disk %s: dirty log of %llu bytes (%llu GiB of guest)",
+		  dev->name, (unsigned long long)l->mmap_size,
+		  (unsigned long long)(l->mmap_size >> 15));
+	/* With LOG_SHMFD, QEMU waits for an answer. */
+	return reply_u64(msg, 0);
+}
+
+/* SET_LOG_FD: an eventfd to tell the front-end the log changed. QEMU
+ * reads the log when it syncs, so nothing is sent there; the fd is
+ * closed with the message. */
+static int h_set_log_fd(struct vu_dev *dev, struct vhost_user_msg *msg,
+			struct vu_rx *rx)
+{
+	return VU_OK;
 }
 
 /* What fd is, for a log line: its /proc link (a path, "pipe:[n]",
@@ -702,6 +754,9 @@ static const struct vu_handler handlers[VHOST_USER_MAX_REQUEST] = {
 					 sizeof(struct vhost_user_inflight), 0, 0 },
 	[VHOST_USER_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", h_set_inflight_fd,
 					 sizeof(struct vhost_user_inflight), 1, 1 },
+	[VHOST_USER_SET_LOG_BASE] = { "SET_LOG_BASE", h_set_log_base,
+				      sizeof(struct vhost_user_log), 1, 1 },
+	[VHOST_USER_SET_LOG_FD] = { "SET_LOG_FD", h_set_log_fd, 0, 1, 1 },
 	[VHOST_USER_REM_MEM_REG] = { "REM_MEM_REG", h_rem_mem_reg,
 				     sizeof(struct vhost_user_single_mem_region), 0, 1 },
 };

@@ -190,6 +190,10 @@ unsigned int vufront_raw_first(const struct vufront_queue *q);
  * indirect tables, status bytes for raw requests). */
 void *vufront_scratch(struct vufront_queue *q, size_t *len);
 void vufront_raw_avail(struct vufront_queue *q, uint16_t head);
+/* Where the target writes besides the slots' buffers: the used ring, and
+ * the slots' metadata (status bytes), each on pages of their own. */
+struct vring_used *vufront_used(struct vufront_queue *q);
+void *vufront_meta(struct vufront_queue *q);
 int vufront_raw_reap(struct vufront_queue *q, struct vring_used_elem *out,
 		     unsigned int max);
 /* Writes the kick eventfd whatever the target asked for. */

@@ -26,6 +26,16 @@ void *vufront_scratch(struct vufront_queue *q, size_t *len)
 	return q->scratch;
 }
 
+struct vring_used *vufront_used(struct vufront_queue *q)
+{
+	return q->used;
+}
+
+void *vufront_meta(struct vufront_queue *q)
+{
+	return q->meta;
+}
+
 void vufront_raw_avail(struct vufront_queue *q, uint16_t head)
 {
 	/* A head out of range is published as is (that is the test); only

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Live migration as the back-end sees it, driven by a front-end that
+ * speaks vhost-user over vmiod's real sockets: QEMU's messages, in QEMU's
+ * order, with the dirty log checked page by page.
+ *
+ * Two vmiods share one image file: the source serves disk d, the
+ * destination serves it with incoming=on (opened without the image's
+ * locks, which the source holds).
+ *  - Logging: with a log set but VHOST_F_LOG_ALL off, nothing is marked;
+ *    with it on, every page a read filled, the status bytes' page and the
+ *    used ring's page are marked, and a written (device-read) buffer's
+ *    pages are not; a new log (SET_LOG_BASE again) takes the marks from
+ *    then on; off again, nothing more is marked.
+ *  - Cancel: the source stops its ring while logging (the switch-over
+ *    begins), so the image is released; the ring starts again (QEMU
+ *    restarts the device when a migration fails) and I/O goes on, the
+ *    image locked again.
+ *  - Hand-over: the destination's guest cannot run while the source holds
+ *    the image (its queue stays stopped); once the source stopped its last
+ *    ring while logging, the destination's queue starts, reads what the
+ *    source wrote and writes; the source can no longer take the image back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/virtio_blk.h>
+#include <cmocka.h>
+
+#include "util/clock.h"
+#include "vu_client.h"
+#include "vufront/vufront.h"
+
+#define PAGE 4096u
+#define IO_BYTES (4 * PAGE)
+#define TIMEOUT_NS (5 * NSEC_PER_SEC)
+#define STALL_NS (NSEC_PER_SEC / 2)
+
+static char dir[64], img[128], src_sock[128], dst_sock[128];
+static pid_t src_pid, dst_pid;
+
+static pid_t spawn(const char *disk, const char *sock)
+{
+	const char *args[] = { "--disk", disk, NULL };
+	const char *socks[] = { sock, NULL };
+
+	return vc_spawn_vmiod(args, socks);
+}
+
+static int group_setup(void **state)
+{
+	char disk[400];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/vmio-dlog-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(img, sizeof(img), "%s/d.img", dir);
+	snprintf(src_sock, sizeof(src_sock), "%s/src.sock", dir);
+	snprintf(dst_sock, sizeof(dst_sock), "%s/dst.sock", dir);
+	snprintf(disk, sizeof(disk), "id=d,path=%s,size=16M,socket=%s", img,
+		 src_sock);
+	src_pid = spawn(disk, src_sock);
+	snprintf(disk, sizeof(disk), "id=d,path=%s,socket=%s,incoming=on", img,
+		 dst_sock);
+	dst_pid = src_pid > 0 ? spawn(disk, dst_sock) : -1;
+	return src_pid > 0 && dst_pid > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	int a = vc_stop_vmiod(src_pid), b = vc_stop_vmiod(dst_pid);
+
+	(void)state;
+	unlink(img);
+	rmdir(dir);
+	return a == 0 && b == 0 ? 0 : -1;
+}
+
+static struct vufront *connect_to(const char *sock)
+{
+	struct vufront_opts o = { .queues = 1, .queue_size = 64,
+				  .max_inflight = 8, .max_io = 64 << 10 };
+	struct vufront *f = NULL;
+	char err[256] = "";
+
+	if (vufront_connect(sock, &o, &f, err, sizeof(err)))
+		fail_msg("connect %s: %s", sock, err);
+	return f;
+}
+
+/* A round trip: everything sent before has been handled. */
+static void sync_with(struct vufront *f)
+{
+	struct vhost_user_msg m;
+
+	assert_int_equal(vufront_send_msg(f, VHOST_USER_GET_FEATURES, 0, NULL,
+					  0, NULL, 0), 0);
+	assert_true(vufront_recv_msg(f, &m, 5000) >= 0);
+	assert_int_equal(m.hdr.request, VHOST_USER_GET_FEATURES);
+}
+
+static void set_log_all(struct vufront *f, bool on)
+{
+	uint64_t feat = vufront_info(f)->features;
+
+	if (on)
+		feat |= 1ull << VHOST_F_LOG_ALL;
+	assert_int_equal(vufront_send_msg(f, VHOST_USER_SET_FEATURES, 0, &feat,
+					  8, NULL, 0), 0);
+	sync_with(f);
+}
+
+/* A sealed memfd log covering guest memory, sent with SET_LOG_BASE (QEMU
+ * waits for the answer). Returns the mapping. */
+static uint8_t *send_log(struct vufront *f, size_t *len)
+{
+	struct { uint64_t size, offset; } l;
+	struct vhost_user_msg m;
+	uint8_t *bits;
+	int fd;
+
+	*len = (vufront_mem_size(f) / PAGE + 7) / 8;
+	fd = memfd_create("test-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)*len), 0);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	bits = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(bits != MAP_FAILED);
+	l.size = *len;
+	l.offset = 0;
+	assert_int_equal(vufront_send_msg(f, VHOST_USER_SET_LOG_BASE, 0, &l,
+					  sizeof(l), &fd, 1), 0);
+	close(fd);
+	assert_true(vufront_recv_msg(f, &m, 5000) >= 0);
+	assert_int_equal(m.hdr.request, VHOST_USER_SET_LOG_BASE);
+	return bits;
+}
+
+static bool marked(struct vufront *f, const uint8_t *bits, const void *p)
+{
+	uint64_t page = vufront_gpa(f, p) / PAGE;
+
+	return bits[page / 8] & (1u << (page % 8));
+}
+
+static unsigned int count_marked(const uint8_t *bits, size_t len)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += (unsigned int)__builtin_popcount(bits[i]);
+	return n;
+}
+
+static void io_ok(struct vufront_queue *q, unsigned int slot, uint32_t type,
+		  uint64_t sector)
+{
+	assert_int_equal(vufront_io(q, slot, type, sector, IO_BYTES, TIMEOUT_NS),
+			 VIRTIO_BLK_S_OK);
+}
+
+static void fill(struct vufront_queue *q, unsigned int slot, uint8_t seed)
+{
+	uint8_t *b = vufront_buf(q, slot);
+
+	for (unsigned int i = 0; i < IO_BYTES; i++)
+		b[i] = (uint8_t)(seed + i * 7);
+}
+
+static void check_filled(struct vufront_queue *q, unsigned int slot,
+			 uint8_t seed)
+{
+	const uint8_t *b = vufront_buf(q, slot);
+
+	for (unsigned int i = 0; i < IO_BYTES; i++)
+		if (b[i] != (uint8_t)(seed + i * 7))
+			fail_msg("byte %u is 0x%02x, not what was written", i, b[i]);
+}
+
+/* GET_VRING_BASE: the ring stops (its I/O drained) and says where. */
+static uint32_t stop_ring(struct vufront *f)
+{
+	struct vhost_user_vring_state st = { .index = 0 };
+	struct vhost_user_msg m;
+
+	assert_int_equal(vufront_send_msg(f, VHOST_USER_GET_VRING_BASE, 0, &st,
+					  sizeof(st), NULL, 0), 0);
+	assert_true(vufront_recv_msg(f, &m, 5000) >= 0);
+	assert_int_equal(m.hdr.request, VHOST_USER_GET_VRING_BASE);
+	return m.payload.state.num;
+}
+
+/* SET_VRING_BASE and SET_VRING_KICK: QEMU's way to start the ring again. */
+static void start_ring(struct vufront *f, uint32_t base)
+{
+	struct vhost_user_vring_state st = { .index = 0, .num = base };
+	uint64_t idx = 0;
+	int kick = vufront_kick_fd(vufront_queue(f, 0));
+
+	assert_int_equal(vufront_send_msg(f, VHOST_USER_SET_VRING_BASE, 0, &st,
+					  sizeof(st), NULL, 0), 0);
+	assert_int_equal(vufront_send_msg(f, VHOST_USER_SET_VRING_KICK, 0, &idx,
+					  8, &kick, 1), 0);
+	sync_with(f);
+}
+
+static void logging(void **state)
+{
+	struct vufront *f = connect_to(src_sock);
+	struct vufront_queue *q = vufront_queue(f, 0);
+	uint8_t *bits, *bits2;
+	size_t len, len2;
+
+	(void)state;
+	assert_true(vufront_info(f)->offered_features & (1ull << VHOST_F_LOG_ALL));
+	assert_true(vufront_info(f)->offered_protocol_features &
+		    (1ull << VHOST_USER_PROTOCOL_F_LOG_SHMFD));
+	bits = send_log(f, &len);
+	fill(q, 0, 1);
+	io_ok(q, 0, VIRTIO_BLK_T_OUT, 0);
+	io_ok(q, 1, VIRTIO_BLK_T_IN, 0);
+	assert_int_equal(count_marked(bits, len), 0);
+
+	set_log_all(f, true);
+	fill(q, 3, 9);
+	io_ok(q, 3, VIRTIO_BLK_T_OUT, 64);
+	io_ok(q, 2, VIRTIO_BLK_T_IN, 0);
+	for (unsigned int p = 0; p < IO_BYTES / PAGE; p++)
+		assert_true(marked(f, bits, (uint8_t *)vufront_buf(q, 2) + p * PAGE));
+	assert_true(marked(f, bits, vufront_used(q)));
+	assert_true(marked(f, bits, vufront_meta(q)));
+	for (unsigned int p = 0; p < IO_BYTES / PAGE; p++)
+		assert_false(marked(f, bits, (uint8_t *)vufront_buf(q, 3) + p * PAGE));
+	check_filled(q, 2, 1);
+
+	/* A new log: the old one is no longer written. */
+	memset(bits, 0, len);
+	bits2 = send_log(f, &len2);
+	io_ok(q, 4, VIRTIO_BLK_T_IN, 64);
+	check_filled(q, 4, 9);
+	for (unsigned int p = 0; p < IO_BYTES / PAGE; p++)
+		assert_true(marked(f, bits2, (uint8_t *)vufront_buf(q, 4) + p * PAGE));
+	assert_int_equal(count_marked(bits, len), 0);
+
+	set_log_all(f, false);
+	memset(bits2, 0, len2);
+	io_ok(q, 5, VIRTIO_BLK_T_IN, 0);
+	assert_int_equal(count_marked(bits2, len2), 0);
+	munmap(bits, len);
+	munmap(bits2, len2);
+	vufront_close(f);
+}
+
+static void cancelled_migration(void **state)
+{
+	struct vufront *f = connect_to(src_sock);
+	struct vufront_queue *q = vufront_queue(f, 0);
+	uint8_t *bits;
+	uint32_t base;
+	size_t len;
+
+	(void)state;
+	bits = send_log(f, &len);
+	set_log_all(f, true);
+	fill(q, 0, 3);
+	io_ok(q, 0, VIRTIO_BLK_T_OUT, 128);
+	base = stop_ring(f);
+	/* The migration failed: QEMU starts the device again here. */
+	start_ring(f, base);
+	set_log_all(f, false);
+	io_ok(q, 1, VIRTIO_BLK_T_IN, 128);
+	check_filled(q, 1, 3);
+	munmap(bits, len);
+	vufront_close(f);
+}
+
+static void handover(void **state)
+{
+	struct vufront *src = connect_to(src_sock), *dst;
+	struct vufront_queue *sq = vufront_queue(src, 0), *dq;
+	struct vufront_completion c;
+	uint64_t until;
+	uint32_t src_base;
+	uint8_t *bits;
+	size_t len;
+	int n = 0;
+
+	(void)state;
+	fill(sq, 0, 5);
+	io_ok(sq, 0, VIRTIO_BLK_T_OUT, 256);
+
+	/* The destination's guest starts too early: its queue stays stopped
+	 * while the source holds the image (no request is served). */
+	dst = connect_to(dst_sock);
+	dq = vufront_queue(dst, 0);
+	vufront_submit(dq, 0, VIRTIO_BLK_T_IN, 256, IO_BYTES);
+	vufront_kick_force(dq);
+	until = clock_now_ns() + STALL_NS;
+	while (clock_now_ns() < until && n == 0)
+		n = vufront_reap(dq, &c, 1);
+	assert_int_equal(n, 0);
+
+	/* The source's switch-over: logging on, the ring stopped. */
+	bits = send_log(src, &len);
+	set_log_all(src, true);
+	src_base = stop_ring(src);
+
+	/* QEMU starts the device on the destination: the request waiting
+	 * there is served, with the source's data. */
+	start_ring(dst, 0);
+	vufront_kick_force(dq);
+	until = clock_now_ns() + TIMEOUT_NS;
+	while (clock_now_ns() < until && n == 0)
+		n = vufront_reap(dq, &c, 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(c.status, VIRTIO_BLK_S_OK);
+	check_filled(dq, 0, 5);
+	fill(dq, 1, 11);
+	io_ok(dq, 1, VIRTIO_BLK_T_OUT, 512);
+
+	/* The source cannot take the image back while the destination runs. */
+	start_ring(src, src_base);
+	vufront_submit(sq, 1, VIRTIO_BLK_T_IN, 512, IO_BYTES);
+	vufront_kick_force(sq);
+	until = clock_now_ns() + STALL_NS;
+	n = 0;
+	while (clock_now_ns() < until && n == 0)
+		n = vufront_reap(sq, &c, 1);
+	assert_int_equal(n, 0);
+	munmap(bits, len);
+	vufront_close(src);
+	vufront_close(dst);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(logging),
+		cmocka_unit_test(cancelled_migration),
+		cmocka_unit_test(handover),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
