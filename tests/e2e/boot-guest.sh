@@ -7,7 +7,8 @@
 # Usage: boot-guest.sh --socket SOCK [--queues N] [--packed on]
 #          [--workload FILE] [--env KEY=VALUE]... [--timeout S] [--scsi]
 #          [--reconnect S] [--device-opt PROP=VAL]... [--log FILE]
-#          [--initrd FILE] [--mem SIZE] [--smp N]
+#          [--initrd FILE] [--mem SIZE] [--smp N] [--qmp SOCK]
+#          [--incoming URI]
 #
 #   --socket      the vhost-user unix socket the target listens on
 #   --queues      virtqueues asked of the device (num-queues / num_queues)
@@ -22,6 +23,9 @@
 #   --initrd      boot this initramfs instead of the cached base
 #   --mem         guest RAM (default 512M), shared with the target via memfd
 #   --smp         guest vCPUs (default 2)
+#   --qmp         a QMP socket to drive QEMU with (migration tests)
+#   --incoming    wait for a live migration on URI instead of booting
+#                 ("defer": start it with QMP migrate-incoming)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +40,7 @@ usage()
 parse_args()
 {
 	sock="" queues=1 packed=off workload="" timeout_s=120 scsi=0
-	reconnect="" log="" initrd="" mem=512M smp=2
+	reconnect="" log="" initrd="" mem=512M smp=2 qmp="" incoming=""
 	envs=() devopts=()
 	while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || case $1 in --scsi) ;; *) usage ;; esac
@@ -54,6 +58,8 @@ parse_args()
 		--initrd) initrd=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
 		--smp) smp=$2; shift 2 ;;
+		--qmp) qmp=$2; shift 2 ;;
+		--incoming) incoming=$2; shift 2 ;;
 		*) usage ;;
 		esac
 	done
@@ -131,6 +137,8 @@ run_qemu()
 		-kernel "$kernel" -initrd "$tmp/initrd.cpio.gz"
 		-append "console=ttyS0 panic=-1 quiet")
 	device_args
+	[ -z "$qmp" ] || qemu_args+=(-qmp "unix:$qmp,server=on,wait=off")
+	[ -z "$incoming" ] || qemu_args+=(-incoming "$incoming")
 	start=$(date +%s%N)
 	timeout -k 5 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
 		</dev/null >"$log" 2>&1 &

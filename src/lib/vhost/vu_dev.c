@@ -177,7 +177,7 @@ static bool take_claim(struct vu_dev *dev)
 	if (dev->claim(dev->claim_arg, true))
 		return false;
 	dev->claimed = true;
-	log_info("disk %s: the guest runs here: its image is ours again",
+	log_info("disk %s: the guest runs here: its image is locked for it",
 		 dev->name);
 	return true;
 }

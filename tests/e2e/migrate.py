@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Drives a live migration between two QEMUs over their QMP sockets.
+
+  migrate.py SRC_QMP DST_QMP [--cancel]
+
+The destination was started with -incoming defer: it is told to listen on
+127.0.0.1 (a port the kernel picks), the source migrates to it, and the
+script waits for the end and prints one JSON line: status, total-time and
+downtime (ms), RAM transferred. The source QEMU is told to quit after a
+completed migration. With --cancel the migration is cancelled once it is
+active: the guest goes on on the source, which must say "cancelled".
+"""
+import json
+import socket
+import sys
+import time
+
+
+class Qmp:
+    def __init__(self, path, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    sys.exit("migrate.py: no QMP socket at %s" % path)
+                time.sleep(0.1)
+        self.file = self.sock.makefile("rw")
+        self.read()  # the greeting
+        self.cmd("qmp_capabilities")
+
+    def read(self):
+        while True:
+            line = self.file.readline()
+            if not line:
+                sys.exit("migrate.py: QEMU closed its QMP socket")
+            msg = json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def cmd(self, name, **args):
+        self.file.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.file.flush()
+        reply = self.read()
+        if "error" in reply:
+            sys.exit("migrate.py: %s failed: %s" % (name, reply["error"]["desc"]))
+        return reply["return"]
+
+
+def main():
+    src, dst = Qmp(sys.argv[1]), Qmp(sys.argv[2])
+    cancel = "--cancel" in sys.argv[3:]
+    for q in (src, dst):
+        # Fast enough that a TCG guest converges; downtime as QEMU's default.
+        q.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30,
+                                           "downtime-limit": 300})
+    dst.cmd("migrate-incoming", uri="tcp:127.0.0.1:0")
+    addr = dst.cmd("query-migrate")["socket-address"][0]
+    src.cmd("migrate", uri="tcp:%s:%s" % (addr["host"], addr["port"]))
+    deadline = time.time() + 120
+    cancelled = False
+    while True:
+        info = src.cmd("query-migrate")
+        status = info.get("status")
+        if cancel and not cancelled and status == "active":
+            src.cmd("migrate_cancel")
+            cancelled = True
+        if status in ("completed", "failed", "cancelled"):
+            break
+        if time.time() > deadline:
+            sys.exit("migrate.py: still %s after 120 s" % status)
+        time.sleep(0.05)
+    out = {"status": status,
+           "total_ms": info.get("total-time"),
+           "downtime_ms": info.get("downtime"),
+           "ram_mib": info.get("ram", {}).get("transferred", 0) >> 20}
+    print(json.dumps(out), flush=True)
+    if status == "completed":
+        src.cmd("quit")
+    elif cancel:
+        # The destination usually gives up on its own once the stream
+        # breaks; make sure it does.
+        try:
+            dst.cmd("quit")
+        except (OSError, SystemExit):
+            pass
+    return 0 if status == ("cancelled" if cancel else "completed") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
