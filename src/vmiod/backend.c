@@ -210,10 +210,13 @@ int backend_open_disk(const struct disk_config *c, struct bdev **out,
 
 int backend_open_lun(const struct scsi_config *c,
 		     const struct scsi_lun_config *l, struct bdev **out,
-		     struct backend_created *made)
+		     struct backend_created *made, struct image_claim *claim,
+		     bool unlocked)
 {
 	memset(made, 0, sizeof(*made));
 	made->dirfd = -1;
+	claim->fd = -1;
+	claim->path = NULL;
 	if (l->rbd) {
 		const char *pool, *ns, *image;
 		char spec[256];
@@ -226,7 +229,7 @@ int backend_open_lun(const struct scsi_config *c,
 	if (!l->path)
 		return bdev_null_open(l->null_size, out);
 	return open_file(l->path, l->beneath, 0, c->ro, c->direct, out, made,
-			 NULL, false);
+			 claim, unlocked);
 }
 
 void backend_undo_create(struct backend_created *made)

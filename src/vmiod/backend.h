@@ -36,10 +36,11 @@ struct backend_created {
  * stops. */
 int backend_open_disk(const struct disk_config *c, struct bdev **out,
 		      struct backend_created *made, struct image_claim *claim);
-/* Opens LUN l of scsi target c. */
+/* Opens LUN l of scsi target c; claim and unlocked as for a disk. */
 int backend_open_lun(const struct scsi_config *c,
 		     const struct scsi_lun_config *l, struct bdev **out,
-		     struct backend_created *made);
+		     struct backend_created *made, struct image_claim *claim,
+		     bool unlocked);
 /* After a failed add: removes the image the open created (only if it is
  * still that file). Then, or on success, forgets it. */
 void backend_undo_create(struct backend_created *made);

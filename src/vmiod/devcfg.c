@@ -50,6 +50,8 @@ static const struct cfg_key scsi_keys[] = {
 	{ "ro", CFG_BOOL, SCSI(ro), 0, 0, NULL, "read-only" },
 	{ "direct", CFG_BOOL, SCSI(direct), 0, 0, NULL, "O_DIRECT" },
 	{ "blk-size", CFG_U32, SCSI(blk_size), 512, 4096, NULL, "the block size" },
+	{ "incoming", CFG_BOOL, SCSI(incoming), 0, 0, NULL,
+	  "a live migration's destination" },
 	{ "conf", CFG_PATH, SCSI(rbd.conf), 0, 0, NULL, "the Ceph conf file" },
 	{ "user", CFG_NAME, SCSI(rbd.user), 0, 0, NULL, "the cephx user" },
 	{ "rbd-timeout", CFG_U32, SCSI(rbd.timeout_s), 0, 86400, NULL,

@@ -15,6 +15,7 @@
  *   --scsi id=NAME,socket=SOCK,lun0=FILE[,lunN=FILE|null:SIZE|rbd:POOL/IMAGE]
  *          [,queues=N][,ro=on][,direct=off][,blk-size=512|4096][,QoS keys]
  *          [,conf=CEPH_CONF][,user=CEPHX_USER][,rbd-timeout=SECONDS]
+ *          [,incoming=on]
  *
  * SOCK is a path vmiod binds, or a listening socket handed in:
  * fd:N (inherited descriptor N) or systemd (the one systemd's socket
@@ -89,6 +90,7 @@ struct scsi_config {
 	struct scsi_lun_config *luns; /* sorted by number */
 	unsigned int nluns;
 	struct rbd_config rbd;       /* for its rbd: LUNs */
+	bool incoming;               /* as a disk's */
 	bool has_qos;
 	struct qos_limits qos;
 };

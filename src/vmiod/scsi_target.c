@@ -37,11 +37,33 @@ static void target_qos_stats(const struct device *dev, struct qos_stats *out)
 	scsi_dev_qos_stats(((const struct scsi_target *)dev)->sd, out);
 }
 
+static void claims_free(struct scsi_target *t)
+{
+	for (unsigned int i = 0; i < SCSI_CFG_MAX_LUNS; i++)
+		image_claim_free(&t->claims[i]);
+}
+
+/* vu_dev's claim for the whole target: every LUN's image, or none. */
+static int target_claim(void *arg, bool take)
+{
+	struct scsi_target *t = arg;
+	int ret = 0;
+	unsigned int i;
+
+	for (i = 0; i < SCSI_CFG_MAX_LUNS && !ret; i++)
+		ret = image_claim_cb(&t->claims[i], take);
+	if (ret)
+		while (i-- > 0)
+			image_claim_cb(&t->claims[i], false);
+	return ret;
+}
+
 static void target_destroy(struct device *dev)
 {
 	struct scsi_target *t = scsi_target_of(dev);
 
 	scsi_dev_destroy(t->sd);
+	claims_free(t);
 	queue_place_free(&t->dev.place);
 	scsi_config_free(&t->cfg);
 	free(t);
@@ -97,7 +119,8 @@ static int target_open(struct device_env *env, struct scsi_target *t)
 	for (unsigned int i = 0; !ret && i < c->nluns; i++) {
 		struct backend_created made;
 
-		ret = backend_open_lun(c, &c->luns[i], &luns[i].bdev, &made);
+		ret = backend_open_lun(c, &c->luns[i], &luns[i].bdev, &made,
+				       &t->claims[c->luns[i].lun], c->incoming);
 		backend_created_free(&made);
 		opened += !ret;
 		luns[i].lun = c->luns[i].lun;
@@ -132,6 +155,12 @@ static int target_open(struct device_env *env, struct scsi_target *t)
 	free(luns);
 	if (ret)
 		return ret;
+	/* As a disk's: the images go to a migration's destination once the
+	 * guest stopped here, an incoming target's are locked when it runs. */
+	vu_dev_set_claim(scsi_dev_vu(t->sd), target_claim, t, !c->incoming);
+	if (c->incoming)
+		log_info("scsi target %s: waiting for an incoming live migration: "
+			 "its images are locked when the guest starts here", c->id);
 	env->next_reactor++;
 	log_info("scsi target %s: %u LUN%s, %u request queue%s, listening on %s",
 		 c->id, c->nluns, c->nluns == 1 ? "" : "s", c->queues,
@@ -152,6 +181,8 @@ int scsi_target_create(struct device_env *env, const struct scsi_config *c,
 	if (!t)
 		return -ENOMEM;
 	t->dev.ops = &scsi_target_ops;
+	for (unsigned int i = 0; i < SCSI_CFG_MAX_LUNS; i++)
+		t->claims[i].fd = -1;
 	ret = scsi_config_copy(&t->cfg, c);
 	if (ret) {
 		free(t);
@@ -168,6 +199,7 @@ int scsi_target_create(struct device_env *env, const struct scsi_config *c,
 		if (err[0] == '\0')
 			snprintf(err, errlen, "%s", strerror(-ret));
 		scsi_dev_destroy(t->sd);
+		claims_free(t);
 		queue_place_free(&t->dev.place);
 		scsi_config_free(&t->cfg);
 		free(t);
@@ -202,7 +234,9 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 {
 	struct scsi_config c = t->cfg;
 	struct scsi_lun_opts lo = { .lun = l->lun, .ro = ro };
+	struct vu_dev *vu = scsi_dev_vu(t->sd);
 	struct backend_created made;
+	struct image_claim claim;
 	int ret;
 
 	if (l->lun >= SCSI_MAX_LUNS) {
@@ -220,7 +254,9 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 	c.direct = true;
 	err[0] = '\0';
 	log_capture_begin(err, errlen);
-	ret = backend_open_lun(&c, l, &lo.bdev, &made);
+	/* While the target's images are given up (a migration moved its
+	 * guest away, or has not brought it here yet), so is this one's. */
+	ret = backend_open_lun(&c, l, &lo.bdev, &made, &claim, !vu->claimed);
 	log_capture_end();
 	backend_created_free(&made);
 	if (ret) {
@@ -235,6 +271,7 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 	ret = scsi_dev_lun_add(t->sd, &lo);
 	if (ret) {
 		bdev_destroy(lo.bdev);
+		image_claim_free(&claim);
 		if (ret == -EEXIST)
 			snprintf(err, errlen, "scsi target '%s' already has LUN "
 				 "%u; remove it first", t->cfg.id, l->lun);
@@ -243,6 +280,7 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 				 l->lun, t->cfg.id, strerror(-ret));
 		return ret;
 	}
+	t->claims[l->lun] = claim;
 	return config_add_lun(&t->cfg, l);
 }
 
@@ -258,6 +296,8 @@ int scsi_target_lun_remove(struct scsi_target *t, unsigned int lun, char *err,
 	else if (ret)
 		snprintf(err, errlen, "cannot remove LUN %u from '%s': %s", lun,
 			 t->cfg.id, strerror(-ret));
+	if (!ret)
+		image_claim_free(&t->claims[lun]);
 	for (unsigned int i = 0; !ret && i < t->cfg.nluns; i++)
 		if (t->cfg.luns[i].lun == lun) {
 			free(t->cfg.luns[i].path);

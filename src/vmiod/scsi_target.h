@@ -4,6 +4,7 @@
 #ifndef VMIOD_SCSI_TARGET_H
 #define VMIOD_SCSI_TARGET_H
 
+#include "backend.h"
 #include "devcfg.h"
 #include "devices.h"
 #include "env.h"
@@ -13,6 +14,9 @@ struct scsi_target {
 	struct device dev;
 	struct scsi_config cfg;
 	struct scsi_dev *sd;
+	/* Its LUNs' image locks, by LUN number (fd -1: none), taken and
+	 * given up together (vu_dev's claim: live migration). */
+	struct image_claim claims[SCSI_CFG_MAX_LUNS];
 };
 
 extern const struct device_ops scsi_target_ops;

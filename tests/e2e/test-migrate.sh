@@ -10,9 +10,10 @@
 #   split   split rings, 2 queues, the source's disk under a QoS IOPS cap
 #           (requests parked in the scheduler drain at the switch-over)
 #   packed  packed rings, 2 queues
+#   scsi    a virtio-scsi target (vhost-user-scsi-pci) with one LUN
 #   cancel  the migration is cancelled while active: the guest finishes
 #           on the source, whose vmiod turns logging off again
-# Usage: test-migrate.sh [split|packed|cancel]
+# Usage: test-migrate.sh [split|packed|scsi|cancel]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -30,14 +31,22 @@ truncate -s "${DISK_MB}M" "$img"
 [ -n "${VMIOD:-}" ] || VMIOD=${VMIO_BUILD:-$here/../../build}/vmiod
 [ -x "$VMIOD" ] || e2e_die "no vmiod at $VMIOD; build it (ninja -C build) or export VMIOD=path/to/vmiod"
 
-src_opts=() qos=""
+src_opts=() qos="" kind=--disk dev_args=()
 packed=(--packed off)
 case $mode in
 split) src_opts=(--qos) qos=",iops=4000" ;;
 packed) packed=(--packed on --env EXPECT_PACKED=1) ;;
+scsi) kind=--scsi dev_args=(--scsi --env DEV=/dev/sda) ;;
 cancel) ;;
-*) e2e_die "unknown mode '$mode' (split, packed or cancel)" ;;
+*) e2e_die "unknown mode '$mode' (split, packed, scsi or cancel)" ;;
 esac
+# One image, two vmiods: SIDE is src or dst.
+dev_opts()
+{
+	local side=$1 img_key=path
+	[ "$kind" = --disk ] || img_key=lun0
+	echo "id=d0,$img_key=$img,socket=$E2E_TMP/$side.sock,queues=2"
+}
 
 pids=()
 stop_all()
@@ -48,11 +57,11 @@ stop_all()
 }
 trap 'stop_all; e2e_cleanup' EXIT
 
-"$VMIOD" "${src_opts[@]}" --disk "id=d0,path=$img,socket=$E2E_TMP/src.sock,queues=2$qos" \
+"$VMIOD" "${src_opts[@]}" $kind "$(dev_opts src)$qos" \
 	>"$E2E_TMP/src-vmiod.log" 2>&1 &
 src_vmiod=$!
 pids+=("$src_vmiod")
-"$VMIOD" --disk "id=d0,path=$img,socket=$E2E_TMP/dst.sock,queues=2,incoming=on" \
+"$VMIOD" $kind "$(dev_opts dst),incoming=on" \
 	>"$E2E_TMP/dst-vmiod.log" 2>&1 &
 dst_vmiod=$!
 pids+=("$dst_vmiod")
@@ -61,7 +70,7 @@ for s in src dst; do
 	[ -S "$E2E_TMP/$s.sock" ] || { cat "$E2E_TMP/$s-vmiod.log" >&2; e2e_die "the $s vmiod did not start"; }
 done
 
-guest=(--queues 2 "${packed[@]}" --workload "$here/workloads/migrate.sh"
+guest=(--queues 2 "${packed[@]}" "${dev_args[@]}" --workload "$here/workloads/migrate.sh"
 	--env FIO_MB=$FIO_MB --env FIO_SECS="$FIO_SECS" --env PAT_MB=$PAT_MB)
 "$here/boot-guest.sh" --socket "$E2E_TMP/src.sock" "${guest[@]}" --timeout 200 \
 	--qmp "$E2E_TMP/src.qmp" --log "$E2E_TMP/src.console" >"$E2E_TMP/src.result" 2>&1 &

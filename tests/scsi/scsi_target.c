@@ -213,11 +213,14 @@ int main(int argc, char **argv)
 		return 2;
 	for (unsigned int i = 0; i < t.cfg.nluns; i++) {
 		struct backend_created made;
+		struct image_claim claim;
 
 		if (backend_open_lun(&t.cfg, &t.cfg.luns[i], &t.luns[i].bdev,
-				     &made))
+				     &made, &claim, false))
 			return 1;
 		backend_created_free(&made);
+		/* Held for as long as the process lives. */
+		(void)claim;
 		t.luns[i].lun = t.cfg.luns[i].lun;
 		t.luns[i].ro = t.cfg.ro;
 		t.luns[i].block_size = t.cfg.blk_size;

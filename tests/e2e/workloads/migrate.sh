@@ -5,9 +5,11 @@
 # completed on the source into a page vmiod did not log would show as a
 # stale buffer on the destination. Prints E2E-MIGRATE-NOW once both run.
 # Env: FIO_MB (per-job region, MiB), FIO_SECS (how long fio runs),
-#      PAT_MB (where the reader's region is, MiB), EXPECT_PACKED (1: packed)
+#      PAT_MB (where the reader's region is, MiB), EXPECT_PACKED (1: packed),
+#      DEV (the disk: /dev/vda, or /dev/sda for virtio-scsi)
 . /lib/e2e.sh
-e2e_wait_dev /dev/vda
+DEV=${DEV:-/dev/vda}
+e2e_wait_dev "$DEV"
 
 if [ "${EXPECT_PACKED:-0}" = 1 ]; then
 	bits=$(cat /sys/block/vda/device/features)
@@ -18,13 +20,13 @@ fi
 # reading into one buffer that only the device writes (the CPU touches it
 # once, when dd starts), and the stream checked whole.
 yes vmio-migrate-pattern | head -c 4194304 >/tmp/pattern
-dd if=/tmp/pattern of=/dev/vda bs=1M seek="$PAT_MB" conv=fsync 2>/dev/null ||
+dd if=/tmp/pattern of="$DEV" bs=1M seek="$PAT_MB" conv=fsync 2>/dev/null ||
 	e2e_fail "writing the reader's region failed"
 want=$(sha256sum </tmp/pattern | cut -d' ' -f1)
 (
 	n=0 bad=0
 	while [ ! -e /tmp/stop ]; do
-		got=$(dd if=/dev/vda bs=16k skip=$((PAT_MB * 64)) count=256 \
+		got=$(dd if="$DEV" bs=16k skip=$((PAT_MB * 64)) count=256 \
 			iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
 		n=$((n + 1))
 		[ "$got" = "$want" ] || bad=$((bad + 1))
@@ -33,7 +35,7 @@ want=$(sha256sum </tmp/pattern | cut -d' ' -f1)
 ) &
 reader=$!
 
-fio --name=migrate --filename=/dev/vda --direct=1 --ioengine=libaio \
+fio --name=migrate --filename="$DEV" --direct=1 --ioengine=libaio \
 	--iodepth=8 --numjobs=2 --size="${FIO_MB}M" --offset_increment="${FIO_MB}M" \
 	--rw=randrw --bssplit=4k/50:16k/30:64k/20 --time_based --runtime="$FIO_SECS" \
 	--verify=crc32c --verify_backlog=16 --verify_fatal=1 --group_reporting \
@@ -55,4 +57,4 @@ e2e_result reader_bad "$bad"
 [ "$bad" = 0 ] || e2e_fail "$bad of $reads passes of the reader read stale data"
 # The whole fio region as the guest reads it, for the host to compare with
 # the image once the guest is gone.
-e2e_result region_sha256 "$(dd if=/dev/vda bs=1M count=$((2 * FIO_MB)) iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
+e2e_result region_sha256 "$(dd if="$DEV" bs=1M count=$((2 * FIO_MB)) iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
