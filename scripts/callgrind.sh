@@ -5,12 +5,15 @@
 # ring pop, decode, submit, complete, used ring, notify). Deterministic,
 # unlike timing on a shared machine. Prints the count and the functions
 # that dominate it.
-#   scripts/callgrind.sh [BUILD_DIR] [REQUESTS] [BATCH]
+# With "log" as the fourth argument, dirty logging is on (a live
+# migration under way).
+#   scripts/callgrind.sh [BUILD_DIR] [REQUESTS] [BATCH] [log]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 requests=${2:-20000}
 batch=${3:-32}
+log=${4:-}
 command -v valgrind >/dev/null ||
 	{ echo "callgrind.sh: valgrind is missing; apt-get install valgrind" >&2; exit 1; }
 [ -x "$build/tests/perf/hotpath" ] ||
@@ -19,10 +22,10 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 valgrind --tool=callgrind --toggle-collect=reactor_poll_once \
 	--callgrind-out-file="$out/cg.out" \
-	"$build/tests/perf/hotpath" "$requests" "$batch" >"$out/log" 2>&1 ||
+	"$build/tests/perf/hotpath" "$requests" "$batch" $log >"$out/log" 2>&1 ||
 	{ cat "$out/log" >&2; exit 1; }
 total=$(callgrind_annotate "$out/cg.out" | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-echo "instructions per 4K request (null backend, batches of $batch): $((total / requests))"
+echo "instructions per 4K request (null backend, batches of $batch${log:+, dirty logging on}): $((total / requests))"
 echo "top functions (instructions per request, self):"
 callgrind_annotate "$out/cg.out" | awk -v n="$requests" '
 	/^-+$/ { sect++ } 

@@ -115,6 +115,18 @@ for mode in ok response resid; do
 done
 echo "ok: socket: scsi target, and a wrong one is reported"
 
+# --dirty-log: the targets log their writes as in a live migration and the
+# data still verifies; the rerun line keeps the option.
+for target in vmiod qsd; do
+	"$VMIO" bench run --target $target --backend "file:$tmp/disk.img" --size 8M \
+		--bs 16K --verify --dirty-log --runtime 0.5 --json "$tmp/l.json" \
+		>"$tmp/l.out" 2>&1 || fail "--dirty-log on $target failed: $(cat "$tmp/l.out")"
+	grep -q "0 bad blocks" "$tmp/l.out" || fail "--dirty-log --verify on $target: $(cat "$tmp/l.out")"
+	jq -e '.rerun | test("--dirty-log")' "$tmp/l.json" >/dev/null ||
+		fail "the rerun line lacks --dirty-log: $(jq -r .rerun "$tmp/l.json")"
+done
+echo "ok: --dirty-log on vmiod and qsd"
+
 # Bad arguments: a clear message and a non-zero exit.
 for args in "--target nowhere" "--bs 1000" "--iodepth 0" "--rw sideways" \
 	"--target host --backend null" "--runtime -1" "--queues 99" \

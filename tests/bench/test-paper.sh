@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$VMIO" bench paper --quick --runtime 0.25 --out "$tmp/out" >"$tmp/log" 2>&1 ||
-	fail "bench paper failed: $(tail -5 "$tmp/log")"
+	fail "bench paper failed: $(grep -iE 'vmio bench:|fail|error [^0]|cannot' "$tmp/log" | tail -8; tail -2 "$tmp/log")"
 md=$tmp/out/report.md
 json=$tmp/out/report.json
 for section in "## 1-3. Throughput" "## 4. Noisy-neighbour isolation" \

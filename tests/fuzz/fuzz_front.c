@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "fuzz_front.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -106,6 +107,21 @@ void front_connect(struct fuzz_front *f, uint64_t features, bool inflight)
 		FRONT_R0_SIZE, FRONT_R1_SIZE, QVA + FRONT_R0_SIZE, 0 };
 	send_msg(f, VHOST_USER_SET_MEM_TABLE, &t, 8 + 2 * sizeof(t.regions[0]),
 		 f->memfd, 2);
+}
+
+void front_log_start(struct fuzz_front *f, uint64_t features)
+{
+	struct vhost_user_log l = {
+		.mmap_size = (FRONT_R0_SIZE + FRONT_R1_SIZE) / 4096 / 8 + 1,
+	};
+	int fd = memfd_create("fuzz-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	FUZZ_CHECK(fd >= 0 && ftruncate(fd, (off_t)l.mmap_size) == 0);
+	FUZZ_CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0);
+	send_msg(f, VHOST_USER_SET_LOG_BASE, &l, sizeof(l), &fd, 1);
+	close(fd);
+	send_u64(f, VHOST_USER_SET_FEATURES,
+		 features | (1ull << VHOST_F_LOG_ALL), -1);
 }
 
 void front_inflight(struct fuzz_front *f, unsigned int idx, uint16_t qsize)

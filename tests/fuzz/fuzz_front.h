@@ -34,6 +34,10 @@ void front_init(struct fuzz_front *f, struct vu_dev *vu);
 /* Connects, sets the owner, protocol features (INFLIGHT_SHMFD when
  * inflight), the features and the memory table. */
 void front_connect(struct fuzz_front *f, uint64_t features, bool inflight);
+/* Turns dirty logging on, as QEMU does when a migration starts: a log
+ * covering guest memory (SET_LOG_BASE), then the features again with
+ * VHOST_F_LOG_ALL. The log is leaked (benchmarks and harnesses only). */
+void front_log_start(struct fuzz_front *f, uint64_t features);
 /* Hands over an inflight region for vrings 0..idx whose part for vring idx
  * holds the bytes at FRONT_INFLIGHT_OFF of guest memory. */
 void front_inflight(struct fuzz_front *f, unsigned int idx, uint16_t qsize);

@@ -13,7 +13,10 @@
  * that timing on a shared machine has. As a test it checks the path is
  * whole: every request completes once, OK, in a bounded number of passes.
  *
- *   hotpath [REQUESTS [BATCH]]   (defaults 20000 and 32)
+ * With "log", dirty logging is on (a live migration under way): the
+ * difference is what logging costs per request.
+ *
+ *   hotpath [REQUESTS [BATCH [log]]]   (defaults 20000, 32, logging off)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +137,8 @@ int main(int argc, char **argv)
 	front_init(&front, blk_dev_vu(disk));
 	front_connect(&front, features, false);
 	front_ring_start(&front, 0, QSIZE, true);
+	if (argc > 3 && !strcmp(argv[3], "log"))
+		front_log_start(&front, features);
 
 	for (unsigned long done = 0; done < total;) {
 		unsigned int n = (unsigned int)(total - done < batch ? total - done

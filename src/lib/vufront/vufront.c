@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vufront: connecting, negotiating, guest memory and queue set-up. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ static int negotiate_protocol(struct vufront *f, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	f->info.offered_protocol_features = proto;
-	proto &= want_proto;
+	proto &= want_proto | (f->o.dirty_log ?
+			       1ull << VHOST_USER_PROTOCOL_F_LOG_SHMFD : 0);
 	if (f->o.mem_table)
 		proto &= ~(1ull << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
 	ret = vufront_send_msg(f, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &proto,
@@ -373,6 +375,43 @@ int vufront_attach(const char *path, struct vufront **out, char *err,
 	return 0;
 }
 
+/* What QEMU does when a live migration starts: a log covering guest
+ * memory (SET_LOG_BASE, answered), then VHOST_F_LOG_ALL acked. */
+static int start_dirty_log(struct vufront *f, char *err, size_t errlen)
+{
+	struct vhost_user_log l = { .mmap_size = f->mem_size / 4096 / 8 + 1 };
+	struct vhost_user_msg m;
+	uint64_t feat = f->info.features | (1ull << VHOST_F_LOG_ALL);
+	int fd, ret;
+
+	if (!(f->info.offered_features & (1ull << VHOST_F_LOG_ALL)) ||
+	    !vuf_has_proto(f, VHOST_USER_PROTOCOL_F_LOG_SHMFD)) {
+		snprintf(err, errlen, "the target cannot log its writes for a "
+			 "live migration (no VHOST_F_LOG_ALL or LOG_SHMFD)");
+		return -ENOTSUP;
+	}
+	fd = memfd_create("vufront-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)l.mmap_size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0 ||
+	    (f->log = mmap(NULL, l.mmap_size, PROT_READ | PROT_WRITE,
+			   MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		ret = -errno;
+		f->log = NULL;
+		close(fd);
+		return ret;
+	}
+	f->log_len = l.mmap_size;
+	ret = vufront_send_msg(f, VHOST_USER_SET_LOG_BASE, 0, &l, sizeof(l),
+			       &fd, 1);
+	close(fd);
+	if (!ret && (ret = vuf_recv_reply(f, VHOST_USER_SET_LOG_BASE, &m)) > 0)
+		ret = 0;
+	return ret ?: vuf_send_acked(f, VHOST_USER_SET_FEATURES, &feat,
+				     sizeof(feat), NULL, 0);
+}
+
 int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 		  size_t errlen)
 {
@@ -396,6 +435,8 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 	ret = ret ?: map_memory(f);
 	for (unsigned int i = 0; i < f->nq && !ret; i++)
 		ret = start_queue(f, &f->q[i]);
+	if (!ret && o->dirty_log)
+		ret = start_dirty_log(f, err, errlen);
 	if (ret && !err[0])
 		snprintf(err, errlen, "setting up the device failed: %s%s",
 			 strerror(-ret), ret == -ECONNRESET ?
@@ -482,6 +523,8 @@ void vufront_close(struct vufront *f)
 	free(f->scsi_config);
 	if (f->mem)
 		munmap(f->mem, f->mem_size);
+	if (f->log)
+		munmap(f->log, f->log_len);
 	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)
 		if (f->memfd[i] >= 0)
 			close(f->memfd[i]);

@@ -69,6 +69,8 @@ struct vufront_opts {
 	bool indirect;             /* one indirect descriptor per request, if offered */
 	bool mem_table;            /* SET_MEM_TABLE even if ADD_MEM_REG is offered */
 	bool want_irq;             /* ask for a call per completion (as a guest) */
+	bool dirty_log;            /* then turn dirty logging on, as QEMU does
+				    * while a live migration runs */
 };
 
 /* What the target answered at connect time. */

@@ -66,6 +66,8 @@ struct vufront {
 	struct vufront_info info;
 	struct vufront_queue *q;
 	unsigned int nq;
+	uint8_t *log;          /* the dirty log (opts.dirty_log), or NULL */
+	size_t log_len;
 };
 
 /* Messages (vufront_msg.c). */

@@ -512,6 +512,7 @@ int job_run_vhost(const char *path, const struct job_params *p,
 		.max_inflight = p->iodepth,
 		.max_io = p->bs,
 		.want_irq = p->want_irq,
+		.dirty_log = p->dirty_log,
 	};
 	struct scsi_ctx *sc;
 	struct worker *w;

@@ -22,6 +22,7 @@ struct job_params {
 	double rate_iops;        /* 0: closed loop; else Poisson arrivals */
 	uint64_t size;           /* bytes of the disk to use; 0: all */
 	bool want_irq;           /* ask the target for a call per completion */
+	bool dirty_log;          /* dirty logging on, as in a live migration */
 	bool progress;           /* a live line on stderr */
 	bool scsi;               /* the target is vhost-user-scsi, not -blk */
 	uint16_t lun;            /* scsi: the LUN driven */

@@ -178,6 +178,9 @@ void run_command(const struct run_spec *s, char *buf, size_t len)
 	if (!s->job.want_irq)
 		snprintf(extra + n, sizeof(extra) - n, " --no-irq");
 	n = strlen(extra);
+	if (s->job.dirty_log)
+		snprintf(extra + n, sizeof(extra) - n, " --dirty-log");
+	n = strlen(extra);
 	if (s->job.scsi)
 		snprintf(extra + n, sizeof(extra) - n, " --device scsi");
 	n = strlen(extra);
