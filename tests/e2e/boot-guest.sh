@@ -8,7 +8,7 @@
 #          [--workload FILE] [--env KEY=VALUE]... [--timeout S] [--scsi]
 #          [--reconnect S] [--device-opt PROP=VAL]... [--log FILE]
 #          [--initrd FILE] [--mem SIZE] [--smp N] [--qmp SOCK]
-#          [--incoming URI]
+#          [--incoming URI] [--paused]
 #
 #   --socket      the vhost-user unix socket the target listens on
 #   --queues      virtqueues asked of the device (num-queues / num_queues)
@@ -26,6 +26,7 @@
 #   --qmp         a QMP socket to drive QEMU with (migration tests)
 #   --incoming    wait for a live migration on URI instead of booting
 #                 ("defer": start it with QMP migrate-incoming)
+#   --paused      start with the CPUs stopped (QMP cont runs them)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,10 +41,10 @@ usage()
 parse_args()
 {
 	sock="" queues=1 packed=off workload="" timeout_s=120 scsi=0
-	reconnect="" log="" initrd="" mem=512M smp=2 qmp="" incoming=""
+	reconnect="" log="" initrd="" mem=512M smp=2 qmp="" incoming="" paused=""
 	envs=() devopts=()
 	while [ $# -gt 0 ]; do
-		[ $# -ge 2 ] || case $1 in --scsi) ;; *) usage ;; esac
+		[ $# -ge 2 ] || case $1 in --scsi | --paused) ;; *) usage ;; esac
 		case $1 in
 		--socket) sock=$2; shift 2 ;;
 		--queues) queues=$2; shift 2 ;;
@@ -60,6 +61,7 @@ parse_args()
 		--smp) smp=$2; shift 2 ;;
 		--qmp) qmp=$2; shift 2 ;;
 		--incoming) incoming=$2; shift 2 ;;
+		--paused) paused=1; shift ;;
 		*) usage ;;
 		esac
 	done
@@ -139,6 +141,7 @@ run_qemu()
 	device_args
 	[ -z "$qmp" ] || qemu_args+=(-qmp "unix:$qmp,server=on,wait=off")
 	[ -z "$incoming" ] || qemu_args+=(-incoming "$incoming")
+	[ -z "$paused" ] || qemu_args+=(-S)
 	start=$(date +%s%N)
 	timeout -k 5 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
 		</dev/null >"$log" 2>&1 &

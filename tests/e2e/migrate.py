@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives a live migration between two QEMUs over their QMP sockets.
 
-  migrate.py SRC_QMP DST_QMP [--cancel]
+  migrate.py SRC_QMP DST_QMP [--cancel] [--compare DIR MEM_BYTES]
 
 The destination was started with -incoming defer: it is told to listen on
 127.0.0.1 (a port the kernel picks), the source migrates to it, and the
@@ -9,7 +9,15 @@ script waits for the end and prints one JSON line: status, total-time and
 downtime (ms), RAM transferred. The source QEMU is told to quit after a
 completed migration. With --cancel the migration is cancelled once it is
 active: the guest goes on on the source, which must say "cancelled".
+
+With --compare the destination was started paused (-S): once the
+migration completed, both sides' guest memory is saved to DIR and
+compared page by page before the destination runs. Every page must be
+equal: a page a back-end wrote without logging it differs (QEMU sent it
+before the write and never again). The count is in the JSON line.
 """
+import mmap
+import os
 import json
 import socket
 import sys
@@ -50,9 +58,22 @@ class Qmp:
         return reply["return"]
 
 
+def differing_pages(a, b, size):
+    """Pages of 4 KiB that differ between files a and b."""
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        ma = mmap.mmap(fa.fileno(), size, access=mmap.ACCESS_READ)
+        mb = mmap.mmap(fb.fileno(), size, access=mmap.ACCESS_READ)
+        return sum(1 for off in range(0, size, 4096)
+                   if ma[off:off + 4096] != mb[off:off + 4096])
+
+
 def main():
     src, dst = Qmp(sys.argv[1]), Qmp(sys.argv[2])
     cancel = "--cancel" in sys.argv[3:]
+    compare = None
+    if "--compare" in sys.argv[3:]:
+        i = sys.argv.index("--compare")
+        compare = (sys.argv[i + 1], int(sys.argv[i + 2]))
     for q in (src, dst):
         # Fast enough that a TCG guest converges; downtime as QEMU's default.
         q.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30,
@@ -77,6 +98,15 @@ def main():
            "total_ms": info.get("total-time"),
            "downtime_ms": info.get("downtime"),
            "ram_mib": info.get("ram", {}).get("transferred", 0) >> 20}
+    if status == "completed" and compare:
+        d, size = compare
+        paths = [os.path.join(d, n) for n in ("src.mem", "dst.mem")]
+        for q, path in zip((src, dst), paths):
+            q.cmd("pmemsave", val=0, size=size, filename=path)
+        out["differing_pages"] = differing_pages(paths[0], paths[1], size)
+        for path in paths:
+            os.unlink(path)
+        dst.cmd("cont")
     print(json.dumps(out), flush=True)
     if status == "completed":
         src.cmd("quit")

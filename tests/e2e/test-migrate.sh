@@ -34,10 +34,10 @@ truncate -s "${DISK_MB}M" "$img"
 src_opts=() qos="" kind=--disk dev_args=()
 packed=(--packed off)
 case $mode in
-split) src_opts=(--qos) qos=",iops=4000" ;;
+split) src_opts=(--qos) qos=",iops=1000" ;;
 packed) packed=(--packed on --env EXPECT_PACKED=1) ;;
 scsi) kind=--scsi dev_args=(--scsi --env DEV=/dev/sda) ;;
-cancel) ;;
+cancel) FIO_SECS=${E2E_MIGRATE_FIO_SECS:-8} ;;
 *) e2e_die "unknown mode '$mode' (split, packed, scsi or cancel)" ;;
 esac
 # One image, two vmiods: SIDE is src or dst.
@@ -77,20 +77,26 @@ guest=(--queues 2 "${packed[@]}" "${dev_args[@]}" --workload "$here/workloads/mi
 src_qemu=$!
 pids+=("$src_qemu")
 "$here/boot-guest.sh" --socket "$E2E_TMP/dst.sock" "${guest[@]}" --timeout 260 \
-	--qmp "$E2E_TMP/dst.qmp" --incoming defer --log "$E2E_TMP/dst.console" \
+	--qmp "$E2E_TMP/dst.qmp" --incoming defer --paused --log "$E2E_TMP/dst.console" \
 	>"$E2E_TMP/dst.result" 2>&1 &
 dst_qemu=$!
 pids+=("$dst_qemu")
 
 e2e_wait_console "$E2E_TMP/src.console" E2E-MIGRATE-NOW 150
-cancel=()
-[ "$mode" != cancel ] || cancel=(--cancel)
-if ! mig=$(python3 "$here/migrate.py" "$E2E_TMP/src.qmp" "$E2E_TMP/dst.qmp" "${cancel[@]}"); then
+# A completed migration leaves both sides' memory equal page for page
+# (compared while the destination is still paused).
+how=(--compare "$E2E_TMP" $((512 << 20)))
+[ "$mode" != cancel ] || how=(--cancel)
+if ! mig=$(python3 "$here/migrate.py" "$E2E_TMP/src.qmp" "$E2E_TMP/dst.qmp" "${how[@]}"); then
 	echo "$mig" >&2
 	tail -n 20 "$E2E_TMP/src.console" "$E2E_TMP/src-vmiod.log" "$E2E_TMP/dst-vmiod.log" >&2
 	e2e_die "the migration did not end as it should"
 fi
 e2e_log "migration: $mig"
+if [ "$mode" != cancel ]; then
+	diff_pages=$(echo "$mig" | sed -n 's/.*"differing_pages": \([0-9]*\).*/\1/p')
+	e2e_expect "guest pages that differ between source and destination" 0 "$diff_pages"
+fi
 
 # Where the guest finishes: the destination, or the source after a cancel.
 if [ "$mode" = cancel ]; then

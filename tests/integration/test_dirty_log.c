@@ -16,6 +16,10 @@
  *    begins), so the image is released; the ring starts again (QEMU
  *    restarts the device when a migration fails) and I/O goes on, the
  *    image locked again.
+ *  - Hostile logs: one larger than its file, one the front-end truncates
+ *    under a running queue, and a log replaced over and over while the
+ *    rings run each cost the front-end its connection, and vmiod serves
+ *    the next one.
  *  - Hand-over: the destination's guest cannot run while the source holds
  *    the image (its queue stays stopped); once the source stopped its last
  *    ring while logging, the destination's queue starts, reads what the
@@ -260,6 +264,74 @@ static void logging(void **state)
 	vufront_close(f);
 }
 
+/* A memfd log of len bytes (sealed or not), sent with SET_LOG_BASE
+ * claiming size bytes; the fd is returned, the reply not awaited. */
+static int send_raw_log(struct vufront *f, size_t len, uint64_t size,
+			bool sealed)
+{
+	struct { uint64_t size, offset; } l = { size, 0 };
+	int fd = memfd_create("test-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)len), 0);
+	if (sealed)
+		assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	assert_int_equal(vufront_send_msg(f, VHOST_USER_SET_LOG_BASE, 0, &l,
+					  sizeof(l), &fd, 1), 0);
+	return fd;
+}
+
+/* After the front-end was dropped, vmiod serves a new one. */
+static void served_after(void)
+{
+	struct vufront *f = connect_to(src_sock);
+
+	io_ok(vufront_queue(f, 0), 0, VIRTIO_BLK_T_IN, 0);
+	vufront_close(f);
+}
+
+static void hostile_logs(void **state)
+{
+	struct vufront *f = connect_to(src_sock);
+	struct vufront_queue *q;
+	size_t len = (vufront_mem_size(f) / PAGE + 7) / 8;
+	struct vhost_user_msg m;
+	int fd, n;
+
+	(void)state;
+	/* Larger than the file behind it. */
+	close(send_raw_log(f, len, len + (1 << 20), true));
+	assert_true(vufront_peer_closed(f, 5000));
+	vufront_close(f);
+	served_after();
+
+	/* Truncated under a running queue while logging. */
+	f = connect_to(src_sock);
+	q = vufront_queue(f, 0);
+	fd = send_raw_log(f, len, len, false);
+	assert_true(vufront_recv_msg(f, &m, 5000) >= 0);
+	set_log_all(f, true);
+	assert_int_equal(ftruncate(fd, 0), 0);
+	close(fd);
+	vufront_submit(q, 0, VIRTIO_BLK_T_IN, 0, IO_BYTES);
+	vufront_kick_force(q);
+	assert_true(vufront_peer_closed(f, 5000));
+	vufront_close(f);
+	served_after();
+
+	/* Replaced again and again while the ring runs. */
+	f = connect_to(src_sock);
+	for (n = 0; n < 40; n++) {
+		close(send_raw_log(f, len, len, true));
+		if (vufront_recv_msg(f, &m, 5000) < 0)
+			break;
+	}
+	assert_true(n < 40);
+	assert_true(vufront_peer_closed(f, 5000));
+	vufront_close(f);
+	served_after();
+}
+
 static void cancelled_migration(void **state)
 {
 	struct vufront *f = connect_to(src_sock);
@@ -346,6 +418,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(logging),
 		cmocka_unit_test(cancelled_migration),
+		cmocka_unit_test(hostile_logs),
 		cmocka_unit_test(handover),
 	};
 

@@ -318,6 +318,8 @@ static int h_get_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 	return VU_REPLY;
 }
 
+#define VU_MAX_KEPT_LOGS 16
+
 /* SET_LOG_BASE: a new dirty log. Rings may run and write the old one:
  * it stays mapped (chained behind the new one) until they all stop. */
 static int h_set_log_base(struct vu_dev *dev, struct vhost_user_msg *msg,
@@ -325,15 +327,28 @@ static int h_set_log_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 {
 	const struct vhost_user_log *l = &msg->payload.log;
 	struct dirty_log *log;
+	unsigned int kept = 0;
 	int ret;
 
+	/* QEMU replaces a log when guest memory grows; a front-end that
+	 * keeps replacing it while the rings run would pile up mappings. */
+	for (log = dev->log; log; log = log->older)
+		kept++;
+	if (kept >= VU_MAX_KEPT_LOGS && vu_dev_started(dev, VU_ALL_RINGS)) {
+		log_error("disk %s: the front-end replaced the dirty log %u times "
+			  "while the rings run; disconnecting it", dev->name,
+			  kept);
+		return -EPROTO;
+	}
 	ret = dirty_log_map(&log, take_fd(rx, 0), l->mmap_size, l->mmap_offset,
 			    &dev->log_broken, dev->wake_fd);
 	if (ret) {
 		log_error("disk %s: dirty log refused (%llu bytes at offset "
 			  "%llu): %s", dev->name,
 			  (unsigned long long)l->mmap_size,
-			  (unsigned long long)l->mmap_offset, strerror(-ret));
+			  (unsigned long long)l->mmap_offset,
+			  ret == -EINVAL ? "empty, past the end of its file, or "
+			  "larger than 256 MiB (8 TiB of guest)" : strerror(-ret));
 		return ret == -EINVAL ? -EPROTO : ret;
 	}
 	log->older = dev->log;
