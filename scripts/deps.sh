@@ -14,6 +14,8 @@ packages=(
 	qemu-system-x86 qemu-utils linux-image-amd64 busybox-static fio cpio
 	# reports, metrics checks, libvirt XML validation
 	gnuplot-nox prometheus libvirt-clients curl jq bc
+	# the libvirt end-to-end test's private libvirtd (session daemon)
+	libvirt-daemon libvirt-daemon-driver-qemu
 	# systemd-analyze checks the unit file and its sandboxing
 	systemd
 	# the RBD backend and its tests: librbd/librados to build against, a

@@ -9,6 +9,7 @@
 #          [--reconnect S] [--device-opt PROP=VAL]... [--log FILE]
 #          [--initrd FILE] [--mem SIZE] [--smp N] [--qmp SOCK]
 #          [--incoming URI] [--paused]
+#        boot-guest.sh --prepare DIR [--workload FILE] [--env KEY=VALUE]...
 #
 #   --socket      the vhost-user unix socket the target listens on
 #   --queues      virtqueues asked of the device (num-queues / num_queues)
@@ -27,6 +28,8 @@
 #   --incoming    wait for a live migration on URI instead of booting
 #                 ("defer": start it with QMP migrate-incoming)
 #   --paused      start with the CPUs stopped (QMP cont runs them)
+#   --prepare     boot nothing: write DIR/kernel and DIR/initrd.cpio.gz (the
+#                 workload included) for another launcher (libvirt)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,7 +44,7 @@ usage()
 parse_args()
 {
 	sock="" queues=1 packed=off workload="" timeout_s=120 scsi=0
-	reconnect="" log="" initrd="" mem=512M smp=2 qmp="" incoming="" paused=""
+	reconnect="" log="" initrd="" mem=512M smp=2 qmp="" incoming="" paused="" prepare=""
 	envs=() devopts=()
 	while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || case $1 in --scsi | --paused) ;; *) usage ;; esac
@@ -62,12 +65,14 @@ parse_args()
 		--qmp) qmp=$2; shift 2 ;;
 		--incoming) incoming=$2; shift 2 ;;
 		--paused) paused=1; shift ;;
+		--prepare) prepare=$2; shift 2 ;;
 		*) usage ;;
 		esac
 	done
+	[ -z "$workload" ] || [ -r "$workload" ] || e2e_die "cannot read workload $workload"
+	[ -n "$prepare" ] && return 0
 	[ -n "$sock" ] || usage
 	[ -S "$sock" ] || e2e_die "$sock is not a listening unix socket; start the target first"
-	[ -z "$workload" ] || [ -r "$workload" ] || e2e_die "cannot read workload $workload"
 }
 
 # The second archive: /workload.sh and /workload.env, appended to the base.
@@ -196,6 +201,11 @@ main()
 	[ -n "$log" ] || log=$tmp/console.log
 	[ -n "$initrd" ] || initrd=$(e2e_base_initramfs)
 	make_overlay
+	if [ -n "$prepare" ]; then
+		cp "$(e2e_boot_kernel)" "$prepare/kernel"
+		cp "$tmp/initrd.cpio.gz" "$prepare/initrd.cpio.gz"
+		return 0
+	fi
 	run_qemu || qrc=$?
 	report "$qrc"
 }
