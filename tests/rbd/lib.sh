@@ -32,7 +32,7 @@ rbd_fail() {
 # install.
 rbd_need() {
 	if [ "${RBD_NEED_VMIOD:-1}" != 0 ] &&
-	   ! "$VMIOD" --help | grep -q 'backend=uring|rbd'; then
+	   ! "$VMIOD" --help | grep 'backend=uring|rbd' >/dev/null; then
 		echo "rbd: vmiod was built without the RBD backend; install librbd-dev and rebuild" >&2
 		exit 77
 	fi

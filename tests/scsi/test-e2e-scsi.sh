@@ -24,7 +24,7 @@ start_target()
 	local opts=$1 sock=$2
 
 	E2E_TARGET_LOG=$sock.log
-	if [ -x "$VMIOD" ] && "$VMIOD" --help 2>&1 | grep -q -- --scsi; then
+	if [ -x "$VMIOD" ] && "$VMIOD" --help 2>&1 | grep -- --scsi >/dev/null; then
 		E2E_TARGET=vmiod
 		"$VMIOD" --scsi "$opts" >"$E2E_TARGET_LOG" 2>&1 &
 	else
