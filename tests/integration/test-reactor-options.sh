@@ -34,7 +34,7 @@ for opts in "--poll-us 200 --fixed-files on" "--poll-us 0 --fixed-files off" \
 	pid=$!
 	for _ in $(seq 100); do [ -S "$tmp/d.sock" ] && break; sleep 0.05; done
 	"$VMIO" bench run --target "socket:$tmp/d.sock" --rw randrw --bs 4k \
-		--iodepth 8 --runtime 1 --ramp 0 --size 64M --verify \
+		--iodepth 8 --runtime 1 --ramp 0 --size 8M --verify \
 		--json "$tmp/r.json" >"$tmp/bench.log" 2>&1 ||
 		fail "$opts: $(cat "$tmp/bench.log")"
 	jq -e '.errors == 0 and .ios > 100' "$tmp/r.json" >/dev/null ||
@@ -61,7 +61,7 @@ rm -f "$tmp/s.sock"
 pid=$!
 for _ in $(seq 100); do [ -S "$tmp/s.sock" ] && break; sleep 0.05; done
 "$VMIO" bench run --target "socket:$tmp/s.sock" --device scsi --rw randrw \
-	--bs 4k --iodepth 8 --runtime 1 --ramp 0 --size 64M --verify \
+	--bs 4k --iodepth 8 --runtime 1 --ramp 0 --size 8M --verify \
 	--json "$tmp/r.json" >"$tmp/bench.log" 2>&1 || fail "scsi: $(cat "$tmp/bench.log")"
 jq -e '.errors == 0 and .ios > 100' "$tmp/r.json" >/dev/null ||
 	fail "scsi: $(jq -c '{errors, ios}' "$tmp/r.json")"
