@@ -176,12 +176,12 @@ static int open_file(const char *path, const char *beneath, uint64_t size,
  * take back here on a failed add). */
 static int open_rbd(const char *pool, const char *ns, const char *image,
 		    const struct rbd_config *rc, uint64_t size, bool ro,
-		    struct bdev **out)
+		    bool direct, struct bdev **out)
 {
 	struct bdev_rbd_opts o = {
 		.pool = pool, .ns = ns, .image = image, .conf = rc->conf,
 		.user = rc->user, .size = size, .ro = ro,
-		.timeout_s = rc->timeout_s,
+		.timeout_s = rc->timeout_s, .cache = !direct,
 	};
 
 	return bdev_rbd_open(&o, out);
@@ -201,7 +201,7 @@ int backend_open_disk(const struct disk_config *c, struct bdev **out,
 		ret = bdev_null_open(c->size, &b);
 	else if (c->backend == DISK_BACKEND_RBD)
 		ret = open_rbd(c->pool, c->ns, c->image, &c->rbd, c->size, c->ro,
-			       &b);
+			       c->direct, &b);
 	else
 		ret = open_file(c->path, c->beneath, c->size, c->ro, c->direct, &b,
 				made, claim, c->incoming);
@@ -224,7 +224,8 @@ int backend_open_lun(const struct scsi_config *c,
 		if (bdev_rbd_parse_spec(l->rbd, spec, sizeof(spec), &pool, &ns,
 					&image))
 			return -EINVAL;
-		return open_rbd(pool, ns, image, &c->rbd, 0, c->ro, out);
+		return open_rbd(pool, ns, image, &c->rbd, 0, c->ro, c->direct,
+				out);
 	}
 	if (!l->path)
 		return bdev_null_open(l->null_size, out);

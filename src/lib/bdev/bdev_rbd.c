@@ -39,6 +39,7 @@ struct rbd_conn {
 	char *conf;              /* NULL: librados' default search */
 	char *user;              /* NULL: admin */
 	unsigned int timeout_s;
+	bool cache;
 	rados_t cluster;
 	char fsid[64];
 	int refs;
@@ -139,6 +140,7 @@ static int conn_connect(struct rbd_conn *c, const struct bdev_rbd_opts *o)
 	conf_set_u(c->cluster, "rados_mon_op_timeout",
 		   c->timeout_s ? c->timeout_s : BDEV_RBD_CONNECT_TIMEOUT);
 	conf_set_u(c->cluster, "rados_osd_op_timeout", c->timeout_s);
+	rados_conf_set(c->cluster, "rbd_cache", c->cache ? "true" : "false");
 	/* Our own messages say what failed; keep librados' off the terminal. */
 	rados_conf_set(c->cluster, "log_to_stderr", "false");
 	rados_conf_set(c->cluster, "err_to_stderr", "false");
@@ -173,7 +175,7 @@ static int conn_get(const struct bdev_rbd_opts *o, struct rbd_conn **out)
 	pthread_mutex_lock(&conns_lock);
 	for (c = conns; c; c = c->next)
 		if (same(c->conf, conf) && same(c->user, user) &&
-		    c->timeout_s == o->timeout_s)
+		    c->timeout_s == o->timeout_s && c->cache == o->cache)
 			break;
 	if (c) {
 		c->refs++;
@@ -187,6 +189,7 @@ static int conn_get(const struct bdev_rbd_opts *o, struct rbd_conn **out)
 	    (user && !(c->user = strdup(user))))
 		goto err;
 	c->timeout_s = o->timeout_s;
+	c->cache = o->cache;
 	ret = conn_connect(c, o);
 	if (ret)
 		goto err;

@@ -32,6 +32,11 @@ struct bdev_rbd_opts {
 	 * with an I/O error (and connecting gives up); 0: requests wait for
 	 * the cluster as long as it takes, as librbd does by default. */
 	unsigned int timeout_s;
+	/* librbd's client-side cache (rbd_cache). Off by default, as an
+	 * image file is opened O_DIRECT: acknowledged writes are in the
+	 * cluster, where another client (a live migration's destination)
+	 * reads them. */
+	bool cache;
 };
 
 /* Opens (creating or growing when size says so) the image. -errno, with
