@@ -11,9 +11,11 @@
 #           (requests parked in the scheduler drain at the switch-over)
 #   packed  packed rings, 2 queues
 #   scsi    a virtio-scsi target (vhost-user-scsi-pci) with one LUN
+#   rbd     the image in a Ceph RBD pool of the test's own one-node
+#           cluster (skipped, status 77, without Ceph)
 #   cancel  the migration is cancelled while active: the guest finishes
 #           on the source, whose vmiod turns logging off again
-# Usage: test-migrate.sh [split|packed|scsi|cancel]
+# Usage: test-migrate.sh [split|packed|scsi|rbd|cancel]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -37,15 +39,33 @@ case $mode in
 split) src_opts=(--qos) qos=",iops=1000" ;;
 packed) packed=(--packed on --env EXPECT_PACKED=1) ;;
 scsi) kind=--scsi dev_args=(--scsi --env DEV=/dev/sda) ;;
+rbd) ;;
 cancel) FIO_SECS=${E2E_MIGRATE_FIO_SECS:-8} ;;
-*) e2e_die "unknown mode '$mode' (split, packed, scsi or cancel)" ;;
+*) e2e_die "unknown mode '$mode' (split, packed, scsi, rbd or cancel)" ;;
 esac
 # One image, two vmiods: SIDE is src or dst.
 dev_opts()
 {
 	local side=$1 img_key=path
 	[ "$kind" = --disk ] || img_key=lun0
+	if [ "$mode" = rbd ]; then
+		echo "id=d0,backend=rbd,pool=rbd,image=vm1,conf=$CEPH_CONF,socket=$E2E_TMP/$side.sock,queues=2"
+		return
+	fi
 	echo "id=d0,$img_key=$img,socket=$E2E_TMP/$side.sock,queues=2"
+}
+
+# The sha256 of fio's region of the image (exported from the cluster for
+# rbd).
+image_sha256()
+{
+	if [ "$mode" = rbd ]; then
+		rbdc export rbd/vm1 "$E2E_TMP/exported.img" >/dev/null 2>&1 ||
+			e2e_die "rbd export failed"
+		e2e_sha256 "$E2E_TMP/exported.img" $((2 * FIO_MB))
+	else
+		e2e_sha256 "$img" $((2 * FIO_MB))
+	fi
 }
 
 pids=()
@@ -56,6 +76,12 @@ stop_all()
 	wait 2>/dev/null || true
 }
 trap 'stop_all; e2e_cleanup' EXIT
+if [ "$mode" = rbd ]; then
+	. "$here/../rbd/lib.sh"
+	rbd_cluster_start
+	trap 'stop_all; rbd_cleanup; e2e_cleanup' EXIT
+	rbd_image vm1 ${DISK_MB}M
+fi
 
 "$VMIOD" "${src_opts[@]}" $kind "$(dev_opts src)$qos" \
 	>"$E2E_TMP/src-vmiod.log" 2>&1 &
@@ -120,7 +146,7 @@ for p in "$src_vmiod" "$dst_vmiod"; do
 	kill -0 "$p" 2>/dev/null || e2e_die "a vmiod died during the migration"
 done
 e2e_expect "sha256 of fio's region (guest vs image)" \
-	"$(e2e_result "$r" region_sha256)" "$(e2e_sha256 "$img" $((2 * FIO_MB)))"
+	"$(e2e_result "$r" region_sha256)" "$(image_sha256)"
 if [ "$mode" = cancel ]; then
 	grep -q "dirty logging off" "$E2E_TMP/src-vmiod.log" ||
 		e2e_die "the source's vmiod did not turn dirty logging off after the cancel"
