@@ -25,7 +25,9 @@ mode=${E2E_ARGS[0]:-split}
 DISK_MB=96
 FIO_MB=16
 PAT_MB=64
-FIO_SECS=${E2E_MIGRATE_FIO_SECS:-15}
+# Long enough for the migration to finish before the guest does, on a
+# loaded machine too (it took up to 10 s here with the suite beside it).
+FIO_SECS=${E2E_MIGRATE_FIO_SECS:-25}
 
 e2e_setup_scratch
 img=$E2E_TMP/disk.img
