@@ -123,26 +123,35 @@ static void set_log_all(struct vufront *f, bool on)
 	sync_with(f);
 }
 
+/* A memfd log of len bytes (sealed or not), sent with SET_LOG_BASE
+ * claiming size bytes; the fd is returned, the reply not awaited. */
+static int send_raw_log(struct vufront *f, size_t len, uint64_t size,
+			bool sealed)
+{
+	struct { uint64_t size, offset; } l = { size, 0 };
+	int fd = memfd_create("test-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)len), 0);
+	if (sealed)
+		assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	assert_int_equal(vufront_send_msg(f, VHOST_USER_SET_LOG_BASE, 0, &l,
+					  sizeof(l), &fd, 1), 0);
+	return fd;
+}
+
 /* A sealed memfd log covering guest memory, sent with SET_LOG_BASE (QEMU
  * waits for the answer). Returns the mapping. */
 static uint8_t *send_log(struct vufront *f, size_t *len)
 {
-	struct { uint64_t size, offset; } l;
 	struct vhost_user_msg m;
 	uint8_t *bits;
 	int fd;
 
 	*len = (vufront_mem_size(f) / PAGE + 7) / 8;
-	fd = memfd_create("test-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)*len), 0);
-	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	fd = send_raw_log(f, *len, *len, true);
 	bits = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	assert_true(bits != MAP_FAILED);
-	l.size = *len;
-	l.offset = 0;
-	assert_int_equal(vufront_send_msg(f, VHOST_USER_SET_LOG_BASE, 0, &l,
-					  sizeof(l), &fd, 1), 0);
 	close(fd);
 	assert_true(vufront_recv_msg(f, &m, 5000) >= 0);
 	assert_int_equal(m.hdr.request, VHOST_USER_SET_LOG_BASE);
@@ -262,23 +271,6 @@ static void logging(void **state)
 	munmap(bits, len);
 	munmap(bits2, len2);
 	vufront_close(f);
-}
-
-/* A memfd log of len bytes (sealed or not), sent with SET_LOG_BASE
- * claiming size bytes; the fd is returned, the reply not awaited. */
-static int send_raw_log(struct vufront *f, size_t len, uint64_t size,
-			bool sealed)
-{
-	struct { uint64_t size, offset; } l = { size, 0 };
-	int fd = memfd_create("test-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)len), 0);
-	if (sealed)
-		assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
-	assert_int_equal(vufront_send_msg(f, VHOST_USER_SET_LOG_BASE, 0, &l,
-					  sizeof(l), &fd, 1), 0);
-	return fd;
 }
 
 /* After the front-end was dropped, vmiod serves a new one. */
