@@ -31,6 +31,8 @@ SET_VRING_ENABLE, SET_BACKEND_REQ_FD = 18, 21
 GET_CONFIG, SET_CONFIG = 24, 25
 GET_INFLIGHT_FD, SET_INFLIGHT_FD, RESET_DEVICE = 31, 32, 34
 GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG = 36, 37, 38
+SET_LOG_BASE, SET_LOG_FD = 6, 7
+LOG_ALL, LOG_SHMFD = 1 << 26, 1 << 1
 
 FEATURES = (1 << 32) | (1 << 30) | (1 << 29) | (1 << 28)
 PROTO = (1 << 0) | (1 << 3) | (1 << 5) | (1 << 12) | (1 << 13) | (1 << 15)
@@ -112,6 +114,18 @@ def vu_msg_seeds():
           bytes([0x40, 0, 5]) + hdr[:5] + bytes([0x40, 0, 7]) + hdr[5:] +
           msg(SET_OWNER, b"", 9))
     write("corpus", "vu_msg", "bad-size", msg(SET_FEATURES, u64(0)[:4]))
+    # A migration as QEMU runs it: a log, logging on while a ring runs,
+    # the log replaced, the ring stopped, logging off.
+    log = struct.pack("<QQ", 16, 0)
+    write("corpus", "vu_msg", "dirty-log",
+          handshake() + msg(SET_PROTOCOL_FEATURES, u64(PROTO | LOG_SHMFD)) +
+          mem_table() + ring_setup(0) + msg(SET_LOG_BASE, log, 1, MEMFD, 0) +
+          msg(SET_LOG_FD, b"", 1, EVENTFD) +
+          msg(SET_FEATURES, u64(FEATURES | LOG_ALL)) +
+          msg(SET_VRING_ADDR, struct.pack("<IIQQQQ", 0, 1, QVA, QVA + 0x1000,
+                                          QVA + 0x800, 0x800)) +
+          msg(SET_LOG_BASE, log, 1, MEMFD, 0) + msg(GET_VRING_BASE, state(0, 0)) +
+          msg(SET_FEATURES, u64(FEATURES)))
     # Found by fuzzing: a memory region larger than the 4 KiB memfd that
     # backs it maps fine (MAP_NORESERVE), but starting a ring placed past
     # the end of the file reads used->idx there: SIGBUS kills the daemon.
