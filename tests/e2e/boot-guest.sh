@@ -110,15 +110,17 @@ device_args()
 # When the vhost-user device fails (the target refuses a message, dies, or
 # hangs up), QEMU says so on stderr and keeps running with the guest stuck
 # in the driver; rather than wait out the timeout, stop it a few seconds
-# after its first complaint (warnings aside). Not with --reconnect, where
-# QEMU reports and recovers from a target that went away.
+# after its first complaint about the device (warnings aside; a migration's
+# own errors, such as a cancelled one's, are not the device's). Not with
+# --reconnect, where QEMU reports and recovers from a target that went
+# away.
 watch_qemu()
 {
 	local n=0
 
 	[ -z "$reconnect" ] || return 0
 	while kill -0 $qemu 2>/dev/null; do
-		if grep -i 'qemu-system-x86_64: .*\(vhost\|msg\|fail\|error\)' "$log" |
+		if grep -i 'qemu-system-x86_64: .*\(vhost\|msg\|virtio\)' "$log" |
 			grep -v 'warning:' >/dev/null; then
 			n=$((n + 1))
 			if [ $n -ge 30 ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives a live migration between two QEMUs over their QMP sockets.
 
-  migrate.py SRC_QMP DST_QMP [--cancel] [--compare DIR MEM_BYTES]
+  migrate.py SRC_QMP DST_QMP [--cancel|--cancel-stopped] [--compare DIR MEM_BYTES]
 
 The destination was started with -incoming defer: it is told to listen on
 127.0.0.1 (a port the kernel picks), the source migrates to it, and the
@@ -9,6 +9,10 @@ script waits for the end and prints one JSON line: status, total-time and
 downtime (ms), RAM transferred. The source QEMU is told to quit after a
 completed migration. With --cancel the migration is cancelled once it is
 active: the guest goes on on the source, which must say "cancelled".
+With --cancel-stopped it is cancelled at the last moment instead: the
+source pauses before the switch-over (its guest stopped, its back-ends
+told to stop and hand the disk over) and is cancelled there, so the
+guest resumes on the source after its back-end released the image.
 
 With --compare the destination was started paused (-S): once the
 migration completed, both sides' guest memory is saved to DIR and
@@ -69,7 +73,8 @@ def differing_pages(a, b, size):
 
 def main():
     src, dst = Qmp(sys.argv[1]), Qmp(sys.argv[2])
-    cancel = "--cancel" in sys.argv[3:]
+    cancel_stopped = "--cancel-stopped" in sys.argv[3:]
+    cancel = "--cancel" in sys.argv[3:] or cancel_stopped
     compare = None
     if "--compare" in sys.argv[3:]:
         i = sys.argv.index("--compare")
@@ -78,6 +83,9 @@ def main():
         # Fast enough that a TCG guest converges; downtime as QEMU's default.
         q.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30,
                                            "downtime-limit": 300})
+    if cancel_stopped:
+        src.cmd("migrate-set-capabilities", capabilities=[
+            {"capability": "pause-before-switchover", "state": True}])
     dst.cmd("migrate-incoming", uri="tcp:127.0.0.1:0")
     addr = dst.cmd("query-migrate")["socket-address"][0]
     src.cmd("migrate", uri="tcp:%s:%s" % (addr["host"], addr["port"]))
@@ -86,7 +94,8 @@ def main():
     while True:
         info = src.cmd("query-migrate")
         status = info.get("status")
-        if cancel and not cancelled and status == "active":
+        cancel_now = "pre-switchover" if cancel_stopped else "active"
+        if cancel and not cancelled and status == cancel_now:
             src.cmd("migrate_cancel")
             cancelled = True
         if status in ("completed", "failed", "cancelled"):

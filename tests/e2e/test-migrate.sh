@@ -15,7 +15,11 @@
 #           cluster (skipped, status 77, without Ceph)
 #   cancel  the migration is cancelled while active: the guest finishes
 #           on the source, whose vmiod turns logging off again
-# Usage: test-migrate.sh [split|packed|scsi|rbd|cancel]
+#   cancel-stopped
+#           cancelled at the last moment, with the source's guest stopped
+#           and its vmiod's image released: the source takes it back and
+#           the guest finishes there
+# Usage: test-migrate.sh [split|packed|scsi|rbd|cancel|cancel-stopped]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -42,8 +46,8 @@ split) src_opts=(--qos) qos=",iops=1000" ;;
 packed) packed=(--packed on --env EXPECT_PACKED=1) ;;
 scsi) kind=--scsi dev_args=(--scsi --env DEV=/dev/sda) ;;
 rbd) ;;
-cancel) FIO_SECS=${E2E_MIGRATE_FIO_SECS:-8} ;;
-*) e2e_die "unknown mode '$mode' (split, packed, scsi, rbd or cancel)" ;;
+cancel | cancel-stopped) FIO_SECS=${E2E_MIGRATE_FIO_SECS:-8} ;;
+*) e2e_die "unknown mode '$mode' (split, packed, scsi, rbd, cancel or cancel-stopped)" ;;
 esac
 # One image, two vmiods: SIDE is src or dst.
 dev_opts()
@@ -114,29 +118,31 @@ e2e_wait_console "$E2E_TMP/src.console" E2E-MIGRATE-NOW 150
 # A completed migration leaves both sides' memory equal page for page
 # (compared while the destination is still paused).
 how=(--compare "$E2E_TMP" $((512 << 20)))
-[ "$mode" != cancel ] || how=(--cancel)
+case $mode in cancel*) how=(--$mode) ;; esac
 if ! mig=$(python3 "$here/migrate.py" "$E2E_TMP/src.qmp" "$E2E_TMP/dst.qmp" "${how[@]}"); then
 	echo "$mig" >&2
 	tail -n 20 "$E2E_TMP/src.console" "$E2E_TMP/src-vmiod.log" "$E2E_TMP/dst-vmiod.log" >&2
 	e2e_die "the migration did not end as it should"
 fi
 e2e_log "migration: $mig"
-if [ "$mode" != cancel ]; then
+if [ "${mode#cancel}" = "$mode" ]; then
 	diff_pages=$(echo "$mig" | sed -n 's/.*"differing_pages": \([0-9]*\).*/\1/p')
 	e2e_expect "guest pages that differ between source and destination" 0 "$diff_pages"
 fi
 
 # Where the guest finishes: the destination, or the source after a cancel.
-if [ "$mode" = cancel ]; then
+if [ "${mode#cancel}" != "$mode" ]; then
 	ends=src; wait "$dst_qemu" || true
 else
 	ends=dst; wait "$src_qemu" || true
 fi
 end_pid=$([ $ends = src ] && echo "$src_qemu" || echo "$dst_qemu")
 if ! wait "$end_pid"; then
-	cat "$E2E_TMP/$ends.result" >&2
-	tail -n 20 "$E2E_TMP/src-vmiod.log" "$E2E_TMP/dst-vmiod.log" >&2
-	e2e_die "the guest did not finish its workload on the $ends QEMU"
+	# The guest's own account last, where a truncated log still shows it.
+	tail -n 15 "$E2E_TMP/src-vmiod.log" "$E2E_TMP/dst-vmiod.log" >&2
+	grep -a 'qemu-system-x86_64:' "$E2E_TMP/src.console" "$E2E_TMP/dst.console" >&2 || true
+	tail -n 25 "$E2E_TMP/$ends.result" >&2
+	e2e_die "the guest did not finish its workload on the $ends QEMU (its account is just above)"
 fi
 # The guest's results are on the console of the QEMU it ended on (its
 # E2E-BEGIN went to the source's console before the move).
@@ -149,7 +155,13 @@ for p in "$src_vmiod" "$dst_vmiod"; do
 done
 e2e_expect "sha256 of fio's region (guest vs image)" \
 	"$(e2e_result "$r" region_sha256)" "$(image_sha256)"
-if [ "$mode" = cancel ]; then
+if [ "$mode" = cancel-stopped ]; then
+	grep -q "image is released for the destination" "$E2E_TMP/src-vmiod.log" ||
+		e2e_die "the source's vmiod never released the image before the cancel"
+	grep -q "the guest runs here" "$E2E_TMP/src-vmiod.log" ||
+		e2e_die "the source's vmiod did not take the image back after the cancel"
+fi
+if [ "${mode#cancel}" != "$mode" ]; then
 	grep -q "dirty logging off" "$E2E_TMP/src-vmiod.log" ||
 		e2e_die "the source's vmiod did not turn dirty logging off after the cancel"
 else

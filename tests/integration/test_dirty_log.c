@@ -20,6 +20,10 @@
  *    under a running queue, and a log replaced over and over while the
  *    rings run each cost the front-end its connection, and vmiod serves
  *    the next one.
+ *  - Addresses re-sent under I/O: QEMU sends a running ring's addresses
+ *    again (SET_VRING_ADDR, log flag on or off) when logging starts and
+ *    ends; on a slow disk, with requests in flight at every moment of the
+ *    message, each completes exactly once with its data.
  *  - Hand-over: the destination's guest cannot run while the source holds
  *    the image (its queue stays stopped); once the source stopped its last
  *    ring while logging, the destination's queue starts, reads what the
@@ -347,6 +351,84 @@ static void cancelled_migration(void **state)
 	vufront_close(f);
 }
 
+/* A write of slot's buffer, filled from seed, to the slot's own 64 KiB. */
+static void submit_write(struct vufront_queue *q, unsigned int slot,
+			 uint8_t seed)
+{
+	fill(q, slot, seed);
+	vufront_submit(q, slot, VIRTIO_BLK_T_OUT, slot * 128, IO_BYTES);
+}
+
+static void reap_all(struct vufront_queue *q, unsigned int want)
+{
+	struct vufront_completion c[16];
+	uint64_t deadline = clock_now_ns() + TIMEOUT_NS;
+	unsigned int got = 0;
+	int n;
+
+	while (got < want) {
+		n = vufront_reap(q, c, 16);
+		if (n < 0)
+			fail_msg("%s", vufront_last_error(q));
+		for (int i = 0; i < n; i++)
+			assert_int_equal(c[i].status, VIRTIO_BLK_S_OK);
+		got += (unsigned int)n;
+		if (!n && clock_now_ns() > deadline)
+			fail_msg("%u of %u requests never completed", want - got,
+				 want);
+		if (!n)
+			usleep(100);
+	}
+	/* A request completed twice would show up now. */
+	usleep(2000);
+	n = vufront_reap(q, c, 16);
+	if (n)
+		fail_msg("%s", n < 0 ? vufront_last_error(q) :
+			 "a request completed twice");
+}
+
+static void addresses_resent_under_io(void **state)
+{
+	char disk[400], sock[128], slow_img[128];
+	const unsigned int slots = 8, rounds = 24;
+	struct vufront *f;
+	struct vufront_queue *q;
+	uint8_t *bits;
+	size_t len;
+	pid_t pid;
+
+	(void)state;
+	snprintf(sock, sizeof(sock), "%s/slow.sock", dir);
+	snprintf(slow_img, sizeof(slow_img), "%s/slow.img", dir);
+	snprintf(disk, sizeof(disk), "id=s,path=%s,size=4M,socket=%s,"
+		 "delay-us=1500", slow_img, sock);
+	pid = spawn(disk, sock);
+	assert_true(pid > 0);
+	f = connect_to(sock);
+	q = vufront_queue(f, 0);
+	bits = send_log(f, &len);
+	for (unsigned int r = 0; r < rounds; r++) {
+		for (unsigned int s = 0; s < slots; s++)
+			submit_write(q, s, (uint8_t)(r * slots + s));
+		vufront_kick(q);
+		/* Early in the delay, late in it, or after it. */
+		usleep((r % 4) * 600);
+		if (r % 2 == 0)
+			set_log_all(f, r % 4 == 0);
+		assert_int_equal(vufront_set_ring_log(q, r % 4 == 0), 0);
+		reap_all(q, slots);
+	}
+	for (unsigned int s = 0; s < slots; s++) {
+		memset(vufront_buf(q, s), 0, IO_BYTES);
+		io_ok(q, s, VIRTIO_BLK_T_IN, s * 128);
+		check_filled(q, s, (uint8_t)((rounds - 1) * slots + s));
+	}
+	munmap(bits, len);
+	vufront_close(f);
+	assert_int_equal(vc_stop_vmiod(pid), 0);
+	unlink(slow_img);
+}
+
 static void handover(void **state)
 {
 	struct vufront *src = connect_to(src_sock), *dst;
@@ -411,6 +493,7 @@ int main(void)
 		cmocka_unit_test(logging),
 		cmocka_unit_test(cancelled_migration),
 		cmocka_unit_test(hostile_logs),
+		cmocka_unit_test(addresses_resent_under_io),
 		cmocka_unit_test(handover),
 	};
 

@@ -255,15 +255,37 @@ static int map_memory(struct vufront *f)
 
 /* ---- queues ---- */
 
-static int start_queue(struct vufront *f, struct vufront_queue *q)
+/* The ring's addresses as SET_VRING_ADDR gives them: front-end virtual
+ * addresses, and with log the used ring's guest address to log into. */
+static struct vhost_user_vring_addr ring_addr(const struct vufront_queue *q,
+					      bool log)
 {
-	struct vhost_user_vring_state st = { q->index, q->size };
 	struct vhost_user_vring_addr a = {
 		.index = q->index,
 		.desc_user_addr = (uint64_t)(uintptr_t)q->desc,
 		.used_user_addr = (uint64_t)(uintptr_t)q->used,
 		.avail_user_addr = (uint64_t)(uintptr_t)q->avail,
 	};
+
+	if (log) {
+		a.flags = 1u << VHOST_VRING_F_LOG;
+		a.log_guest_addr = vufront_gpa(q->f, q->used);
+	}
+	return a;
+}
+
+int vufront_set_ring_log(struct vufront_queue *q, bool log)
+{
+	struct vhost_user_vring_addr a = ring_addr(q, log);
+
+	return vuf_send_acked(q->f, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a),
+			      NULL, 0);
+}
+
+static int start_queue(struct vufront *f, struct vufront_queue *q)
+{
+	struct vhost_user_vring_state st = { q->index, q->size };
+	struct vhost_user_vring_addr a = ring_addr(q, false);
 	uint64_t u = q->index;
 	int ret;
 
@@ -376,7 +398,8 @@ int vufront_attach(const char *path, struct vufront **out, char *err,
 }
 
 /* What QEMU does when a live migration starts: a log covering guest
- * memory (SET_LOG_BASE, answered), then VHOST_F_LOG_ALL acked. */
+ * memory (SET_LOG_BASE, answered), then VHOST_F_LOG_ALL acked, then each
+ * running ring's addresses again with its used ring to log. */
 static int start_dirty_log(struct vufront *f, char *err, size_t errlen)
 {
 	struct vhost_user_log l = { .mmap_size = f->mem_size / 4096 / 8 + 1 };
@@ -408,8 +431,11 @@ static int start_dirty_log(struct vufront *f, char *err, size_t errlen)
 	close(fd);
 	if (!ret && (ret = vuf_recv_reply(f, VHOST_USER_SET_LOG_BASE, &m)) > 0)
 		ret = 0;
-	return ret ?: vuf_send_acked(f, VHOST_USER_SET_FEATURES, &feat,
-				     sizeof(feat), NULL, 0);
+	ret = ret ?: vuf_send_acked(f, VHOST_USER_SET_FEATURES, &feat,
+				    sizeof(feat), NULL, 0);
+	for (unsigned int i = 0; i < f->nq && !ret; i++)
+		ret = vufront_set_ring_log(&f->q[i], true);
+	return ret;
 }
 
 int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,

@@ -154,6 +154,11 @@ int vufront_wait(struct vufront_queue *q, uint64_t timeout_ns);
 int vufront_io(struct vufront_queue *q, unsigned int slot, uint32_t type,
 	       uint64_t sector, uint32_t len, uint64_t timeout_ns);
 
+/* Sends the queue's ring addresses again, with the used ring to be
+ * logged or not, as QEMU does on a running ring when a live migration
+ * starts or ends (the target must keep every request in flight). */
+int vufront_set_ring_log(struct vufront_queue *q, bool log);
+
 const char *vufront_last_error(const struct vufront_queue *q);
 uint64_t vufront_target_errors(const struct vufront_queue *q);
 
