@@ -32,11 +32,21 @@ done
 jq -e '[.runs[] | select(.device == "scsi")] | length == 2' "$json" >/dev/null ||
 	fail "report.json does not hold the two virtio-scsi runs"
 for kase in "tenant 2 alone" "beside tenant 1, no QoS"; do
-	for target in vmiod qsd; do
+	for target in vmiod qsd host; do
 		grep -q "| $kase | $target |" "$md" || fail "no isolation row '$kase' for $target"
 	done
 done
 grep -q "| (a) cap on tenant 1" "$md" || fail "no QoS isolation row"
+# Each QoS case beside the disk's own floor: the host at tenant 1's rate
+# under that QoS, and a verdict.
+for c in a b c; do
+	grep -q "| device alone, tenant 1 at ($c)'s rate | host |" "$md" ||
+		fail "no device-floor row for QoS case ($c)"
+	grep -qE "^- \($c\) .* — \*\*(PASS|MISS)\*\*\. Device floor: [0-9]+ µs" "$md" ||
+		fail "no isolation verdict for QoS case ($c)"
+done
+jq -e '[.runs[] | select(.experiment == "isolation" and .target == "host" and .tenant1_rate_iops > 0)] |
+	length == 3' "$json" >/dev/null || fail "the device-floor rows were not paced at tenant 1's rate"
 # The isolation experiment runs vmiod as a user would: no --poll-us.
 jq -e '[.runs[] | select(.experiment == "isolation" and .target == "vmiod")] |
 	length == 5 and all(.[]; .command | test("--poll-us") | not)' "$json" >/dev/null ||

@@ -35,6 +35,7 @@ static void usage(FILE *out)
 		"       vmio bench load [--quick] [--out DIR] [--file PATH] [--runtime S]\n"
 		"                       [--loads LIST] [--poll-us LIST] [--all-points]\n"
 		"       vmio bench paper [--quick] [--out DIR] [--file PATH] [--runtime S]\n"
+		"                        [--only LIST]\n"
 		"\n"
 		"run: one workload on one target. vmiod and qsd are started and stopped\n"
 		"here with equivalent settings (O_DIRECT + io_uring, or null); host is\n"

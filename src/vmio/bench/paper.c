@@ -25,6 +25,20 @@
 #include "bench/run.h"
 #include "util/clock.h"
 
+/* The experiments, by the names --only takes. */
+enum {
+	EXP_THROUGHPUT = 1u << 0,
+	EXP_ISOLATION = 1u << 1,
+	EXP_SCALING = 1u << 2,
+	EXP_BUDGETS = 1u << 3,
+	EXP_LOAD = 1u << 4,
+	EXP_RBD = 1u << 5,
+	EXP_LOCAL = EXP_THROUGHPUT | EXP_ISOLATION | EXP_SCALING | EXP_BUDGETS |
+		    EXP_LOAD,
+};
+static const char *const exp_names[] = { "throughput", "isolation", "scaling",
+					 "budgets", "load", "rbd" };
+
 struct paper {
 	const char *out;
 	char file[512], file2[520];
@@ -43,7 +57,7 @@ struct paper {
 	/* Experiment 7 (--rbd-conf): an RBD image of that cluster. */
 	const char *rbd_conf, *rbd_user;
 	const char *rbd_image;   /* POOL/IMAGE */
-	bool rbd_only;           /* skip experiments 1-6 */
+	unsigned int only;       /* experiments to run (EXP_* bits; 0: all) */
 };
 
 static struct job_params base_job(const struct paper *pp, enum job_rw rw,
@@ -212,7 +226,8 @@ static void exp_throughput(struct paper *pp)
 }
 
 struct tenant_run {
-	const char *socket;
+	const char *socket;      /* a target's disk, or */
+	const char *file;        /* host io_uring on this file */
 	struct job_params job;
 	struct job_result r;
 	int ret;
@@ -222,105 +237,129 @@ static void *tenant_main(void *arg)
 {
 	struct tenant_run *t = arg;
 
-	t->ret = job_run_vhost(t->socket, &t->job, &t->r);
+	t->ret = t->file ? job_run_host(t->file, &t->job, &t->r)
+			 : job_run_vhost(t->socket, &t->job, &t->r);
 	return NULL;
 }
 
-/* One isolation case: tenant 2 (and tenant 1 when noisy) on one target. */
-static bool isolation_case(struct paper *pp, enum target_kind kind, bool noisy,
-			   const char *t1_opts, const char *t2_opts,
-			   const char *daemon_args, const char *name, FILE *md)
+/* One isolation case. kind TARGET_HOST runs both tenants with io_uring
+ * straight on the images: what the device itself does to tenant 2. */
+struct iso_case {
+	enum target_kind kind;
+	bool noisy;              /* tenant 1 runs beside tenant 2 */
+	double t1_rate;          /* tenant 1 paced at this many IOPS; 0: not */
+	const char *t1_opts, *t2_opts, *daemon_args; /* vmiod's QoS */
+	const char *name;
+	const char *plot_label;  /* at most ~12 letters */
+};
+
+/* The command that repeats one tenant: on the target's socket, or on the
+ * host. */
+static void tenant_command(const struct tenant_run *t, char *buf, size_t len)
 {
-	struct target t = { .kind = kind, .queues = 1, .ndisks = 2,
-			    .vmiod_args = daemon_args };
+	struct run_spec rs = { .kind = t->file ? TARGET_HOST : TARGET_SOCKET,
+			       .socket = t->socket, .file = t->file,
+			       .job = t->job };
+
+	run_command(&rs, buf, len);
+}
+
+static bool isolation_case(struct paper *pp, const struct iso_case *c)
+{
+	bool host = c->kind == TARGET_HOST;
+	struct target t = { .kind = c->kind, .queues = 1, .ndisks = 2,
+			    .vmiod_args = c->daemon_args };
 	struct tenant_run t1 = { 0 }, t2 = { 0 };
 	pthread_t th1;
-	char err[512] = "", t1cell[32] = "—", cmd[6000], c1[2048], c2[2048];
-	struct run_spec rs = { .kind = TARGET_SOCKET };
+	char err[512] = "", t1cell[32] = "—", cmd[6400], c1[2048], c2[2048];
 	size_t cmd_no;
-	double busy0, self0, tcpu0, wall0, others;
+	double busy0, self0, tcpu0 = 0, wall0, others, t1_iops;
 	json_t *j;
 
-	t.disks[0] = (struct target_disk){ .file = pp->file, .vmiod_extra = t1_opts };
-	t.disks[1] = (struct target_disk){ .file = pp->file2, .vmiod_extra = t2_opts };
-	if (target_start(&t, err, sizeof(err))) {
+	t.disks[0] = (struct target_disk){ .file = pp->file, .vmiod_extra = c->t1_opts };
+	t.disks[1] = (struct target_disk){ .file = pp->file2, .vmiod_extra = c->t2_opts };
+	if (!host && target_start(&t, err, sizeof(err))) {
 		fprintf(stderr, "vmio bench paper: isolation on %s: %s\n",
-			target_name(kind), err);
+			target_name(c->kind), err);
 		pp->failures++;
 		return false;
 	}
-	t1.socket = t.disks[0].socket;
+	if (host) {
+		t1.file = pp->file;
+		t2.file = pp->file2;
+	} else {
+		t1.socket = t.disks[0].socket;
+		t2.socket = t.disks[1].socket;
+	}
 	t1.job = base_job(pp, RW_RANDWRITE, 4096, 64, 1);
 	t1.job.ramp_s = 0.3;
 	t1.job.progress = false;
-	t2.socket = t.disks[1].socket;
+	t1.job.rate_iops = c->t1_rate;
 	t2.job = base_job(pp, RW_RANDREAD, 4096, 4, 1);
 	t2.job.rate_iops = 1000;
 	t2.job.ramp_s = 0.3;
-	t2.job.label = name;
+	t2.job.label = c->name;
 	busy0 = run_host_busy_s();
 	self0 = run_self_cpu_s();
-	tcpu0 = target_cpu_s(&t);
+	if (!host)
+		tcpu0 = target_cpu_s(&t);
 	wall0 = (double)clock_now_ns() / 1e9;
-	if (noisy)
+	if (c->noisy)
 		pthread_create(&th1, NULL, tenant_main, &t1);
 	tenant_main(&t2);
-	if (noisy)
+	if (c->noisy)
 		pthread_join(th1, NULL);
-	/* What else used the machine meanwhile, as for run_other_share. */
+	/* What else used the machine meanwhile, as for run_other_share (the
+	 * host tenants' CPU is this process's own). */
 	others = (run_host_busy_s() - busy0 - (run_self_cpu_s() - self0) -
-		  (target_cpu_s(&t) - tcpu0)) /
+		  (host ? 0 : target_cpu_s(&t) - tcpu0)) /
 		 (((double)clock_now_ns() / 1e9 - wall0) *
 		  (double)sysconf(_SC_NPROCESSORS_ONLN));
 	if (others < 0)
 		others = 0;
 	if (others > RUN_BUSY_SHARE)
 		pp->busy_rows++;
-	/* Re-running a case: the target by hand, then the tenants on its
-	 * sockets. */
-	rs.socket = t1.socket;
-	rs.job = t1.job;
-	run_command(&rs, c1, sizeof(c1));
-	rs.socket = t2.socket;
-	rs.job = t2.job;
-	run_command(&rs, c2, sizeof(c2));
-	snprintf(cmd, sizeof(cmd), "%s & then%s %s", t.cmdline,
-		 noisy ? " (together)" : "", c2);
-	if (noisy)
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " & %s", c1);
-	target_stop(&t);
-	if (t2.ret || (noisy && t1.ret)) {
+	/* Re-running a case: the target by hand, then the tenants. */
+	tenant_command(&t1, c1, sizeof(c1));
+	tenant_command(&t2, c2, sizeof(c2));
+	if (host)
+		snprintf(cmd, sizeof(cmd), "%s%s%s", c2, c->noisy ? " & (together) " : "",
+			 c->noisy ? c1 : "");
+	else
+		snprintf(cmd, sizeof(cmd), "%s & then%s %s%s%s", t.cmdline,
+			 c->noisy ? " (together)" : "", c2, c->noisy ? " & " : "",
+			 c->noisy ? c1 : "");
+	if (!host)
+		target_stop(&t);
+	if (t2.ret || (c->noisy && t1.ret)) {
 		fprintf(stderr, "vmio bench paper: isolation %s on %s failed: %s\n",
-			name, target_name(kind), t2.r.error[0] ? t2.r.error : t1.r.error);
+			c->name, target_name(c->kind),
+			t2.r.error[0] ? t2.r.error : t1.r.error);
 		pp->failures++;
 		return false;
 	}
-	printf("isolation %-28s %-6s tenant2 p50 %7.1f us p99 %7.1f us   tenant1 %8.0f IOPS\n",
-	       name, target_name(kind), hist_quantile(&t2.r.lat, 0.5) / 1e3,
-	       hist_quantile(&t2.r.lat, 0.99) / 1e3,
-	       noisy ? t1.r.ios / t1.job.runtime_s : 0);
-	if (noisy)
-		snprintf(t1cell, sizeof(t1cell), "%.0f", t1.r.ios / t1.job.runtime_s);
+	t1_iops = c->noisy ? t1.r.ios / t1.job.runtime_s : 0;
+	printf("isolation %-34s %-6s tenant2 p50 %7.1f us p99 %7.1f us   tenant1 %8.0f IOPS\n",
+	       c->name, target_name(c->kind), hist_quantile(&t2.r.lat, 0.5) / 1e3,
+	       hist_quantile(&t2.r.lat, 0.99) / 1e3, t1_iops);
+	if (c->noisy)
+		snprintf(t1cell, sizeof(t1cell), "%.0f", t1_iops);
 	cmd_no = add_command(pp, cmd);
-	fprintf(md, "| %s | %s | %.1f | %.1f | %s | %.0f | %zu |\n", name,
-		target_name(kind), hist_quantile(&t2.r.lat, 0.5) / 1e3,
+	fprintf(pp->md, "| %s | %s | %.1f | %.1f | %s | %.0f | %zu |\n", c->name,
+		target_name(c->kind), hist_quantile(&t2.r.lat, 0.5) / 1e3,
 		hist_quantile(&t2.r.lat, 0.99) / 1e3, t1cell, 100 * others, cmd_no);
-	if (pp->iso_dat)
-		/* Short labels: the plot's x axis has room for ~12 letters. */
-		fprintf(pp->iso_dat, "\"%s %s\" %.1f %.1f\n", target_name(kind),
-			name[0] == '(' ? (name[1] == 'a' ? "cap" : name[1] == 'b' ?
-					  "min" : "p99-tgt") :
-			noisy ? "noisy" : "alone",
-			hist_quantile(&t2.r.lat, 0.5) / 1e3,
+	if (pp->iso_dat && c->plot_label)
+		fprintf(pp->iso_dat, "\"%s %s\" %.1f %.1f\n", target_name(c->kind),
+			c->plot_label, hist_quantile(&t2.r.lat, 0.5) / 1e3,
 			hist_quantile(&t2.r.lat, 0.99) / 1e3);
 	j = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:s}", "experiment", "isolation",
-		      "case", name, "target", target_name(kind),
+		      "case", c->name, "target", target_name(c->kind),
 		      "tenant2_p50_us", hist_quantile(&t2.r.lat, 0.5) / 1e3,
 		      "tenant2_p99_us", hist_quantile(&t2.r.lat, 0.99) / 1e3,
 		      "tenant2_iops", t2.r.ios / t2.job.runtime_s,
-		      "tenant1_iops", noisy ? t1.r.ios / t1.job.runtime_s : 0.0,
-		      "command", t.cmdline);
+		      "tenant1_iops", t1_iops, "command", cmd);
 	json_object_set_new(j, "other_cpu_share", json_real(others));
+	json_object_set_new(j, "tenant1_rate_iops", json_real(c->t1_rate));
 	json_array_append_new(pp->runs, j);
 	return true;
 }
@@ -342,81 +381,107 @@ static double last_p99(const struct paper *pp, const char *kase, const char *tgt
 }
 
 /* Experiment 4: noisy-neighbour isolation. */
+static const char *const iso_qos[] = { "(a) cap on tenant 1 (half)",
+				       "(b) minimum for tenant 2",
+				       "(c) p99 target for tenant 2" };
+static const char *const iso_floor[] = { "device alone, tenant 1 at (a)'s rate",
+					 "device alone, tenant 1 at (b)'s rate",
+					 "device alone, tenant 1 at (c)'s rate" };
+
+static void isolation_summary(struct paper *pp, double t1_free, double t1_cap)
+{
+	static const char *const tk[] = { "host", "vmiod", "qsd" };
+	double v_alone = last_p99(pp, "tenant 2 alone", "vmiod", "tenant2_p99_us");
+
+	fprintf(pp->md, "\n**Tenant 2's p99 beside tenant 1 (no QoS), as a "
+		"multiple of its p99 alone (same target, same run):** ");
+	for (unsigned int k = 0; k < 3; k++) {
+		double alone = last_p99(pp, "tenant 2 alone", tk[k], "tenant2_p99_us");
+		double noisy = last_p99(pp, "beside tenant 1, no QoS", tk[k],
+					"tenant2_p99_us");
+
+		fprintf(pp->md, "%s %.1fx%s", tk[k], alone > 0 ? noisy / alone : 0,
+			k < 2 ? "; " : ".\n\n");
+	}
+	fprintf(pp->md, "**Under vmiod's QoS** (bar: tenant 2's p99 at most 1.5x "
+		"its p99 alone, tenant 1 keeping at least 80%% of what the QoS "
+		"leaves it; *device floor*: both tenants on host io_uring, tenant "
+		"1 paced at the rate it got under that QoS, so what the disk "
+		"itself does at that load):\n\n");
+	for (unsigned int i = 0; i < 3; i++) {
+		double p99 = last_p99(pp, iso_qos[i], "vmiod", "tenant2_p99_us");
+		double t1 = last_p99(pp, iso_qos[i], "vmiod", "tenant1_iops");
+		double fl = last_p99(pp, iso_floor[i], "host", "tenant2_p99_us");
+		double h_alone = last_p99(pp, "tenant 2 alone", "host", "tenant2_p99_us");
+		double left = i == 0 ? t1_cap : t1_free;
+		bool ok = v_alone > 0 && p99 <= 1.5 * v_alone && left > 0 &&
+			  t1 >= 0.8 * left;
+
+		fprintf(pp->md, "- %s: tenant 2 p99 %.0f µs = %.1fx alone; tenant 1 "
+			"%.0f IOPS (%.0f%% of %s %.0f) — **%s**. Device floor: %.0f "
+			"µs = %.1fx the host's alone; vmiod / device floor %.2fx\n",
+			iso_qos[i], p99, v_alone > 0 ? p99 / v_alone : 0, t1,
+			left > 0 ? 100 * t1 / left : 0,
+			i == 0 ? "its cap of" : "its rate without QoS,", left,
+			ok ? "PASS" : "MISS", fl, h_alone > 0 ? fl / h_alone : 0,
+			fl > 0 ? p99 / fl : 0);
+	}
+}
+
 static void exp_isolation(struct paper *pp)
 {
-	static const enum target_kind kinds[] = { TARGET_VMIOD, TARGET_QSD };
-	char cap[64], tgt[64];
-	double t1_iops, alone_p99;
+	static const enum target_kind kinds[] = { TARGET_HOST, TARGET_VMIOD, TARGET_QSD };
+	static const char *const plot_qos[] = { "cap", "min", "p99-tgt" };
+	char cap[64], tgt[64], path[600];
+	const char *t1_opts[3] = { cap, NULL, NULL }, *t2_opts[3] = { NULL, "iops-min=2000", tgt };
+	const char *args[3] = { "--qos", "--qos --qos-depth 16", "--qos" };
+	double t1_free, alone_p99, t1_cap;
 
 	fprintf(pp->md, "## 4. Noisy-neighbour isolation\n\n"
 		"Tenant 1: 4K random writes, QD64, closed loop, on disk A. Tenant 2: "
 		"4K random reads, Poisson arrivals at 1000 IOPS, QD up to 4, on disk B "
 		"of the same target and file system. vmiod runs its default "
 		"(adaptive) polling policy, one reactor, unpinned, sharing the "
-		"machine's cores with both tenants.\n\n"
+		"machine's cores with both tenants. *host* rows run both tenants "
+		"with io_uring straight on the images: what the disk alone does to "
+		"tenant 2, which no target can undo.\n\n"
 		"| case | target | tenant 2 p50 µs | tenant 2 p99 µs | tenant 1 IOPS | "
 		"others' CPU %% | cmd |\n"
 		"|---|---|---:|---:|---:|---:|---:|\n");
 	fflush(pp->md);
-	{
-		char path[600];
+	snprintf(path, sizeof(path), "%s/isolation.dat", pp->out);
+	pp->iso_dat = fopen(path, "w");
+	for (unsigned int k = 0; k < 3; k++) {
+		struct iso_case alone = { .kind = kinds[k], .name = "tenant 2 alone",
+					  .plot_label = "alone" };
+		struct iso_case noisy = { .kind = kinds[k], .noisy = true,
+					  .name = "beside tenant 1, no QoS",
+					  .plot_label = "noisy" };
 
-		snprintf(path, sizeof(path), "%s/isolation.dat", pp->out);
-		pp->iso_dat = fopen(path, "w");
-	}
-	for (unsigned int k = 0; k < 2; k++) {
-		isolation_case(pp, kinds[k], false, NULL, NULL, NULL, "tenant 2 alone", pp->md);
-		isolation_case(pp, kinds[k], true, NULL, NULL, NULL, "beside tenant 1, no QoS", pp->md);
+		isolation_case(pp, &alone);
+		isolation_case(pp, &noisy);
 	}
 	/* QoS exists only in vmiod (qsd has no QoS for vhost-user exports). */
-	t1_iops = last_p99(pp, "beside tenant 1, no QoS", "vmiod", "tenant1_iops");
+	t1_free = last_p99(pp, "beside tenant 1, no QoS", "vmiod", "tenant1_iops");
 	alone_p99 = last_p99(pp, "tenant 2 alone", "vmiod", "tenant2_p99_us");
-	snprintf(cap, sizeof(cap), "iops=%.0f", t1_iops > 2000 ? t1_iops / 2 : 1000);
-	isolation_case(pp, TARGET_VMIOD, true, cap, NULL, "--qos",
-		       "(a) cap on tenant 1 (half)", pp->md);
-	isolation_case(pp, TARGET_VMIOD, true, NULL, "iops-min=2000", "--qos --qos-depth 16",
-		       "(b) minimum for tenant 2", pp->md);
+	t1_cap = t1_free > 2000 ? t1_free / 2 : 1000;
+	snprintf(cap, sizeof(cap), "iops=%.0f", t1_cap);
 	snprintf(tgt, sizeof(tgt), "lat-target-us=%.0f", alone_p99 > 0 ? alone_p99 * 1.2 : 500);
-	isolation_case(pp, TARGET_VMIOD, true, NULL, tgt, "--qos",
-		       "(c) p99 target for tenant 2", pp->md);
-	fprintf(pp->md, "\n**Tenant 2's p99 beside tenant 1, as a multiple of its p99 "
-		"alone (same target, same run):** ");
-	for (unsigned int k = 0; k < 2; k++) {
-		const char *n = target_name(kinds[k]);
-		double alone = last_p99(pp, "tenant 2 alone", n, "tenant2_p99_us");
-		double noisy = last_p99(pp, "beside tenant 1, no QoS", n, "tenant2_p99_us");
+	for (unsigned int i = 0; i < 3; i++) {
+		struct iso_case q = { .kind = TARGET_VMIOD, .noisy = true,
+				      .t1_opts = t1_opts[i], .t2_opts = t2_opts[i],
+				      .daemon_args = args[i], .name = iso_qos[i],
+				      .plot_label = plot_qos[i] };
+		struct iso_case fl = { .kind = TARGET_HOST, .noisy = true,
+				       .name = iso_floor[i] };
 
-		fprintf(pp->md, "%s %.1fx; ", n, alone > 0 ? noisy / alone : 0);
+		if (!isolation_case(pp, &q))
+			continue;
+		fl.t1_rate = last_p99(pp, iso_qos[i], "vmiod", "tenant1_iops");
+		if (fl.t1_rate >= 1)
+			isolation_case(pp, &fl);
 	}
-	{
-		static const char *const qos_cases[] = { "(a) cap on tenant 1 (half)",
-			"(b) minimum for tenant 2", "(c) p99 target for tenant 2" };
-
-		for (unsigned int i = 0; i < 3; i++)
-			fprintf(pp->md, "vmiod %.3s %.1fx%s", qos_cases[i],
-				alone_p99 > 0 ? last_p99(pp, qos_cases[i], "vmiod",
-							 "tenant2_p99_us") / alone_p99 : 0,
-				i < 2 ? "; " : ".\n");
-	}
-	{
-		static const char *const qos_cases[] = { "(a) cap on tenant 1 (half)",
-			"(b) minimum for tenant 2", "(c) p99 target for tenant 2" };
-		double t1_cap = t1_iops > 2000 ? t1_iops / 2 : 1000;
-
-		fprintf(pp->md, "\n**Tenant 1 under QoS:** ");
-		for (unsigned int i = 0; i < 3; i++) {
-			double t1 = last_p99(pp, qos_cases[i], "vmiod", "tenant1_iops");
-
-			if (i == 0)
-				fprintf(pp->md, "(a) %.0f IOPS, %.0f%% of its cap of %.0f; ",
-					t1, 100 * t1 / t1_cap, t1_cap);
-			else
-				fprintf(pp->md, "%.3s %.0f IOPS, %.0f%% of its %.0f "
-					"without QoS%s", qos_cases[i], t1,
-					t1_iops > 0 ? 100 * t1 / t1_iops : 0, t1_iops,
-					i < 2 ? "; " : ".\n");
-		}
-	}
+	isolation_summary(pp, t1_free, t1_cap);
 	fprintf(pp->md, "\n(a) caps tenant 1 at half its unthrottled rate; (b) gives "
 		"tenant 2 a 2000-IOPS minimum with a best-effort depth of 16; (c) "
 		"gives tenant 2 a p99 target of 1.2x its p99 alone (%s). In the "
@@ -637,26 +702,58 @@ static int gnuplot(const struct paper *pp, const char *script)
 	return bench_gnuplot(pp->out, script);
 }
 
+static bool runs(const struct paper *pp, unsigned int exp)
+{
+	return pp->only & exp;
+}
+
+/* --only LIST: experiment names, comma-separated, into bits. */
+static int parse_only(const char *list, unsigned int *bits)
+{
+	char buf[200], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *n = strtok_r(buf, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+		unsigned int i;
+
+		for (i = 0; i < sizeof(exp_names) / sizeof(exp_names[0]); i++)
+			if (!strcmp(n, exp_names[i]))
+				break;
+		if (i == sizeof(exp_names) / sizeof(exp_names[0])) {
+			fprintf(stderr, "vmio bench paper: --only: no experiment "
+				"'%s' (throughput, isolation, scaling, budgets, "
+				"load, rbd)\n", n);
+			return -1;
+		}
+		*bits |= 1u << i;
+	}
+	return 0;
+}
+
 static void plot(struct paper *pp)
 {
 	int bad = 0;
 
 	if (!bench_have_gnuplot("vmio bench paper"))
 		return;
-	bad |= gnuplot(pp, "set output 'throughput.svg'; set style data histograms; "
+	if (runs(pp, EXP_THROUGHPUT))
+		bad |= gnuplot(pp, "set output 'throughput.svg'; set style data histograms; "
 		       "set ylabel 'IOPS'; set title '4K random, one queue: IOPS by workload'; "
 		       "set logscale y; plot 'throughput.dat' using 2:xtic(1) title 'vmiod', "
 		       "'' using 3 title 'qemu-storage-daemon', '' using 4 title 'host io_uring'");
-	bad |= gnuplot(pp, "set output 'bs.svg'; set style data histograms; "
+	if (runs(pp, EXP_THROUGHPUT))
+		bad |= gnuplot(pp, "set output 'bs.svg'; set style data histograms; "
 		       "set ylabel 'MB/s'; set title 'randread QD16 by block size'; "
 		       "plot 'bs.dat' using 2:xtic(1) title 'vmiod', '' using 3 title "
 		       "'qemu-storage-daemon', '' using 4 title 'host io_uring'");
-	bad |= gnuplot(pp, "set output 'queues.svg'; set style data linespoints; "
+	if (runs(pp, EXP_SCALING))
+		bad |= gnuplot(pp, "set output 'queues.svg'; set style data linespoints; "
 		       "set xlabel 'queues'; set ylabel 'IOPS'; set xtics 1; set yrange [0:*]; "
 		       "set title '4K randread QD32 per queue, null backends'; "
 		       "plot 'queues.dat' using 1:2 title 'vmiod', '' using 1:3 "
 		       "title 'qemu-storage-daemon'");
-	bad |= gnuplot(pp, "set output 'isolation.svg'; set style data histograms; "
+	if (runs(pp, EXP_ISOLATION))
+		bad |= gnuplot(pp, "set output 'isolation.svg'; set style data histograms; "
 		       "set ylabel 'tenant 2 latency (us)'; set xtics font ',9'; "
 		       "set title 'tenant 2 (1000 IOPS randread) by case'; set logscale y; "
 		       "plot 'isolation.dat' using 2:xtic(1) title 'p50', '' using 3 title 'p99'");
@@ -778,6 +875,7 @@ int bench_paper_main(int argc, char **argv)
 		{ "rbd-user", required_argument, NULL, 'U' },
 		{ "rbd-image", required_argument, NULL, 'I' },
 		{ "rbd-only", no_argument, NULL, 'R' },
+		{ "only", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -811,7 +909,10 @@ int bench_paper_main(int argc, char **argv)
 		} else if (c == 'I') {
 			pp.rbd_image = optarg;
 		} else if (c == 'R') {
-			pp.rbd_only = true;
+			pp.only |= EXP_RBD;
+		} else if (c == 'O') {
+			if (parse_only(optarg, &pp.only))
+				return 2;
 		} else if (c == 'r') {
 			runtime = strtod(optarg, &end);
 			if (*end || !(runtime >= 0.1 && runtime <= 600)) {
@@ -823,6 +924,7 @@ int bench_paper_main(int argc, char **argv)
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: vmio bench paper [--quick] [--out DIR] "
 				"[--file PATH] [--runtime S]\n"
+				"                        [--only LIST]\n"
 				"  --quick      1 s per row, 256 MiB images, fewer "
 				"block sizes, one\n"
 				"               budget round (about a minute and a half)\n"
@@ -841,7 +943,11 @@ int bench_paper_main(int argc, char **argv)
 				"               rbd/vmio-bench, created if missing; "
 				"--rbd-user NAME);\n"
 				"               --rbd-only runs that experiment "
-				"alone\n");
+				"alone\n"
+				"  --only LIST  these experiments only, of "
+				"throughput, isolation,\n"
+				"               scaling, budgets, load, rbd "
+				"(e.g. --only isolation)\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -850,11 +956,14 @@ int bench_paper_main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	if ((pp.rbd_user || pp.rbd_image || pp.rbd_only) && !pp.rbd_conf) {
-		fprintf(stderr, "vmio bench paper: --rbd-user, --rbd-image and "
-			"--rbd-only go with --rbd-conf FILE (the cluster)\n");
+	if ((pp.rbd_user || pp.rbd_image || runs(&pp, EXP_RBD)) && !pp.rbd_conf) {
+		fprintf(stderr, "vmio bench paper: --rbd-user, --rbd-image, "
+			"--rbd-only and --only rbd go with --rbd-conf FILE (the "
+			"cluster)\n");
 		return 2;
 	}
+	if (!pp.only)
+		pp.only = EXP_LOCAL | (pp.rbd_conf ? EXP_RBD : 0);
 	if (pp.rbd_conf && !pp.rbd_image)
 		pp.rbd_image = "rbd/vmio-bench";
 	if (runtime)
@@ -869,11 +978,11 @@ int bench_paper_main(int argc, char **argv)
 	if (!file)
 		snprintf(pp.file, sizeof(pp.file), "%s/disk-a.img", pp.out);
 	snprintf(pp.file2, sizeof(pp.file2), "%s.b", pp.file);
-	if (!pp.rbd_only)
+	if (runs(&pp, EXP_LOCAL))
 		fprintf(stderr, "vmio bench paper: preparing %s and %s (%llu MiB "
 			"each)\n", pp.file, pp.file2,
 			(unsigned long long)(pp.size >> 20));
-	if (!pp.rbd_only &&
+	if (runs(&pp, EXP_LOCAL) &&
 	    (run_prepare_file(pp.file, pp.size, err, sizeof(err)) ||
 	     run_prepare_file(pp.file2, pp.size, err, sizeof(err)))) {
 		fprintf(stderr, "vmio bench paper: %s\n", err);
@@ -889,18 +998,20 @@ int bench_paper_main(int argc, char **argv)
 	pp.cmds = json_array();
 	machine_probe(&m);
 	header(&pp, &m, argv_line);
-	if (!pp.rbd_only) {
+	if (runs(&pp, EXP_THROUGHPUT))
 		exp_throughput(&pp);
+	if (runs(&pp, EXP_ISOLATION))
 		exp_isolation(&pp);
+	if (runs(&pp, EXP_SCALING))
 		exp_scaling(&pp);
+	if (runs(&pp, EXP_BUDGETS))
 		exp_budgets(&pp);
+	if (runs(&pp, EXP_LOAD))
 		exp_load(&pp);
-	}
-	if (pp.rbd_conf)
+	if (runs(&pp, EXP_RBD))
 		exp_rbd(&pp);
 	commands(&pp);
-	if (!pp.rbd_only)
-		plot(&pp);
+	plot(&pp);
 	fclose(pp.md);
 	snprintf(path, sizeof(path), "%s/report.json", pp.out);
 	report = json_pack("{s:s,s:o,s:f,s:b,s:o,s:o,s:o,s:o,s:i,s:i}", "command",
