@@ -7,7 +7,10 @@
 # The guest runs fio random writes with crc32c verify; the host checks its
 # result, that the bytes are in the image, that QEMU was started by
 # libvirt with the vhost-user device, and that `vmio tune --connect`
-# reports on the running domain.
+# reports on the running domain. Then `vmio disk resize` grows the disk
+# under the running guest (libvirt's blockresize cannot: it has no block
+# layer for a vhost-user disk), which sees the new size and writes its
+# new last block.
 # Usage: test-libvirt.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +24,7 @@ e2e_need virsh libvirt-clients
 [ -n "${VMIO:-}" ] || VMIO=${VMIO_BUILD:-$here/../../build}/vmio
 USER_=nobody
 DISK_MB=128
+GROWN_MB=192
 FIO_MB=24
 PAT_OFF_A=$((100 * 1048576 + 4096))
 PAT_OFF_B=$(((DISK_MB - 1) * 1048576))
@@ -45,17 +49,19 @@ stop_all()
 }
 trap 'stop_all; e2e_cleanup' EXIT
 
-# The guest: kernel and initramfs with the fio-verify workload, readable
-# by the daemon's user.
+# The guest: kernel and initramfs with the fio-verify workload and then
+# the resize one, readable by the daemon's user.
+cat "$here/workloads/fio-verify.sh" "$here/workloads/resize.sh" >"$E2E_TMP/workload.sh"
 "$here/boot-guest.sh" --prepare "$E2E_TMP/guest" \
-	--workload "$here/workloads/fio-verify.sh" \
+	--workload "$E2E_TMP/workload.sh" \
 	--env FIO_MB=$FIO_MB --env PAT_OFF_A=$PAT_OFF_A --env PAT_OFF_B=$PAT_OFF_B
 chmod 644 "$E2E_TMP/guest/kernel" "$E2E_TMP/guest/initrd.cpio.gz"
 
 img=$E2E_TMP/disk.img
 truncate -s "${DISK_MB}M" "$img"
 sock=$E2E_TMP/vm.sock
-"$VMIOD" --socket-owner "$USER_" --disk "id=d0,path=$img,socket=$sock,queues=2" \
+rpc=$E2E_TMP/rpc.sock
+"$VMIOD" --socket-owner "$USER_" --rpc "$rpc" --disk "id=d0,path=$img,socket=$sock,queues=2" \
 	>"$E2E_TMP/vmiod.log" 2>&1 &
 vpid=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
@@ -110,7 +116,7 @@ e2e_log "domain started by libvirt"
 
 # QEMU as libvirt started it: the vhost-user device on vmiod's socket.
 qemu_cmd=$(cat "$home/.cache/libvirt/qemu/log/vmio-e2e.log" 2>/dev/null || true)
-echo "$qemu_cmd" | grep -q "vhost-user-blk-pci" ||
+[[ $qemu_cmd == *vhost-user-blk-pci* ]] ||
 	e2e_die "QEMU's command line (libvirt's domain log) has no vhost-user-blk-pci device"
 grep -q "front-end connected" "$E2E_TMP/vmiod.log" ||
 	e2e_die "vmiod saw no front-end connect"
@@ -123,14 +129,21 @@ jq -e '[.domains[].name] == ["vmio-e2e"] and ([.findings[] | select(.id == "LOAD
 	{ cat "$E2E_TMP/tune.err" "$E2E_TMP/tune.json" >&2; e2e_die "vmio tune --connect did not report on the domain"; }
 e2e_log "ok: vmio tune --connect reported on the domain"
 
+# Once fio is done the guest waits for its disk to grow.
+e2e_wait_console "$console" E2E-RESIZE-READY 200
+VMIO_RPC=$rpc "$VMIO" disk resize d0 ${GROWN_MB}M >/dev/null ||
+	e2e_die "vmio disk resize failed under the libvirt guest"
+
 # The guest powers off when its workload is done.
+# (The state is read whole: grep -q on a pipe under pipefail can fail a
+# match when it exits before virsh has written everything.)
+shut_off() { local st; st=$(virsh_ domstate vmio-e2e 2>/dev/null) || return 1; [[ $st == *"shut off"* ]]; }
 deadline=$(($(date +%s) + 180))
 while [ "$(date +%s)" -lt $deadline ]; do
-	virsh_ domstate vmio-e2e 2>/dev/null | grep -q "shut off" && break
+	shut_off && break
 	sleep 0.5
 done
-virsh_ domstate vmio-e2e 2>/dev/null | grep -q "shut off" ||
-	{ tail -n 30 "$console" >&2; e2e_die "the guest did not power off within 180 s"; }
+shut_off || { tail -n 30 "$console" >&2; e2e_die "the guest did not power off within 180 s"; }
 tr -d '\r' <"$console" >"$E2E_TMP/result"
 r=$E2E_TMP/result
 grep -q '^E2E-END rc=0$' "$r" || { tail -n 30 "$r" >&2; e2e_die "the guest's workload failed"; }
@@ -142,6 +155,10 @@ for off in $PAT_OFF_A $PAT_OFF_B; do
 	cmp -s "$E2E_TMP/pattern" <(tail -c +$((off + 1)) "$img" | head -c 1048576) ||
 		e2e_die "the pattern the guest wrote at offset $off is not in the image"
 done
+e2e_expect "the guest's disk size after the resize (512-byte sectors)" \
+	$((GROWN_MB * 2048)) "$(e2e_result "$r" size_after)"
+e2e_expect "the guest wrote its new last block" yes "$(e2e_result "$r" wrote_last_block)"
+grep -q resized < <(tail -c 4096 "$img") || e2e_die "the guest's write at the new end is not in the image"
 kill -0 "$vpid" 2>/dev/null || e2e_die "vmiod died under the libvirt guest"
 virsh_ undefine vmio-e2e >/dev/null
-echo "libvirt: domain defined and started by libvirtd $(libvirtd --version | awk '{print $NF}'), guest fio verified, write $(e2e_result "$r" write_iops) IOPS"
+echo "libvirt: domain defined and started by libvirtd $(libvirtd --version | awk '{print $NF}'), guest fio verified, write $(e2e_result "$r" write_iops) IOPS, grown live to ${GROWN_MB} MiB"
