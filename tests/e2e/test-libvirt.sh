@@ -129,6 +129,9 @@ jq -e '[.domains[].name] == ["vmio-e2e"] and ([.findings[] | select(.id == "LOAD
 	{ cat "$E2E_TMP/tune.err" "$E2E_TMP/tune.json" >&2; e2e_die "vmio tune --connect did not report on the domain"; }
 e2e_log "ok: vmio tune --connect reported on the domain"
 
+# What libvirt itself says of the disk's size (docs/integration.md).
+e2e_log "virsh domblkinfo: $(virsh_ domblkinfo vmio-e2e vda 2>&1 | tr '\n' ' ')"
+
 # Once fio is done the guest waits for its disk to grow.
 e2e_wait_console "$console" E2E-RESIZE-READY 200
 VMIO_RPC=$rpc "$VMIO" disk resize d0 ${GROWN_MB}M >/dev/null ||
