@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bdev/bdev_rbd.h"
+#include "blk/blk_dev.h"
 #include "cfg/cfg.h"
 #include "util/listen_fds.h"
 #include "util/parse.h"
@@ -24,6 +25,8 @@ static const struct cfg_key disk_keys[] = {
 	{ "queues", CFG_U32, DISK(queues), 1, 64, NULL, "the number of queues" },
 	{ "ro", CFG_BOOL, DISK(ro), 0, 0, NULL, "read-only" },
 	{ "blk-size", CFG_U32, DISK(blk_size), 512, 4096, NULL, "the block size" },
+	{ "discard-segs", CFG_U32, DISK(discard_segs), 1, BLK_MAX_DISCARD_SEG, NULL,
+	  "the segments a discard or write-zeroes may carry" },
 	{ "size", CFG_SIZE, DISK(size), 4096, CFG_SIZE_MAX, NULL, "the size" },
 	{ "direct", CFG_BOOL, DISK(direct), 0, 0, NULL, "O_DIRECT" },
 	{ "delay-us", CFG_U64, DISK(delay_us), 0, 10000000, NULL,

@@ -52,6 +52,7 @@ struct disk_config {
 	uint32_t queues;
 	bool ro;
 	uint32_t blk_size;   /* 0: pick from the backend */
+	uint32_t discard_segs; /* 0: as many as vmiod takes */
 	uint64_t size;       /* 0: as the image is */
 	bool direct;
 	uint64_t delay_us;   /* hold completions this long (a slow device) */

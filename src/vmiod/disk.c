@@ -98,6 +98,7 @@ static int disk_open(struct device_env *env, struct disk *k)
 	if (ret)
 		return ret;
 	o.bdev = b;
+	o.discard_segs = c->discard_segs;
 	o.blk_size = c->blk_size ? c->blk_size : (b->align > 512 ? 4096 : 512);
 	if (o.blk_size < b->align) {
 		log_error("disk %s: blk-size=%u is smaller than the %u bytes "

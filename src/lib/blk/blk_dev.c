@@ -47,10 +47,10 @@ static void blk_fill_config(const struct blk_dev *d, struct virtio_blk_config *c
 	c->wce = d->writeback;
 	c->num_queues = (uint16_t)d->vu->num_queues;
 	c->max_discard_sectors = BLK_MAX_DISCARD_SECTORS;
-	c->max_discard_seg = BLK_MAX_DISCARD_SEG;
+	c->max_discard_seg = d->discard_segs;
 	c->discard_sector_alignment = sectors_per_block;
 	c->max_write_zeroes_sectors = BLK_MAX_DISCARD_SECTORS;
-	c->max_write_zeroes_seg = BLK_MAX_DISCARD_SEG;
+	c->max_write_zeroes_seg = d->discard_segs;
 	c->write_zeroes_may_unmap = 1;
 }
 
@@ -120,6 +120,8 @@ int blk_dev_create(const struct blk_dev_opts *o, struct blk_dev **out,
 	err[0] = '\0';
 	if (o->blk_size != 512 && o->blk_size != 4096)
 		return -EINVAL;
+	if (o->discard_segs > BLK_MAX_DISCARD_SEG)
+		return -EINVAL;
 	if (o->bdev->size < o->blk_size) {
 		log_error("disk %s: the image holds %llu bytes, less than one "
 			  "%u-byte block; give size=", o->id,
@@ -140,6 +142,7 @@ int blk_dev_create(const struct blk_dev_opts *o, struct blk_dev **out,
 	d->first_reactor = o->first_reactor;
 	d->bdev = o->bdev;
 	d->blk_size = o->blk_size;
+	d->discard_segs = o->discard_segs ? o->discard_segs : BLK_MAX_DISCARD_SEG;
 	d->ro = o->ro || o->bdev->ro;
 	d->writeback = true;
 	/* Only whole logical blocks are addressable. */

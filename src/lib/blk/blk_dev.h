@@ -33,6 +33,10 @@ struct blk_dev_opts {
 	const char *socket;
 	unsigned int num_queues;
 	uint32_t blk_size;   /* 512 or 4096 */
+	/* Segments a DISCARD or WRITE_ZEROES may carry (config
+	 * max_discard_seg, max_write_zeroes_seg): 1 to BLK_MAX_DISCARD_SEG;
+	 * 0: BLK_MAX_DISCARD_SEG. */
+	uint32_t discard_segs;
 	bool ro;
 	struct bdev *bdev;   /* the device owns it from now on */
 	struct reactor *const *reactors; /* queues are spread over these */

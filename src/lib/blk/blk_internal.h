@@ -40,6 +40,7 @@ struct blk_dev {
 	struct bdev *bdev;
 	char *id;
 	uint32_t blk_size;
+	uint32_t discard_segs;   /* per DISCARD / WRITE_ZEROES request */
 	bool ro;
 	bool writeback;          /* config wce: FLUSH needed for durability */
 	uint64_t capacity;       /* 512-byte sectors */

@@ -137,7 +137,7 @@ static uint8_t start_segments(struct blk_req *r, const struct blk_req_info *info
 	if (d->ro)
 		return VIRTIO_BLK_S_IOERR;
 	if (info->data_len == 0 || info->data_len % seg ||
-	    info->data_len / seg > BLK_MAX_DISCARD_SEG)
+	    info->data_len / seg > d->discard_segs)
 		return VIRTIO_BLK_S_UNSUPP;
 	r->nsegs = (unsigned int)(info->data_len / seg);
 	r->next_seg = 0;
