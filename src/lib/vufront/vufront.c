@@ -334,15 +334,20 @@ static void reset_ring(struct vufront_queue *q)
 	q->broken = false;
 }
 
-int vufront_restart_queue(struct vufront_queue *q)
+static void close_eventfds(struct vufront_queue *q)
 {
-	reset_ring(q);
-	/* New eventfds: the target may still hold the old ones. */
 	if (q->kick >= 0)
 		close(q->kick);
 	if (q->call >= 0)
 		close(q->call);
 	q->kick = q->call = -1;
+}
+
+int vufront_restart_queue(struct vufront_queue *q)
+{
+	reset_ring(q);
+	/* New eventfds: the target may still hold the old ones. */
+	close_eventfds(q);
 	return start_queue(q->f, q);
 }
 
@@ -566,10 +571,7 @@ void vufront_close(struct vufront *f)
 	for (unsigned int i = 0; f->q && i < f->nq; i++) {
 		struct vufront_queue *q = &f->q[i];
 
-		if (q->kick >= 0)
-			close(q->kick);
-		if (q->call >= 0)
-			close(q->call);
+		close_eventfds(q);
 		free(q->writable);
 		free(q->busy);
 		free(q->raw_pending);

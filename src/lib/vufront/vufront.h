@@ -203,7 +203,8 @@ int vufront_recv_ack(struct vufront *f, uint32_t req, int timeout_ms,
 		     uint64_t *status);
 /* Restarts vring q with fresh, zeroed rings and new kick and call fds,
  * as a driver does after a device reset (RESET_DEVICE keeps memory and
- * features); nothing may be in flight. */
+ * features); nothing may be in flight. The used ring is not logged: a
+ * migration's ring asks again with vufront_set_ring_log. */
 int vufront_restart_queue(struct vufront_queue *q);
 
 /* Guest memory: translate between addresses, or NULL/-1 outside. */
