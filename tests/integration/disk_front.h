@@ -13,13 +13,14 @@
 
 #include <stdio.h>
 
+#include "util/clock.h"
 #include "vufront/vufront.h"
 
 #define DISK_FRONT_RING 64
 #define DISK_FRONT_SLOTS 4
 #define DISK_FRONT_GPA (1ull << 30)
 /* A request's timeout: a loaded 2-core machine, sanitizers. */
-#define DISK_FRONT_IO_NS 3000000000ull
+#define DISK_FRONT_IO_NS (3 * NSEC_PER_SEC)
 
 static inline struct vufront_opts disk_front_opts(unsigned int queues)
 {

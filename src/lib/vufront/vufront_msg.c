@@ -135,6 +135,7 @@ int vufront_recv_ack(struct vufront *f, uint32_t req, int timeout_ms,
 	if (ret != 8 || m.hdr.request != req ||
 	    !(m.hdr.flags & VHOST_USER_REPLY_MASK))
 		return -EPROTO;
+	f->answered = true;
 	*status = m.payload.u64;
 	return 0;
 }
@@ -144,15 +145,15 @@ int vuf_send_acked(struct vufront *f, uint32_t req, const void *payload,
 		   uint32_t len, const int *fds, unsigned int nfds)
 {
 	bool ack = vuf_has_proto(f, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	struct vhost_user_msg m;
+	uint64_t status;
 	int ret;
 
 	ret = vufront_send_msg(f, req, ack ? VHOST_USER_NEED_REPLY_MASK : 0,
 			       payload, len, fds, nfds);
 	if (ret || !ack)
 		return ret;
-	ret = vuf_recv_reply(f, req, &m);
-	if (ret < 0)
+	ret = vufront_recv_ack(f, req, REPLY_TIMEOUT_MS, &status);
+	if (ret)
 		return ret;
-	return ret == 8 && m.payload.u64 == 0 ? 0 : -EIO;
+	return status == 0 ? 0 : -EIO;
 }
