@@ -8,9 +8,10 @@
  *  - guest memory in an unsealed memfd, truncated to 0 under a running
  *    queue, then kicked: vmiod lives and drops a's front-end, b does
  *    verified I/O, the RPC answers, and a serves a new front-end;
- *  - only the data half truncated (rings and headers intact): I/O into
- *    it completes with IOERR (the kernel's EFAULT), never as a success,
- *    and the rest of a's memory is served on;
+ *  - only the memory from a data buffer up truncated (rings, headers
+ *    and a lower buffer intact): I/O into it completes with IOERR (the
+ *    kernel's EFAULT), never as a success, and the rest of a's memory
+ *    is served on;
  *  - an unsealed inflight region truncated to 0: as the first;
  *  - guest memory sealed against shrinking (as QEMU's memfd backend
  *    seals it): ftruncate fails with EPERM and I/O goes on.
