@@ -44,7 +44,7 @@
 #include <cmocka.h>
 
 #include "util/clock.h"
-#include "vu_client.h"
+#include "vmiod_proc.h"
 #include "vufront/vufront.h"
 
 #define PAGE 4096u
@@ -60,7 +60,7 @@ static pid_t spawn(const char *disk, const char *sock)
 	const char *args[] = { "--disk", disk, NULL };
 	const char *socks[] = { sock, NULL };
 
-	return vc_spawn_vmiod(args, socks);
+	return vmiod_spawn(args, socks);
 }
 
 static int group_setup(void **state)
@@ -85,7 +85,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	int a = vc_stop_vmiod(src_pid), b = vc_stop_vmiod(dst_pid);
+	int a = vmiod_stop(src_pid), b = vmiod_stop(dst_pid);
 
 	(void)state;
 	unlink(img);
@@ -425,7 +425,7 @@ static void addresses_resent_under_io(void **state)
 	}
 	munmap(bits, len);
 	vufront_close(f);
-	assert_int_equal(vc_stop_vmiod(pid), 0);
+	assert_int_equal(vmiod_stop(pid), 0);
 	unlink(slow_img);
 }
 

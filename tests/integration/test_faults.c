@@ -22,9 +22,8 @@
 #include <linux/virtio_blk.h>
 #include <cmocka.h>
 
-#include "vu_client.h"
-
-#define DATA_OFF 0x200000
+#include "disk_front.h"
+#include "vmiod_proc.h"
 
 static char dir[64], img[128], sock[128];
 static pid_t vmiod;
@@ -45,14 +44,14 @@ static int group_setup(void **state)
 		const char *args[] = { "--disk", disk, "-q", NULL };
 		const char *socks[] = { sock, NULL };
 
-		vmiod = vc_spawn_vmiod(args, socks);
+		vmiod = vmiod_spawn(args, socks);
 	}
 	return vmiod > 0 ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
-	int status = vc_stop_vmiod(vmiod);
+	int status = vmiod_stop(vmiod);
 
 	umount(dir);
 	rmdir(dir);
@@ -61,58 +60,56 @@ static int group_teardown(void **state)
 
 static void test_enospc_fails_only_the_request(void **state)
 {
-	uint8_t *data;
-	struct vc c;
+	struct vufront *c = disk_front(sock, 1);
 	int st = VIRTIO_BLK_S_OK;
 	unsigned int mib;
+	uint8_t *data;
 
-	assert_int_equal(vc_connect(&c, sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
-	data = vc_ptr(&c, DATA_OFF);
+	assert_non_null(c);
+	data = disk_front_buf(c, 0, 0);
 	/* The first MiB holds a known pattern. */
 	for (unsigned int i = 0; i < 16; i++) {
 		memset(data, 'a' + i, 65536);
-		assert_int_equal(vc_blk_rw(&c, 0, 0, VIRTIO_BLK_T_OUT, i * 128,
-					   DATA_OFF, 65536), VIRTIO_BLK_S_OK);
+		assert_int_equal(disk_front_io(c, 0, 0, VIRTIO_BLK_T_OUT, i * 128,
+					       65536), VIRTIO_BLK_S_OK);
 	}
 	/* Fill on until the file system is full: that write must fail. */
 	memset(data, 'z', 65536);
 	for (mib = 1; mib < 8 && st == VIRTIO_BLK_S_OK; mib++)
 		for (unsigned int i = 0; i < 16 && st == VIRTIO_BLK_S_OK; i++)
-			st = vc_blk_rw(&c, 0, 0, VIRTIO_BLK_T_OUT,
-				       mib * 2048 + i * 128, DATA_OFF, 65536);
+			st = disk_front_io(c, 0, 0, VIRTIO_BLK_T_OUT,
+					   mib * 2048 + i * 128, 65536);
 	assert_int_equal(st, VIRTIO_BLK_S_IOERR);
 	/* Earlier data is intact and still readable. */
 	for (unsigned int i = 0; i < 16; i++) {
 		memset(data, 0, 65536);
-		assert_int_equal(vc_blk_rw(&c, 0, 3, VIRTIO_BLK_T_IN, i * 128,
-					   DATA_OFF, 65536), VIRTIO_BLK_S_OK);
+		assert_int_equal(disk_front_io(c, 0, 0, VIRTIO_BLK_T_IN, i * 128,
+					       65536), VIRTIO_BLK_S_OK);
 		assert_int_equal(data[0], 'a' + i);
 		assert_int_equal(data[65535], 'a' + i);
 	}
 	/* Overwriting already allocated blocks still works. */
 	memset(data, 'q', 4096);
-	assert_int_equal(vc_blk_rw(&c, 0, 0, VIRTIO_BLK_T_OUT, 0, DATA_OFF, 4096),
+	assert_int_equal(disk_front_io(c, 0, 0, VIRTIO_BLK_T_OUT, 0, 4096),
 			 VIRTIO_BLK_S_OK);
-	vc_close(&c);
+	vufront_close(c);
 }
 
 static void test_truncated_image_fails_reads_past_its_end(void **state)
 {
-	struct vc c;
+	struct vufront *c = disk_front(sock, 1);
 
-	assert_int_equal(vc_connect(&c, sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
+	assert_non_null(c);
 	/* Someone truncates the image under vmiod to 1 MiB. */
 	assert_int_equal(truncate(img, 1 << 20), 0);
-	assert_int_equal(vc_blk_rw(&c, 0, 0, VIRTIO_BLK_T_IN, 0, DATA_OFF, 4096),
+	assert_int_equal(disk_front_io(c, 0, 0, VIRTIO_BLK_T_IN, 0, 4096),
 			 VIRTIO_BLK_S_OK);
-	assert_int_equal(vc_blk_rw(&c, 0, 0, VIRTIO_BLK_T_IN, 4096, DATA_OFF, 4096),
+	assert_int_equal(disk_front_io(c, 0, 0, VIRTIO_BLK_T_IN, 4096, 4096),
 			 VIRTIO_BLK_S_IOERR);
 	/* A read straddling the new end is not a short success either. */
-	assert_int_equal(vc_blk_rw(&c, 0, 0, VIRTIO_BLK_T_IN, 2040, DATA_OFF, 8192),
+	assert_int_equal(disk_front_io(c, 0, 0, VIRTIO_BLK_T_IN, 2040, 8192),
 			 VIRTIO_BLK_S_IOERR);
-	vc_close(&c);
+	vufront_close(c);
 }
 
 int main(void)

@@ -37,9 +37,9 @@
 #include <cmocka.h>
 
 #include "rpc/rpc.h"
-#include "vu_client.h"
+#include "disk_front.h"
+#include "vmiod_proc.h"
 
-#define DATA_OFF 0x200000
 #define ANSWER_MS 2000 /* "at once", on a loaded 2-core machine */
 
 static char dir[64], a_sock[128], b_sock[128], c_sock[128], rpc_sock[128];
@@ -74,7 +74,7 @@ static int group_setup(void **state)
 				       "--rpc", rpc_sock, NULL };
 		const char *socks[] = { a_sock, b_sock, c_sock, rpc_sock, NULL };
 
-		vmiod = vc_spawn_vmiod(args, socks);
+		vmiod = vmiod_spawn(args, socks);
 	}
 	return vmiod > 0 ? 0 : -1;
 }
@@ -82,7 +82,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	char path[160];
-	int status = vc_stop_vmiod(vmiod);
+	int status = vmiod_stop(vmiod);
 
 	snprintf(path, sizeof(path), "%s/a.img", dir);
 	unlink(path);
@@ -98,30 +98,38 @@ static int group_teardown(void **state)
 	return status == 0 ? 0 : -1;
 }
 
+static struct vufront *set_up(const char *sock)
+{
+	struct vufront *f = disk_front(sock, 1);
+
+	assert_non_null(f);
+	return f;
+}
+
 /* Writes 4K of a pattern at sector and reads it back into a cleared
  * buffer: the disk stored it and the ring runs. */
-static void verified_io(struct vc *c, uint64_t sector, uint8_t seed)
+static void verified_io(struct vufront *c, uint64_t sector, uint8_t seed)
 {
-	uint8_t *data = vc_ptr(c, DATA_OFF);
+	uint8_t *data = disk_front_buf(c, 0, 0);
 
 	for (unsigned int i = 0; i < 4096; i++)
 		data[i] = (uint8_t)(seed + i * 13);
-	assert_int_equal(vc_blk_rw(c, 0, 0, VIRTIO_BLK_T_OUT, sector, DATA_OFF,
-				   4096), VIRTIO_BLK_S_OK);
+	assert_int_equal(disk_front_io(c, 0, 0, VIRTIO_BLK_T_OUT, sector, 4096),
+			 VIRTIO_BLK_S_OK);
 	memset(data, 0, 4096);
-	assert_int_equal(vc_blk_rw(c, 0, 3, VIRTIO_BLK_T_IN, sector, DATA_OFF,
-				   4096), VIRTIO_BLK_S_OK);
+	assert_int_equal(disk_front_io(c, 0, 0, VIRTIO_BLK_T_IN, sector, 4096),
+			 VIRTIO_BLK_S_OK);
 	for (unsigned int i = 0; i < 4096; i++)
 		assert_int_equal(data[i], (uint8_t)(seed + i * 13));
 }
 
 /* The connection answers a message within ANSWER_MS. */
-static void answers(struct vc *c)
+static void answers(struct vufront *c)
 {
 	double t0 = now_ms();
 	uint64_t n = 0;
 
-	assert_int_equal(vc_get_u64(c, VHOST_USER_GET_QUEUE_NUM, &n), 0);
+	assert_int_equal(vufront_get_u64(c, VHOST_USER_GET_QUEUE_NUM, &n), 0);
 	assert_int_equal(n, 1);
 	assert_true(now_ms() - t0 < ANSWER_MS);
 }
@@ -130,36 +138,39 @@ static void answers(struct vc *c)
 static void others_are_served(void)
 {
 	json_t *result = NULL;
+	struct vufront *b;
 	char err[256];
-	struct vc b;
 	int code;
 
-	assert_true(vc_alive(vmiod));
-	assert_int_equal(vc_connect(&b, b_sock), 0);
-	assert_int_equal(vc_setup(&b, 1), 0);
-	verified_io(&b, 64, 0xb0);
-	vc_close(&b);
+	assert_true(vmiod_alive(vmiod));
+	b = set_up(b_sock);
+	verified_io(b, 64, 0xb0);
+	vufront_close(b);
 	assert_int_equal(rpc_call(rpc_sock, "disk_list", NULL, ANSWER_MS,
 				  &result, &code, err, sizeof(err)), 0);
 	json_decref(result);
 }
 
-/* Sends a vring fd message for queue 0 asking for an ack; returns the
+/* Sends req (payload and fd as given) asking for an ack; returns the
  * ack's status (0: taken) or a negative errno. */
-static int vring_fd(struct vc *c, uint32_t req, int fd)
+static int fd_acked(struct vufront *c, uint32_t req, const void *payload,
+		    uint32_t size, int fd)
 {
-	struct vhost_user_msg m;
-	uint64_t u = 0;
+	uint64_t status;
 	int ret;
 
-	ret = vc_send_raw(c, req, VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK,
-			  8, &u, 8, &fd, 1);
-	if (ret)
-		return ret;
-	ret = vc_recv(c, &m, ANSWER_MS);
-	if (ret < 0)
-		return ret;
-	return ret == 8 ? (int)m.payload.u64 : -EPROTO;
+	ret = vufront_send_msg(c, req, VHOST_USER_NEED_REPLY_MASK, payload, size,
+			       &fd, 1);
+	ret = ret ?: vufront_recv_ack(c, req, ANSWER_MS, &status);
+	return ret ? ret : (int)status;
+}
+
+/* A vring fd message for queue 0. */
+static int vring_fd(struct vufront *c, uint32_t req, int fd)
+{
+	uint64_t u = 0;
+
+	return fd_acked(c, req, &u, 8, fd);
 }
 
 static bool nonblocking(int fd)
@@ -171,24 +182,24 @@ static void test_blocking_full_call_fd(void **state)
 {
 	uint64_t full = 0xfffffffffffffffeull, u = 0, v = 0;
 	int efd = eventfd(0, EFD_CLOEXEC); /* blocking */
-	struct vc c;
+	struct vufront *c;
 
 	assert_true(efd >= 0);
 	assert_int_equal(write(efd, &full, 8), 8);
-	assert_int_equal(vc_connect(&c, a_sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
-	verified_io(&c, 0, 0x10);
+	c = set_up(a_sock);
+	verified_io(c, 0, 0x10);
 	/* Its first interrupt would block the writer until someone reads. */
-	assert_int_equal(vc_send(&c, VHOST_USER_SET_VRING_CALL, &u, 8, &efd, 1), 0);
-	answers(&c);
+	assert_int_equal(vufront_send_msg(c, VHOST_USER_SET_VRING_CALL, 0, &u, 8,
+					  &efd, 1), 0);
+	answers(c);
 	assert_true(nonblocking(efd));
 	/* Completions interrupt through the full counter too: each is
 	 * already pending, none blocks the reactor. */
-	verified_io(&c, 8, 0x20);
-	answers(&c);
+	verified_io(c, 8, 0x20);
+	answers(c);
 	assert_int_equal(read(efd, &v, 8), 8);
 	assert_true(v == full);
-	vc_close(&c);
+	vufront_close(c);
 	close(efd);
 	others_are_served();
 }
@@ -196,18 +207,19 @@ static void test_blocking_full_call_fd(void **state)
 static void test_blocking_kick_fd_made_nonblocking(void **state)
 {
 	int efd = eventfd(0, EFD_CLOEXEC); /* blocking, empty */
-	struct vc c;
+	struct vufront *c;
 
 	assert_true(efd >= 0);
-	assert_int_equal(vc_connect(&c, a_sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
-	assert_int_equal(vring_fd(&c, VHOST_USER_SET_VRING_KICK, efd), 0);
+	c = set_up(a_sock);
+	assert_int_equal(vring_fd(c, VHOST_USER_SET_VRING_KICK, efd), 0);
 	assert_true(nonblocking(efd));
-	/* It is the ring's kick fd now. */
-	close(c.q[0].kick);
-	c.q[0].kick = efd;
-	verified_io(&c, 16, 0x30);
-	vc_close(&c);
+	/* It is the ring's kick fd now: vufront's kicks must go to it, so
+	 * its kick fd number is made to name efd's eventfd. */
+	assert_int_equal(dup2(efd, vufront_kick_fd(vufront_queue(c, 0))),
+			 vufront_kick_fd(vufront_queue(c, 0)));
+	verified_io(c, 16, 0x30);
+	vufront_close(c);
+	close(efd);
 	others_are_served();
 }
 
@@ -219,27 +231,26 @@ static void test_other_fds_refused(void **state)
 	char path[160];
 	int p[2], sv[2], file;
 	struct stat st;
-	struct vc c;
+	struct vufront *c;
 
 	snprintf(path, sizeof(path), "%s/call.file", dir);
 	file = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	assert_true(file >= 0);
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	assert_int_equal(vc_connect(&c, a_sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
+	c = set_up(a_sock);
 	for (unsigned int i = 0; i < 3; i++) {
-		assert_int_equal(vring_fd(&c, reqs[i], p[0]), 1);
-		assert_int_equal(vring_fd(&c, reqs[i], p[1]), 1);
-		assert_int_equal(vring_fd(&c, reqs[i], file), 1);
-		assert_int_equal(vring_fd(&c, reqs[i], sv[0]), 1);
+		assert_int_equal(vring_fd(c, reqs[i], p[0]), 1);
+		assert_int_equal(vring_fd(c, reqs[i], p[1]), 1);
+		assert_int_equal(vring_fd(c, reqs[i], file), 1);
+		assert_int_equal(vring_fd(c, reqs[i], sv[0]), 1);
 	}
 	/* The ring runs on with the eventfds it had. */
-	verified_io(&c, 24, 0x40);
-	answers(&c);
+	verified_io(c, 24, 0x40);
+	answers(c);
 	assert_int_equal(fstat(file, &st), 0);
 	assert_int_equal(st.st_size, 0);
-	vc_close(&c);
+	vufront_close(c);
 	close(p[0]);
 	close(p[1]);
 	close(sv[0]);
@@ -248,20 +259,9 @@ static void test_other_fds_refused(void **state)
 	others_are_served();
 }
 
-static int set_backend_req_fd(struct vc *c, int fd)
+static int set_backend_req_fd(struct vufront *c, int fd)
 {
-	struct vhost_user_msg m;
-	int ret;
-
-	ret = vc_send_raw(c, VHOST_USER_SET_BACKEND_REQ_FD,
-			  VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 0,
-			  NULL, 0, &fd, 1);
-	if (ret)
-		return ret;
-	ret = vc_recv(c, &m, ANSWER_MS);
-	if (ret < 0)
-		return ret;
-	return ret == 8 ? (int)m.payload.u64 : -EPROTO;
+	return fd_acked(c, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, fd);
 }
 
 /* One disk_resize of c (to its own size: the front-end is told all the
@@ -284,15 +284,14 @@ static void test_backend_channel(void **state)
 {
 	int p[2], sv[2];
 	double took = 0;
-	struct vc c;
+	struct vufront *c;
 	int n;
 
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	assert_int_equal(vc_connect(&c, c_sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
+	c = set_up(c_sock);
 	/* Blocking, and never read: it fills up. */
-	assert_int_equal(set_backend_req_fd(&c, sv[1]), 0);
+	assert_int_equal(set_backend_req_fd(c, sv[1]), 0);
 	for (n = 0; n < 5000 && took >= 0 && took < 500; n++)
 		took = resize_c();
 	printf("%d resizes until the channel was full; the last took %.0f ms\n",
@@ -300,11 +299,11 @@ static void test_backend_channel(void **state)
 	assert_true(took >= 0 && took < 3000);
 	took = resize_c();
 	assert_true(took >= 0 && took < 3000);
-	answers(&c);
+	answers(c);
 	/* Not a socket: refused, the channel stays as it was. */
-	assert_int_equal(set_backend_req_fd(&c, p[1]), 1);
-	answers(&c);
-	vc_close(&c);
+	assert_int_equal(set_backend_req_fd(c, p[1]), 1);
+	answers(c);
+	vufront_close(c);
 	close(p[0]);
 	close(p[1]);
 	close(sv[0]);

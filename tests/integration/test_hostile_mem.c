@@ -8,9 +8,10 @@
  *  - guest memory in an unsealed memfd, truncated to 0 under a running
  *    queue, then kicked: vmiod lives and drops a's front-end, b does
  *    verified I/O, the RPC answers, and a serves a new front-end;
- *  - only the data half truncated (rings and headers intact): I/O into
- *    it completes with IOERR (the kernel's EFAULT), never as a success,
- *    and the rest of a's memory is served on;
+ *  - only the memory from a data buffer up truncated (rings, headers
+ *    and a lower buffer intact): I/O into it completes with IOERR (the
+ *    kernel's EFAULT), never as a success, and the rest of a's memory
+ *    is served on;
  *  - an unsealed inflight region truncated to 0: as the first;
  *  - guest memory sealed against shrinking (as QEMU's memfd backend
  *    seals it): ftruncate fails with EPERM and I/O goes on.
@@ -35,10 +36,13 @@
 
 #include "rpc/rpc.h"
 #include "vhost/inflight.h"
-#include "vu_client.h"
+#include "disk_front.h"
+#include "vmiod_proc.h"
 
-#define DATA_OFF 0x200000 /* the upper half of guest memory */
-#define LOW_DATA_OFF 0x140000
+/* Slots whose buffers lie low and high in guest memory: the memory is
+ * cut between them (everything but the high buffers stays). */
+#define LOW_SLOT 0
+#define HIGH_SLOT 1
 #define WAIT_MS 5000
 
 static char dir[64], a_sock[128], b_sock[128], rpc_sock[128];
@@ -63,7 +67,7 @@ static int group_setup(void **state)
 				       rpc_sock, NULL };
 		const char *socks[] = { a_sock, b_sock, rpc_sock, NULL };
 
-		vmiod = vc_spawn_vmiod(args, socks);
+		vmiod = vmiod_spawn(args, socks);
 	}
 	return vmiod > 0 ? 0 : -1;
 }
@@ -71,7 +75,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	char path[160];
-	int status = vc_stop_vmiod(vmiod);
+	int status = vmiod_stop(vmiod);
 
 	snprintf(path, sizeof(path), "%s/a.img", dir);
 	unlink(path);
@@ -84,22 +88,37 @@ static int group_teardown(void **state)
 	return status == 0 ? 0 : -1;
 }
 
-/* Writes 4K of a pattern at sector, reads it back into a cleared buffer
- * and compares: the disk really stored it. */
-static void verified_io(struct vc *c, uint64_t data_off, uint64_t sector,
+static struct vufront *set_up(const char *sock, const struct vufront_opts *o)
+{
+	struct vufront *f = disk_front_with(sock, o);
+
+	assert_non_null(f);
+	return f;
+}
+
+/* Writes 4K of a pattern at sector from slot's buffer, reads it back
+ * into the cleared buffer and compares: the disk really stored it. */
+static void verified_io(struct vufront *c, unsigned int slot, uint64_t sector,
 			uint8_t seed)
 {
-	uint8_t *data = vc_ptr(c, data_off);
+	uint8_t *data = disk_front_buf(c, 0, slot);
 
 	for (unsigned int i = 0; i < 4096; i++)
 		data[i] = (uint8_t)(seed + i * 7);
-	assert_int_equal(vc_blk_rw(c, 0, 0, VIRTIO_BLK_T_OUT, sector, data_off,
-				   4096), VIRTIO_BLK_S_OK);
+	assert_int_equal(disk_front_io(c, 0, slot, VIRTIO_BLK_T_OUT, sector,
+				       4096), VIRTIO_BLK_S_OK);
 	memset(data, 0, 4096);
-	assert_int_equal(vc_blk_rw(c, 0, 3, VIRTIO_BLK_T_IN, sector, data_off,
-				   4096), VIRTIO_BLK_S_OK);
+	assert_int_equal(disk_front_io(c, 0, slot, VIRTIO_BLK_T_IN, sector,
+				       4096), VIRTIO_BLK_S_OK);
 	for (unsigned int i = 0; i < 4096; i++)
 		assert_int_equal(data[i], (uint8_t)(seed + i * 7));
+}
+
+/* Where guest memory's memfd is cut to keep all but the high buffers. */
+static off_t high_data_off(struct vufront *c)
+{
+	return (off_t)(vufront_gpa(c, disk_front_buf(c, 0, HIGH_SLOT)) -
+		       DISK_FRONT_GPA);
 }
 
 /* vmiod is alive a moment after the attack (a process dying of a signal
@@ -127,16 +146,16 @@ static void assert_vmiod_alive(void)
  * the control socket answers. */
 static void others_are_served(void)
 {
+	struct vufront_opts o = disk_front_opts(1);
 	json_t *result = NULL;
+	struct vufront *b;
 	char err[256];
-	struct vc b;
 	int code;
 
 	assert_vmiod_alive();
-	assert_int_equal(vc_connect(&b, b_sock), 0);
-	assert_int_equal(vc_setup(&b, 1), 0);
-	verified_io(&b, DATA_OFF, 64, 0x5b);
-	vc_close(&b);
+	b = set_up(b_sock, &o);
+	verified_io(b, HIGH_SLOT, 64, 0x5b);
+	vufront_close(b);
 	assert_int_equal(rpc_call(rpc_sock, "disk_list", NULL, WAIT_MS, &result,
 				  &code, err, sizeof(err)), 0);
 	json_decref(result);
@@ -145,92 +164,87 @@ static void others_are_served(void)
 /* Disk a serves a well-behaved front-end (the hostile one is gone). */
 static void a_serves_anew(void)
 {
-	struct vc c;
+	struct vufront_opts o = disk_front_opts(1);
+	struct vufront *c = set_up(a_sock, &o);
 
-	assert_int_equal(vc_connect(&c, a_sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
-	verified_io(&c, DATA_OFF, 8, 0xa5);
-	vc_close(&c);
+	verified_io(c, HIGH_SLOT, 8, 0xa5);
+	vufront_close(c);
 }
 
 static void test_truncated_guest_memory(void **state)
 {
-	struct vc c;
+	struct vufront_opts o = disk_front_opts(1);
+	struct vufront *c = set_up(a_sock, &o);
 
-	assert_int_equal(vc_connect(&c, a_sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
-	verified_io(&c, DATA_OFF, 0, 0x11);
+	verified_io(c, HIGH_SLOT, 0, 0x11);
 	/* The memfd is not sealed: it shrinks under the running queue. From
 	 * here on this client never touches its own mapping (SIGBUS). */
-	assert_int_equal(ftruncate(c.memfd, 0), 0);
-	vc_kick(&c, 0);
-	assert_true(vc_closed_by_peer(&c, WAIT_MS));
-	vc_close(&c);
+	assert_int_equal(ftruncate(vufront_memfd(c, 0), 0), 0);
+	vufront_kick_force(vufront_queue(c, 0));
+	assert_true(vufront_peer_closed(c, WAIT_MS));
+	vufront_close(c);
 	others_are_served();
 	a_serves_anew();
 }
 
 static void test_truncated_data_fails_its_io(void **state)
 {
-	struct vc c;
+	struct vufront_opts o = disk_front_opts(1);
+	struct vufront *c = set_up(a_sock, &o);
+	uint8_t *low = disk_front_buf(c, 0, LOW_SLOT);
 
-	assert_int_equal(vc_connect(&c, a_sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
-	verified_io(&c, DATA_OFF, 16, 0x22);
-	/* Rings, headers and status bytes live below DATA_OFF. */
-	assert_int_equal(ftruncate(c.memfd, DATA_OFF), 0);
-	assert_int_equal(vc_blk_rw(&c, 0, 0, VIRTIO_BLK_T_OUT, 16, DATA_OFF,
-				   4096), VIRTIO_BLK_S_IOERR);
-	assert_int_equal(vc_blk_rw(&c, 0, 3, VIRTIO_BLK_T_IN, 16, DATA_OFF,
-				   4096), VIRTIO_BLK_S_IOERR);
+	verified_io(c, HIGH_SLOT, 16, 0x22);
+	/* Rings, headers, status bytes and the low buffer live below. */
+	assert_int_equal(ftruncate(vufront_memfd(c, 0), high_data_off(c)), 0);
+	assert_int_equal(disk_front_io(c, 0, HIGH_SLOT, VIRTIO_BLK_T_OUT, 16,
+				       4096), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(disk_front_io(c, 0, HIGH_SLOT, VIRTIO_BLK_T_IN, 16,
+				       4096), VIRTIO_BLK_S_IOERR);
 	/* The failed write stored nothing: the old data reads back. */
-	verified_io(&c, LOW_DATA_OFF, 24, 0x33);
-	memset(vc_ptr(&c, LOW_DATA_OFF), 0, 4096);
-	assert_int_equal(vc_blk_rw(&c, 0, 6, VIRTIO_BLK_T_IN, 16, LOW_DATA_OFF,
-				   4096), VIRTIO_BLK_S_OK);
+	verified_io(c, LOW_SLOT, 24, 0x33);
+	memset(low, 0, 4096);
+	assert_int_equal(disk_front_io(c, 0, LOW_SLOT, VIRTIO_BLK_T_IN, 16,
+				       4096), VIRTIO_BLK_S_OK);
 	for (unsigned int i = 0; i < 4096; i++)
-		assert_int_equal(((uint8_t *)vc_ptr(&c, LOW_DATA_OFF))[i],
-				 (uint8_t)(0x22 + i * 7));
-	vc_close(&c);
+		assert_int_equal(low[i], (uint8_t)(0x22 + i * 7));
+	vufront_close(c);
 	others_are_served();
 }
 
 /* SET_INFLIGHT_FD with a region of our own, unsealed; waits for the ack. */
-static int set_inflight(struct vc *c, int fd, uint64_t size)
+static int set_inflight(struct vufront *c, int fd, uint64_t size)
 {
 	struct vhost_user_inflight in = { .mmap_size = size, .num_queues = 1,
-					  .queue_size = VC_RING };
-	struct vhost_user_msg m;
+					  .queue_size = DISK_FRONT_RING };
+	uint64_t status;
 	int ret;
 
-	ret = vc_send_raw(c, VHOST_USER_SET_INFLIGHT_FD,
-			  VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK,
-			  sizeof(in), &in, sizeof(in), &fd, 1);
+	ret = vufront_send_msg(c, VHOST_USER_SET_INFLIGHT_FD,
+			       VHOST_USER_NEED_REPLY_MASK, &in, sizeof(in), &fd, 1);
+	ret = ret ?: vufront_recv_ack(c, VHOST_USER_SET_INFLIGHT_FD, WAIT_MS,
+				      &status);
 	if (ret)
 		return ret;
-	ret = vc_recv(c, &m, WAIT_MS);
-	if (ret != 8)
-		return ret < 0 ? ret : -EPROTO;
-	return m.payload.u64 ? -EIO : 0;
+	return status ? -EIO : 0;
 }
 
 static void test_truncated_inflight_region(void **state)
 {
-	uint64_t size = inflight_queue_bytes(VC_RING);
+	uint64_t size = inflight_queue_bytes(DISK_FRONT_RING);
 	int fd = memfd_create("hostile-inflight", MFD_CLOEXEC);
-	struct vc c;
+	struct vufront_opts o = disk_front_opts(1);
+	struct vufront *c;
 
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	assert_int_equal(vc_connect(&c, a_sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
-	assert_int_equal(set_inflight(&c, fd, size), 0);
-	verified_io(&c, DATA_OFF, 32, 0x44);
+	c = set_up(a_sock, &o);
+	assert_int_equal(set_inflight(c, fd, size), 0);
+	verified_io(c, HIGH_SLOT, 32, 0x44);
 	/* The reactor writes the region for every request it pops. */
 	assert_int_equal(ftruncate(fd, 0), 0);
-	vc_blk_rw(&c, 0, 0, VIRTIO_BLK_T_IN, 32, DATA_OFF, 4096);
-	assert_true(vc_closed_by_peer(&c, WAIT_MS));
-	vc_close(&c);
+	disk_front_io(c, 0, HIGH_SLOT, VIRTIO_BLK_T_IN, 32, 4096);
+	assert_true(vufront_peer_closed(c, WAIT_MS));
+	vufront_close(c);
 	close(fd);
 	others_are_served();
 	a_serves_anew();
@@ -238,18 +252,18 @@ static void test_truncated_inflight_region(void **state)
 
 static void test_sealed_memory_cannot_shrink(void **state)
 {
-	struct vc c;
+	struct vufront_opts o = disk_front_opts(1);
+	struct vufront *c;
 
-	assert_int_equal(vc_connect(&c, a_sock), 0);
-	c.seals = F_SEAL_SHRINK | F_SEAL_GROW;
-	assert_int_equal(vc_setup(&c, 1), 0);
-	verified_io(&c, DATA_OFF, 40, 0x55);
-	assert_int_equal(ftruncate(c.memfd, 0), -1);
+	o.mem_seals = F_SEAL_SHRINK | F_SEAL_GROW;
+	c = set_up(a_sock, &o);
+	verified_io(c, HIGH_SLOT, 40, 0x55);
+	assert_int_equal(ftruncate(vufront_memfd(c, 0), 0), -1);
 	assert_int_equal(errno, EPERM);
-	vc_kick(&c, 0);
-	verified_io(&c, DATA_OFF, 40, 0x66);
-	assert_false(vc_closed_by_peer(&c, 100));
-	vc_close(&c);
+	vufront_kick_force(vufront_queue(c, 0));
+	verified_io(c, HIGH_SLOT, 40, 0x66);
+	assert_false(vufront_peer_closed(c, 100));
+	vufront_close(c);
 	others_are_served();
 }
 

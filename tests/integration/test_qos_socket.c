@@ -14,7 +14,8 @@
 #include <linux/virtio_blk.h>
 #include <cmocka.h>
 
-#include "vu_client.h"
+#include "disk_front.h"
+#include "vmiod_proc.h"
 
 static char dir[64], sock_capped[128], sock_free[128];
 static pid_t vmiod;
@@ -35,7 +36,7 @@ static int group_setup(void **state)
 		const char *args[] = { "--disk", a, "--disk", b, "-q", NULL };
 		const char *socks[] = { sock_capped, sock_free, NULL };
 
-		vmiod = vc_spawn_vmiod(args, socks);
+		vmiod = vmiod_spawn(args, socks);
 	}
 	return vmiod > 0 ? 0 : -1;
 }
@@ -43,7 +44,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	char cmd[128];
-	int status = vc_stop_vmiod(vmiod);
+	int status = vmiod_stop(vmiod);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 && status == 0 ? 0 : -1;
@@ -51,13 +52,17 @@ static int group_teardown(void **state)
 
 static double measure(const char *sock, double seconds)
 {
-	struct vc c;
+	struct vufront_opts o = disk_front_opts(1);
+	struct vufront *c;
 	long n;
 
-	assert_int_equal(vc_connect(&c, sock), 0);
-	assert_int_equal(vc_setup(&c, 1), 0);
-	n = vc_closed_loop(&c, 0, 16, VIRTIO_BLK_T_IN, 4096, seconds);
-	vc_close(&c);
+	/* 16 requests in flight, each in a slot of its own. */
+	o.max_inflight = 16;
+	c = disk_front_with(sock, &o);
+	assert_non_null(c);
+	n = vufront_closed_loop(vufront_queue(c, 0), 16, VIRTIO_BLK_T_IN, 4096,
+				seconds);
+	vufront_close(c);
 	assert_true(n >= 0);
 	return n / seconds;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The virtio-scsi device over a real vhost-user socket, driven by the
- * test front-end in tests/integration: config space, SCSI commands on two
+ * The virtio-scsi device over a real vhost-user socket, driven by vufront
+ * with requests laid out by hand (raw descriptors): config space, SCSI commands on two
  * request queues reaching the image files, UNMAP punching holes, task
  * management, hotplug events, and hostile requests. The target must answer
  * each and stay alive.
@@ -24,20 +24,23 @@
 #include <linux/virtio_scsi.h>
 #include <cmocka.h>
 
-#include "vu_client.h"
+#include "vmiod_proc.h"
+#include "vufront/vufront_scsi.h"
 
 #define IMG_BYTES (8u << 20)
 #define CTRLQ 0
 #define EVENTQ 1
 #define REQ0 2
 #define REQ1 3
-/* Guest memory: headers at HDR, data at DATA (rings sit below 1 MiB). */
-#define HDR 0x100000
-#define DATA 0x200000
+/* In a front's guest memory: headers from HDR (request queue 0's scratch
+ * page: request at 0, response at 0x100, event at 0x800) and data at
+ * DATA (the buffer of its slot 0, which no slot request uses). */
+#define HDR(f) ((uint8_t *)vufront_scratch(vufront_queue((f), REQ0), NULL))
+#define DATA(f) ((uint8_t *)vufront_buf(vufront_queue((f), REQ0), 0))
 
 static char dir[256], img0[300], img1[300], img2[300], sock[300], rosock[300];
 static pid_t target, rotarget;
-static struct vc vc;
+static struct vufront *vf;
 static const char *target_bin;
 
 struct scsi_result {
@@ -66,7 +69,62 @@ static pid_t spawn(const char *opts, const char *s, const char *hotplug)
 	const char *socks[] = { s, NULL };
 
 	setenv("VMIOD", target_bin, 1);
-	return vc_spawn_vmiod(args, socks);
+	return vmiod_spawn(args, socks);
+}
+
+/* A front with request queues (plus control and event) of 64 entries,
+ * one slot each (raw descriptors from 3 up), and no EVENT_IDX: the
+ * target's interrupts and kicks are plain. */
+static struct vufront *connect_front(const char *path, unsigned int queues)
+{
+	struct vufront_opts o = { .queues = queues, .queue_size = 64,
+				  .max_inflight = 1, .max_io = 64 << 10,
+				  .no_event_idx = true, .want_irq = true };
+	struct vufront *f;
+	char err[256];
+
+	if (vufront_scsi_connect(path, &o, 0, &f, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return NULL;
+	}
+	return f;
+}
+
+/* Guest-physical address of byte off of f's headers. */
+static uint64_t hdr_gpa(struct vufront *f, size_t off)
+{
+	return vufront_gpa(f, HDR(f) + off);
+}
+
+/* Raw descriptor i of vring q (counted from the first one slots never
+ * use; so is next). */
+static void desc(struct vufront *f, unsigned int q, uint16_t i, uint64_t gpa,
+		 uint32_t len, uint16_t flags, uint16_t next)
+{
+	struct vufront_queue *vq = vufront_queue(f, q);
+	uint16_t base = (uint16_t)vufront_raw_first(vq);
+
+	vufront_desc(vq)[base + i] = (struct vring_desc){ gpa, len, flags,
+							  (uint16_t)(base + next) };
+}
+
+/* Makes the chain at raw descriptor 0 of vring q available, kicks and
+ * waits up to timeout_ms for a completion: 1 with its id (counted as in
+ * desc) and used length, 0 on timeout. */
+static int run_chain(struct vufront *f, unsigned int q, uint32_t *id,
+		     uint32_t *len, int timeout_ms)
+{
+	struct vufront_queue *vq = vufront_queue(f, q);
+	uint16_t base = (uint16_t)vufront_raw_first(vq);
+	struct vring_used_elem e;
+
+	vufront_raw_avail(vq, base);
+	vufront_kick_force(vq);
+	if (vufront_raw_wait(vq, &e, timeout_ms) != 1)
+		return 0;
+	*id = e.id - base;
+	*len = e.len;
+	return 1;
 }
 
 static int group_setup(void **state)
@@ -92,9 +150,8 @@ static int group_setup(void **state)
 	rotarget = spawn(ro, rosock, hp);
 	if (target <= 0 || rotarget <= 0)
 		return -1;
-	if (vc_connect(&vc, sock) || vc_setup(&vc, 4))
-		return -1;
-	return 0;
+	vf = connect_front(sock, 2);
+	return vf ? 0 : -1;
 }
 
 static int group_teardown(void **state)
@@ -102,9 +159,9 @@ static int group_teardown(void **state)
 	char cmd[300];
 	int st0, st1;
 
-	vc_close(&vc);
-	st0 = vc_stop_vmiod(target);
-	st1 = vc_stop_vmiod(rotarget);
+	vufront_close(vf);
+	st0 = vmiod_stop(target);
+	st1 = vmiod_stop(rotarget);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		return -1;
@@ -125,12 +182,13 @@ static void lun_addr(uint8_t *l, unsigned int target_id, unsigned int lun)
  * optional data-in, as separate descriptors from `base`. dout/din are
  * lengths of data at DATA (only one may be non-zero).
  */
-static struct scsi_result cmd_on(struct vc *c, unsigned int q, unsigned int lun,
-				 const uint8_t *cdb, size_t cdb_len,
-				 uint32_t dout, uint32_t din)
+static struct scsi_result cmd_on(struct vufront *c, unsigned int q,
+				 unsigned int lun, const uint8_t *cdb,
+				 size_t cdb_len, uint32_t dout, uint32_t din)
 {
-	struct virtio_scsi_cmd_req *req = vc_ptr(c, HDR);
-	struct virtio_scsi_cmd_resp *resp = vc_ptr(c, HDR + 0x100);
+	struct virtio_scsi_cmd_req *req = (void *)HDR(c);
+	struct virtio_scsi_cmd_resp *resp = (void *)(HDR(c) + 0x100);
+	uint64_t data = vufront_gpa(c, DATA(c));
 	struct scsi_result r = { .used = -1 };
 	uint16_t d = 0;
 	uint32_t id, len;
@@ -140,19 +198,18 @@ static struct scsi_result cmd_on(struct vc *c, unsigned int q, unsigned int lun,
 	lun_addr(req->lun, 0, lun);
 	req->tag = 0x1234;
 	memcpy(req->cdb, cdb, cdb_len);
-	vc_desc(c, q, d, vc_gpa(HDR), sizeof(*req), VRING_DESC_F_NEXT, d + 1);
+	desc(c, q, d, hdr_gpa(c, 0), sizeof(*req), VRING_DESC_F_NEXT, d + 1);
 	d++;
 	if (dout) {
-		vc_desc(c, q, d, vc_gpa(DATA), dout, VRING_DESC_F_NEXT, d + 1);
+		desc(c, q, d, data, dout, VRING_DESC_F_NEXT, d + 1);
 		d++;
 	}
-	vc_desc(c, q, d, vc_gpa(HDR + 0x100), sizeof(*resp),
-		VRING_DESC_F_WRITE | (din ? VRING_DESC_F_NEXT : 0), d + 1);
+	desc(c, q, d, hdr_gpa(c, 0x100), sizeof(*resp),
+	     VRING_DESC_F_WRITE | (din ? VRING_DESC_F_NEXT : 0), d + 1);
 	d++;
 	if (din)
-		vc_desc(c, q, d, vc_gpa(DATA), din, VRING_DESC_F_WRITE, 0);
-	vc_avail(c, q, 0);
-	if (vc_wait_used(c, q, &id, &len, 5000) && id == 0) {
+		desc(c, q, d, data, din, VRING_DESC_F_WRITE, 0);
+	if (run_chain(c, q, &id, &len, 5000) && id == 0) {
 		r.used = (int)len;
 		r.resp = *resp;
 	}
@@ -162,12 +219,12 @@ static struct scsi_result cmd_on(struct vc *c, unsigned int q, unsigned int lun,
 static struct scsi_result cmd(unsigned int lun, const uint8_t *cdb,
 			      size_t cdb_len, uint32_t dout, uint32_t din)
 {
-	return cmd_on(&vc, REQ0, lun, cdb, cdb_len, dout, din);
+	return cmd_on(vf, REQ0, lun, cdb, cdb_len, dout, din);
 }
 
 static uint8_t *data(void)
 {
-	return vc_ptr(&vc, DATA);
+	return DATA(vf);
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -198,11 +255,13 @@ static void test_config(void **s)
 	struct vhost_user_config cfg = { .offset = 0, .size = 36 };
 	struct virtio_scsi_config *c;
 
-	assert_true(vc.features & (1ull << VIRTIO_SCSI_F_HOTPLUG));
-	assert_true(vc.features & (1ull << VIRTIO_F_VERSION_1));
-	assert_int_equal(vc_send(&vc, VHOST_USER_GET_CONFIG, &cfg, 12 + 36,
-				 NULL, 0), 0);
-	assert_int_equal(vc_recv(&vc, &m, 2000), 12 + 36);
+	const struct vufront_info *i = vufront_info(vf);
+
+	assert_true(i->offered_features & (1ull << VIRTIO_SCSI_F_HOTPLUG));
+	assert_true(i->offered_features & (1ull << VIRTIO_F_VERSION_1));
+	assert_int_equal(vufront_send_msg(vf, VHOST_USER_GET_CONFIG, 0, &cfg,
+					  12 + 36, NULL, 0), 0);
+	assert_int_equal(vufront_recv_msg(vf, &m, 2000), 12 + 36);
 	c = (struct virtio_scsi_config *)m.payload.config.payload;
 	assert_int_equal(c->num_queues, 2);
 	assert_int_equal(c->sense_size, 96);
@@ -263,7 +322,7 @@ static void test_read_write(void **s)
 	memset(data(), 0, 4096);
 	r16[9] = 16;
 	r16[13] = 8;
-	r = cmd_on(&vc, REQ1, 1, r16, 16, 0, 4096);  /* the other queue */
+	r = cmd_on(vf, REQ1, 1, r16, 16, 0, 4096);  /* the other queue */
 	assert_good(&r);
 	assert_int_equal(r.used, sizeof(r.resp) + 4096);
 	assert_int_equal(r.resp.resid, 0);
@@ -326,90 +385,84 @@ static void test_unmap_punches_holes(void **s)
 
 static void test_read_only(void **s)
 {
-	struct vc ro;
+	struct vufront *ro = connect_front(rosock, 1);
 	uint8_t w10[10] = { 0x2a, 0, 0, 0, 0, 0, 0, 0, 1 };
 	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 1 };
 	struct scsi_result r;
 
-	assert_int_equal(vc_connect(&ro, rosock), 0);
-	assert_int_equal(vc_setup(&ro, 3), 0);
-	r = cmd_on(&ro, REQ0, 0, w10, 10, 512, 0);
+	assert_non_null(ro);
+	r = cmd_on(ro, REQ0, 0, w10, 10, 512, 0);
 	assert_check(&r, 7, 0x27);     /* DATA PROTECT, WRITE PROTECTED */
-	r = cmd_on(&ro, REQ0, 0, r10, 10, 0, 512);
+	r = cmd_on(ro, REQ0, 0, r10, 10, 0, 512);
 	assert_good(&r);
-	assert_int_equal(*(uint8_t *)vc_ptr(&ro, DATA), 'C');
-	vc_close(&ro);
+	assert_int_equal(DATA(ro)[0], 'C');
+	vufront_close(ro);
 }
 
 static void test_hostile_requests(void **s)
 {
 	uint8_t tur[6] = { 0 };
 	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 8 };
-	struct virtio_scsi_cmd_resp *resp = vc_ptr(&vc, HDR + 0x100);
+	struct virtio_scsi_cmd_resp *resp = (void *)(HDR(vf) + 0x100);
 	uint32_t id, len;
 	struct scsi_result r;
 
 	/* Another target. */
 	{
-		struct virtio_scsi_cmd_req *req = vc_ptr(&vc, HDR);
+		struct virtio_scsi_cmd_req *req = (void *)HDR(vf);
 
 		r = cmd(0, tur, 6, 0, 0);
 		assert_good(&r);
 		memset(req, 0, sizeof(*req));
 		lun_addr(req->lun, 5, 0);
-		vc_desc(&vc, REQ0, 0, vc_gpa(HDR), sizeof(*req), VRING_DESC_F_NEXT, 1);
-		vc_desc(&vc, REQ0, 1, vc_gpa(HDR + 0x100), sizeof(*resp),
-			VRING_DESC_F_WRITE, 0);
-		vc_avail(&vc, REQ0, 0);
-		assert_int_equal(vc_wait_used(&vc, REQ0, &id, &len, 3000), 1);
+		desc(vf, REQ0, 0, hdr_gpa(vf, 0), sizeof(*req), VRING_DESC_F_NEXT, 1);
+		desc(vf, REQ0, 1, hdr_gpa(vf, 0x100), sizeof(*resp),
+		     VRING_DESC_F_WRITE, 0);
+		assert_int_equal(run_chain(vf, REQ0, &id, &len, 3000), 1);
 		assert_int_equal(resp->response, VIRTIO_SCSI_S_BAD_TARGET);
 	}
 	/* A request header cut short: FAILURE, not a crash. */
-	vc_desc(&vc, REQ0, 0, vc_gpa(HDR), 10, VRING_DESC_F_NEXT, 1);
-	vc_desc(&vc, REQ0, 1, vc_gpa(HDR + 0x100), sizeof(*resp),
-		VRING_DESC_F_WRITE, 0);
-	vc_avail(&vc, REQ0, 0);
-	assert_int_equal(vc_wait_used(&vc, REQ0, &id, &len, 3000), 1);
+	desc(vf, REQ0, 0, hdr_gpa(vf, 0), 10, VRING_DESC_F_NEXT, 1);
+	desc(vf, REQ0, 1, hdr_gpa(vf, 0x100), sizeof(*resp),
+	     VRING_DESC_F_WRITE, 0);
+	assert_int_equal(run_chain(vf, REQ0, &id, &len, 3000), 1);
 	assert_int_equal(resp->response, VIRTIO_SCSI_S_FAILURE);
 	/* No room for a response: handed back empty. */
-	vc_desc(&vc, REQ0, 0, vc_gpa(HDR), 51, VRING_DESC_F_NEXT, 1);
-	vc_desc(&vc, REQ0, 1, vc_gpa(HDR + 0x100), 20, VRING_DESC_F_WRITE, 0);
-	vc_avail(&vc, REQ0, 0);
-	assert_int_equal(vc_wait_used(&vc, REQ0, &id, &len, 3000), 1);
+	desc(vf, REQ0, 0, hdr_gpa(vf, 0), 51, VRING_DESC_F_NEXT, 1);
+	desc(vf, REQ0, 1, hdr_gpa(vf, 0x100), 20, VRING_DESC_F_WRITE, 0);
+	assert_int_equal(run_chain(vf, REQ0, &id, &len, 3000), 1);
 	assert_int_equal(len, 0);
 	/* A descriptor pointing outside guest memory. */
-	vc_desc(&vc, REQ0, 0, 0xdead00000000ull, 51, 0, 0);
-	vc_avail(&vc, REQ0, 0);
-	assert_int_equal(vc_wait_used(&vc, REQ0, &id, &len, 3000), 1);
+	desc(vf, REQ0, 0, 0xdead00000000ull, 51, 0, 0);
+	assert_int_equal(run_chain(vf, REQ0, &id, &len, 3000), 1);
 	assert_int_equal(len, 0);
 	/* A read into a buffer too small for it. */
 	r = cmd(0, r10, 10, 0, 512);
 	assert_check(&r, 5, 0x24);
 	/* Response header split over three descriptors, still answered. */
 	{
-		struct virtio_scsi_cmd_req *req = vc_ptr(&vc, HDR);
+		struct virtio_scsi_cmd_req *req = (void *)HDR(vf);
 
 		memset(req, 0, sizeof(*req));
 		lun_addr(req->lun, 0, 0);
 		req->cdb[0] = 0x12;
 		req->cdb[4] = 36;
-		vc_desc(&vc, REQ0, 0, vc_gpa(HDR), 20, VRING_DESC_F_NEXT, 1);
-		vc_desc(&vc, REQ0, 1, vc_gpa(HDR + 20), 31, VRING_DESC_F_NEXT, 2);
-		vc_desc(&vc, REQ0, 2, vc_gpa(HDR + 0x100), 5,
-			VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
-		vc_desc(&vc, REQ0, 3, vc_gpa(HDR + 0x105), 100,
-			VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 4);
-		vc_desc(&vc, REQ0, 4, vc_gpa(HDR + 0x169), 3 + 36,
-			VRING_DESC_F_WRITE, 0);
-		vc_avail(&vc, REQ0, 0);
-		assert_int_equal(vc_wait_used(&vc, REQ0, &id, &len, 3000), 1);
+		desc(vf, REQ0, 0, hdr_gpa(vf, 0), 20, VRING_DESC_F_NEXT, 1);
+		desc(vf, REQ0, 1, hdr_gpa(vf, 20), 31, VRING_DESC_F_NEXT, 2);
+		desc(vf, REQ0, 2, hdr_gpa(vf, 0x100), 5,
+		     VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+		desc(vf, REQ0, 3, hdr_gpa(vf, 0x105), 100,
+		     VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 4);
+		desc(vf, REQ0, 4, hdr_gpa(vf, 0x169), 3 + 36,
+		     VRING_DESC_F_WRITE, 0);
+		assert_int_equal(run_chain(vf, REQ0, &id, &len, 3000), 1);
 		assert_int_equal(len, sizeof(*resp) + 36);
 		assert_int_equal(resp->response, 0);
 		assert_int_equal(resp->status, 0);
-		assert_memory_equal(vc_ptr(&vc, HDR + 0x100 + sizeof(*resp) + 8),
+		assert_memory_equal(HDR(vf) + 0x100 + sizeof(*resp) + 8,
 				    "VMIO", 4);
 	}
-	assert_true(vc_alive(target));
+	assert_true(vmiod_alive(target));
 }
 
 /* A control request: out bytes at HDR, in bytes at HDR + 0x100. */
@@ -417,12 +470,11 @@ static int ctrl(const void *req, uint32_t len, uint32_t in_len)
 {
 	uint32_t id, used;
 
-	memcpy(vc_ptr(&vc, HDR), req, len);
-	memset(vc_ptr(&vc, HDR + 0x100), 0xee, 16);
-	vc_desc(&vc, CTRLQ, 0, vc_gpa(HDR), len, VRING_DESC_F_NEXT, 1);
-	vc_desc(&vc, CTRLQ, 1, vc_gpa(HDR + 0x100), in_len, VRING_DESC_F_WRITE, 0);
-	vc_avail(&vc, CTRLQ, 0);
-	if (!vc_wait_used(&vc, CTRLQ, &id, &used, 3000))
+	memcpy(HDR(vf), req, len);
+	memset(HDR(vf) + 0x100, 0xee, 16);
+	desc(vf, CTRLQ, 0, hdr_gpa(vf, 0), len, VRING_DESC_F_NEXT, 1);
+	desc(vf, CTRLQ, 1, hdr_gpa(vf, 0x100), in_len, VRING_DESC_F_WRITE, 0);
+	if (!run_chain(vf, CTRLQ, &id, &used, 3000))
 		return -1;
 	return (int)used;
 }
@@ -435,7 +487,7 @@ static void test_task_management(void **s)
 	};
 	struct virtio_scsi_ctrl_an_req an = { .type = VIRTIO_SCSI_T_AN_QUERY,
 					      .event_requested = 0xff };
-	uint8_t *in = vc_ptr(&vc, HDR + 0x100);
+	uint8_t *in = HDR(vf) + 0x100;
 	uint32_t bad = 77;
 
 	lun_addr(tmf.lun, 0, 1);
@@ -466,25 +518,26 @@ static void test_task_management(void **s)
 	/* An unknown type and a truncated TMF are handed back empty. */
 	assert_int_equal(ctrl(&bad, 4, 1), 0);
 	assert_int_equal(ctrl(&tmf, 10, 1), 0);
-	assert_true(vc_alive(target));
+	assert_true(vmiod_alive(target));
 }
 
 /* Parks one event buffer and waits for it to be filled. */
 static int wait_event(struct virtio_scsi_event *ev, int sig)
 {
-	uint32_t id, len;
+	struct vufront_queue *q = vufront_queue(vf, EVENTQ);
+	struct vring_used_elem e;
 
-	memset(vc_ptr(&vc, HDR + 0x800), 0, sizeof(*ev));
-	vc_desc(&vc, EVENTQ, 0, vc_gpa(HDR + 0x800), sizeof(*ev),
-		VRING_DESC_F_WRITE, 0);
-	vc_avail(&vc, EVENTQ, 0);
+	memset(HDR(vf) + 0x800, 0, sizeof(*ev));
+	desc(vf, EVENTQ, 0, hdr_gpa(vf, 0x800), sizeof(*ev), VRING_DESC_F_WRITE, 0);
+	vufront_raw_avail(q, (uint16_t)vufront_raw_first(q));
+	vufront_kick_force(q);
 	if (target <= 0)
 		return -1;
 	kill(target, sig);
-	if (!vc_wait_used(&vc, EVENTQ, &id, &len, 5000))
+	if (vufront_raw_wait(q, &e, 5000) != 1)
 		return -1;
-	memcpy(ev, vc_ptr(&vc, HDR + 0x800), sizeof(*ev));
-	return (int)len;
+	memcpy(ev, HDR(vf) + 0x800, sizeof(*ev));
+	return (int)e.len;
 }
 
 static void test_hotplug_events(void **s)
@@ -503,13 +556,13 @@ static void test_hotplug_events(void **s)
 	assert_int_equal(ev.lun[2] << 8 | ev.lun[3], 2);
 	r = cmd(0, rl, 12, 0, 256);
 	assert_int_equal(data()[3], 24);           /* three LUNs now */
-	r = cmd_on(&vc, REQ1, 2, r10, 10, 0, 512);
+	r = cmd_on(vf, REQ1, 2, r10, 10, 0, 512);
 	assert_good(&r);
 	assert_int_equal(data()[0], 'C');
 	assert_int_equal(wait_event(&ev, SIGUSR2), sizeof(ev));
 	assert_int_equal(ev.reason, VIRTIO_SCSI_EVT_RESET_REMOVED);
 	assert_int_equal(ev.lun[2] << 8 | ev.lun[3], 2);
-	r = cmd_on(&vc, REQ1, 2, r10, 10, 0, 512);
+	r = cmd_on(vf, REQ1, 2, r10, 10, 0, 512);
 	assert_check(&r, 5, 0x25);
 	r = cmd(0, rl, 12, 0, 256);
 	assert_int_equal(data()[3], 16);

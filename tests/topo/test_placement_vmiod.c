@@ -25,9 +25,8 @@
 #include <linux/virtio_blk.h>
 #include <cmocka.h>
 
-#include "vu_client.h"
-
-#define DATA_OFF 0x200000
+#include "disk_front.h"
+#include "vmiod_proc.h"
 
 static char dir[64], root[128], img[128], sock[128], nsock[128], rpc[128];
 static char logpath[128], simg[128], simg0[128], simg2[128], ssock[128];
@@ -103,7 +102,7 @@ static int group_setup(void **state)
 		logfd = open(logpath, O_CREAT | O_WRONLY | O_TRUNC, 0600);
 		saved = dup(2);
 		dup2(logfd, 2);
-		vmiod = vc_spawn_vmiod(args, socks);
+		vmiod = vmiod_spawn(args, socks);
 		dup2(saved, 2);
 		close(saved);
 		close(logfd);
@@ -113,7 +112,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	int status = vc_stop_vmiod(vmiod);
+	int status = vmiod_stop(vmiod);
 
 	(void)state;
 	sh("rm -rf '%s'", dir);
@@ -211,16 +210,15 @@ static void test_reactors_have_nodes(void **state)
 static void test_disk_on_its_device_node(void **state)
 {
 	json_t *d, *p, *gm;
+	struct vufront *c = disk_front(sock, 2);
 	int status = -1, st;
-	struct vc c;
 	void *page;
 
 	(void)state;
-	assert_int_equal(vc_connect(&c, sock), 0);
-	assert_int_equal(vc_setup(&c, 2), 0);
-	memset(vc_ptr(&c, DATA_OFF), 'x', 4096);
+	assert_non_null(c);
 	for (unsigned int q = 0; q < 2; q++) {
-		st = vc_blk_rw(&c, q, 0, VIRTIO_BLK_T_OUT, q * 8, DATA_OFF, 4096);
+		memset(disk_front_buf(c, q, 0), 'x', 4096);
+		st = disk_front_io(c, q, 0, VIRTIO_BLK_T_OUT, q * 8, 4096);
 		assert_int_equal(st, VIRTIO_BLK_S_OK);
 	}
 	d = rpc_call("disk_info", "{\"id\":\"n\"}");
@@ -237,7 +235,7 @@ static void test_disk_on_its_device_node(void **state)
 	assert_int_equal(int_at(json_object_get(p, "reactor_nodes"), 1), 1);
 	assert_true(json_is_false(json_object_get(p, "guest_hugepages")));
 	/* The guest memory is real (a memfd): its node is this machine's. */
-	page = vc_ptr(&c, DATA_OFF);
+	page = disk_front_buf(c, 0, 0);
 	assert_true(syscall(SYS_move_pages, 0, 1ul, &page, NULL, &status, 0) == 0);
 	gm = json_object_get(p, "guest_mem_nodes");
 	assert_true(json_is_array(gm));
@@ -250,7 +248,7 @@ static void test_disk_on_its_device_node(void **state)
 	if (status != 1)
 		assert_true(log_has("disk n: device on NUMA node 1, its reactors on 1, "
 				    "guest memory on 0: I/O crosses nodes"));
-	vc_close(&c);
+	vufront_close(c);
 }
 
 static void test_null_disk_spreads(void **state)

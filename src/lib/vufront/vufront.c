@@ -45,7 +45,7 @@ static int negotiate_protocol(struct vufront *f, char *err, size_t errlen)
 
 	if (!(f->info.offered_features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)))
 		return 0;
-	ret = vuf_get_u64(f, VHOST_USER_GET_PROTOCOL_FEATURES, &proto);
+	ret = vufront_get_u64(f, VHOST_USER_GET_PROTOCOL_FEATURES, &proto);
 	if (ret)
 		return ret;
 	f->info.offered_protocol_features = proto;
@@ -59,13 +59,13 @@ static int negotiate_protocol(struct vufront *f, char *err, size_t errlen)
 		return ret;
 	f->info.protocol_features = proto;
 	if (vuf_has_proto(f, VHOST_USER_PROTOCOL_F_MQ)) {
-		ret = vuf_get_u64(f, VHOST_USER_GET_QUEUE_NUM, &n);
+		ret = vufront_get_u64(f, VHOST_USER_GET_QUEUE_NUM, &n);
 		if (ret)
 			return ret;
 		f->info.num_queues = (uint16_t)n;
 	}
 	if (vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
-		ret = vuf_get_u64(f, VHOST_USER_GET_MAX_MEM_SLOTS, &n);
+		ret = vufront_get_u64(f, VHOST_USER_GET_MAX_MEM_SLOTS, &n);
 		if (ret)
 			return ret;
 		f->info.max_mem_slots = (uint32_t)n;
@@ -83,7 +83,7 @@ static int negotiate(struct vufront *f, char *err, size_t errlen)
 	uint64_t ack;
 	int ret;
 
-	ret = vuf_get_u64(f, VHOST_USER_GET_FEATURES, &f->info.offered_features);
+	ret = vufront_get_u64(f, VHOST_USER_GET_FEATURES, &f->info.offered_features);
 	if (ret) {
 		snprintf(err, errlen, "GET_FEATURES failed: %s", strerror(-ret));
 		return ret;
@@ -177,8 +177,11 @@ static size_t layout(struct vufront *f)
  * while the target sees nregions separate fds. */
 static int map_regions(struct vufront *f, size_t total)
 {
+	unsigned int sealable = f->o.mem_seals ? MFD_ALLOW_SEALING : 0;
 	uint8_t *p;
 
+	if (total < f->o.mem_size)
+		total = f->o.mem_size;
 	f->region_size = round_up((total + f->nregions - 1) / f->nregions, VUF_PAGE);
 	f->mem_size = f->region_size * f->nregions;
 	f->mem = mmap(NULL, f->mem_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -188,9 +191,12 @@ static int map_regions(struct vufront *f, size_t total)
 		return -errno;
 	}
 	for (unsigned int i = 0; i < f->nregions; i++) {
-		f->memfd[i] = memfd_create("vufront-guest", MFD_CLOEXEC);
+		f->memfd[i] = memfd_create("vufront-guest", MFD_CLOEXEC | sealable);
 		if (f->memfd[i] < 0 ||
 		    ftruncate(f->memfd[i], (off_t)f->region_size) < 0)
+			return -errno;
+		if (sealable &&
+		    fcntl(f->memfd[i], F_ADD_SEALS, (int)f->o.mem_seals) < 0)
 			return -errno;
 		p = mmap(f->mem + i * f->region_size, f->region_size,
 			 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
@@ -314,6 +320,35 @@ static int start_queue(struct vufront *f, struct vufront_queue *q)
 				     sizeof(st), NULL, 0);
 	}
 	return ret;
+}
+
+/* Forgets all the ring held: zeroed rings, no slot or raw head in
+ * flight, indexes at 0 (where SET_VRING_BASE starts the target). */
+static void reset_ring(struct vufront_queue *q)
+{
+	memset(q->desc, 0, (size_t)(q->scratch - (uint8_t *)q->desc));
+	memset(q->busy, 0, q->nslots * sizeof(*q->busy));
+	memset(q->raw_pending, 0, q->size);
+	q->raw_head = q->raw_count = 0;
+	q->avail_idx = q->kicked_idx = q->used_seen = 0;
+	q->broken = false;
+}
+
+static void close_eventfds(struct vufront_queue *q)
+{
+	if (q->kick >= 0)
+		close(q->kick);
+	if (q->call >= 0)
+		close(q->call);
+	q->kick = q->call = -1;
+}
+
+int vufront_restart_queue(struct vufront_queue *q)
+{
+	reset_ring(q);
+	/* New eventfds: the target may still hold the old ones. */
+	close_eventfds(q);
+	return start_queue(q->f, q);
 }
 
 static int alloc_queues(struct vufront *f)
@@ -536,10 +571,7 @@ void vufront_close(struct vufront *f)
 	for (unsigned int i = 0; f->q && i < f->nq; i++) {
 		struct vufront_queue *q = &f->q[i];
 
-		if (q->kick >= 0)
-			close(q->kick);
-		if (q->call >= 0)
-			close(q->call);
+		close_eventfds(q);
 		free(q->writable);
 		free(q->busy);
 		free(q->raw_pending);
@@ -588,4 +620,9 @@ void *vufront_ptr(struct vufront *f, uint64_t gpa, uint64_t len)
 uint64_t vufront_mem_size(const struct vufront *f)
 {
 	return f->mem_size;
+}
+
+int vufront_memfd(const struct vufront *f, unsigned int i)
+{
+	return i < f->nregions ? f->memfd[i] : -1;
 }

@@ -65,6 +65,11 @@ struct vufront_opts {
 	uint32_t max_io;           /* data bytes per slot; 0: 1 MiB */
 	unsigned int mem_regions;  /* split guest memory in 1..8 regions */
 	uint64_t gpa_base;         /* guest-physical address of memory; page aligned */
+	uint64_t mem_size;         /* guest memory at least this big (a guest's
+				    * RAM); 0: what the queues need */
+	unsigned int mem_seals;    /* F_SEAL_* put on guest memory's memfds
+				    * (QEMU's memfd backend seals against
+				    * shrinking); 0: unsealed */
 	bool no_event_idx;         /* do not accept EVENT_IDX */
 	bool indirect;             /* one indirect descriptor per request, if offered */
 	bool mem_table;            /* SET_MEM_TABLE even if ADD_MEM_REG is offered */
@@ -154,6 +159,15 @@ int vufront_wait(struct vufront_queue *q, uint64_t timeout_ns);
 int vufront_io(struct vufront_queue *q, unsigned int slot, uint32_t type,
 	       uint64_t sector, uint32_t len, uint64_t timeout_ns);
 
+/* Keeps qd requests (type, bs bytes at sequential sectors, wrapping at
+ * 512 MiB) in flight in slots 0..qd-1 for seconds, polling for
+ * completions as a guest under load does. Returns how many completed,
+ * -EINVAL when qd or bs do not fit the slots, -ETIMEDOUT when nothing
+ * completed for 2 s, -EIO for a status other than OK, or -EPROTO after
+ * a wrong answer. Waits for the last requests before it returns. */
+long vufront_closed_loop(struct vufront_queue *q, unsigned int qd,
+			 uint32_t type, uint32_t bs, double seconds);
+
 /* Sends the queue's ring addresses again, with the used ring to be
  * logged or not, as QEMU does on a running ring when a live migration
  * starts or ends (the target must keep every request in flight). */
@@ -179,11 +193,26 @@ int vufront_recv_msg(struct vufront *f, struct vhost_user_msg *m,
 /* True when the target has closed the connection (waits up to
  * timeout_ms for that to happen). */
 bool vufront_peer_closed(struct vufront *f, int timeout_ms);
+/* Sends req without payload and reads its u64 reply (GET_FEATURES and
+ * the like); 0, or -errno (-EPROTO for a reply that is not req's). */
+int vufront_get_u64(struct vufront *f, uint32_t req, uint64_t *out);
+/* Reads the ack of req (sent with VHOST_USER_NEED_REPLY_MASK): 0 with
+ * its status in *status (0: done), -ETIMEDOUT after timeout_ms,
+ * -ECONNRESET, or -EPROTO for anything but an 8-byte reply to req. */
+int vufront_recv_ack(struct vufront *f, uint32_t req, int timeout_ms,
+		     uint64_t *status);
+/* Restarts vring q with fresh, zeroed rings and new kick and call fds,
+ * as a driver does after a device reset (RESET_DEVICE keeps memory and
+ * features); nothing may be in flight. The used ring is not logged: a
+ * migration's ring asks again with vufront_set_ring_log. */
+int vufront_restart_queue(struct vufront_queue *q);
 
 /* Guest memory: translate between addresses, or NULL/-1 outside. */
 uint64_t vufront_gpa(const struct vufront *f, const void *p);
 void *vufront_ptr(struct vufront *f, uint64_t gpa, uint64_t len);
 uint64_t vufront_mem_size(const struct vufront *f);
+/* The memfd behind region i of guest memory (tests truncate it), or -1. */
+int vufront_memfd(const struct vufront *f, unsigned int i);
 
 /* The ring itself: tests write descriptors from vufront_raw_first(q) up
  * to vufront_queue_size(q) - 1 with any content (loops, addresses out of
@@ -197,12 +226,19 @@ unsigned int vufront_raw_first(const struct vufront_queue *q);
  * indirect tables, status bytes for raw requests). */
 void *vufront_scratch(struct vufront_queue *q, size_t *len);
 void vufront_raw_avail(struct vufront_queue *q, uint16_t head);
+/* Sets avail->idx to idx without publishing any head (an index that
+ * runs past the ring's entries is the test). */
+void vufront_raw_set_avail_idx(struct vufront_queue *q, uint16_t idx);
 /* Where the target writes besides the slots' buffers: the used ring, and
  * the slots' metadata (status bytes), each on pages of their own. */
 struct vring_used *vufront_used(struct vufront_queue *q);
 void *vufront_meta(struct vufront_queue *q);
 int vufront_raw_reap(struct vufront_queue *q, struct vring_used_elem *out,
 		     unsigned int max);
+/* Waits up to timeout_ms for the next raw completion: 1 with it in
+ * *out, 0 on timeout, -EPROTO once the queue is broken. */
+int vufront_raw_wait(struct vufront_queue *q, struct vring_used_elem *out,
+		     int timeout_ms);
 /* Writes the kick eventfd whatever the target asked for. */
 void vufront_kick_force(struct vufront_queue *q);
 int vufront_kick_fd(const struct vufront_queue *q);

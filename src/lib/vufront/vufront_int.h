@@ -71,7 +71,6 @@ struct vufront {
 };
 
 /* Messages (vufront_msg.c). */
-int vuf_get_u64(struct vufront *f, uint32_t req, uint64_t *out);
 int vuf_send_acked(struct vufront *f, uint32_t req, const void *payload,
 		   uint32_t len, const int *fds, unsigned int nfds);
 int vuf_recv_reply(struct vufront *f, uint32_t req, struct vhost_user_msg *m);

@@ -11,6 +11,9 @@
 
 /* How long a set-up reply may take before the target counts as hung. */
 #define REPLY_TIMEOUT_MS 5000
+/* More fds than a message may carry (VHOST_USER_MAX_FDS), so a test can
+ * check that a target refuses them. */
+#define SEND_MAX_FDS 16
 
 int vufront_socket(const struct vufront *f)
 {
@@ -20,11 +23,11 @@ int vufront_socket(const struct vufront *f)
 static int send_iov(struct vufront *f, struct iovec *iov, int niov,
 		    const int *fds, unsigned int nfds)
 {
-	char control[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))];
+	char control[SCM_FDS_SPACE(SEND_MAX_FDS)];
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)niov };
 	ssize_t n;
 
-	if (nfds > VHOST_USER_MAX_FDS)
+	if (nfds > SEND_MAX_FDS)
 		return -EINVAL;
 	scm_fds_attach(&mh, control, fds, nfds);
 	n = sendmsg(f->sock, &mh, MSG_NOSIGNAL);
@@ -106,7 +109,7 @@ int vuf_recv_reply(struct vufront *f, uint32_t req, struct vhost_user_msg *m)
 	return ret;
 }
 
-int vuf_get_u64(struct vufront *f, uint32_t req, uint64_t *out)
+int vufront_get_u64(struct vufront *f, uint32_t req, uint64_t *out)
 {
 	struct vhost_user_msg m;
 	int ret = vufront_send_msg(f, req, 0, NULL, 0, NULL, 0);
@@ -121,20 +124,36 @@ int vuf_get_u64(struct vufront *f, uint32_t req, uint64_t *out)
 	return 0;
 }
 
+int vufront_recv_ack(struct vufront *f, uint32_t req, int timeout_ms,
+		     uint64_t *status)
+{
+	struct vhost_user_msg m;
+	int ret = vufront_recv_msg(f, &m, timeout_ms);
+
+	if (ret < 0)
+		return ret;
+	if (ret != 8 || m.hdr.request != req ||
+	    !(m.hdr.flags & VHOST_USER_REPLY_MASK))
+		return -EPROTO;
+	f->answered = true;
+	*status = m.payload.u64;
+	return 0;
+}
+
 /* Sends req and, when REPLY_ACK was negotiated, waits for its status. */
 int vuf_send_acked(struct vufront *f, uint32_t req, const void *payload,
 		   uint32_t len, const int *fds, unsigned int nfds)
 {
 	bool ack = vuf_has_proto(f, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	struct vhost_user_msg m;
+	uint64_t status;
 	int ret;
 
 	ret = vufront_send_msg(f, req, ack ? VHOST_USER_NEED_REPLY_MASK : 0,
 			       payload, len, fds, nfds);
 	if (ret || !ack)
 		return ret;
-	ret = vuf_recv_reply(f, req, &m);
-	if (ret < 0)
+	ret = vufront_recv_ack(f, req, REPLY_TIMEOUT_MS, &status);
+	if (ret)
 		return ret;
-	return ret == 8 && m.payload.u64 == 0 ? 0 : -EIO;
+	return status == 0 ? 0 : -EIO;
 }

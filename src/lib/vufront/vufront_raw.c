@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* vufront: raw ring access for tests that feed a target hostile input. */
 #include <errno.h>
+#include <unistd.h>
 
+#include "util/clock.h"
 #include "vufront/vufront_int.h"
 
 struct vring_desc *vufront_desc(struct vufront_queue *q)
@@ -47,6 +49,12 @@ void vufront_raw_avail(struct vufront_queue *q, uint16_t head)
 	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
 }
 
+void vufront_raw_set_avail_idx(struct vufront_queue *q, uint16_t idx)
+{
+	q->avail_idx = idx;
+	__atomic_store_n(&q->avail->idx, idx, __ATOMIC_RELEASE);
+}
+
 int vufront_raw_reap(struct vufront_queue *q, struct vring_used_elem *out,
 		     unsigned int max)
 {
@@ -72,6 +80,20 @@ int vufront_raw_reap(struct vufront_queue *q, struct vring_used_elem *out,
 	}
 	__atomic_store_n(&q->avail->ring[q->size], q->used_seen, __ATOMIC_RELEASE);
 	return q->broken && !n ? -EPROTO : (int)n;
+}
+
+int vufront_raw_wait(struct vufront_queue *q, struct vring_used_elem *out,
+		     int timeout_ms)
+{
+	uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+	int n;
+
+	/* Polled, not waited on the call fd: hostile tests swap the call fd
+	 * or ask for no interrupts. */
+	while ((n = vufront_raw_reap(q, out, 1)) == 0 &&
+	       clock_now_ns() < deadline)
+		usleep(200);
+	return n;
 }
 
 int vufront_kick_fd(const struct vufront_queue *q)
