@@ -59,7 +59,8 @@ static int group_setup(void **state)
 	close(fd);
 	snprintf(d0, sizeof(d0), "id=d0,path=%s,socket=%s,size=%u,queues=2", img,
 		 sock0, DISK_BYTES);
-	snprintf(d1, sizeof(d1), "id=d1,backend=null,size=1G,socket=%s", sock1);
+	snprintf(d1, sizeof(d1), "id=d1,backend=null,size=1G,socket=%s,"
+		 "discard-segs=2", sock1);
 	snprintf(d2, sizeof(d2), "id=d2,path=%s,socket=%s,ro=on", ro_img, sock2);
 	snprintf(d3, sizeof(d3), "id=d3,path=%s/d3.img,size=1M,socket=%s,"
 		 "delay-us=20000", dir, sock3);
@@ -173,10 +174,47 @@ static void test_config_space(void **state)
 	assert_true(cfg.seg_max >= 64);
 	assert_int_equal(cfg.wce, 1);
 	assert_true(cfg.max_discard_sectors > 0);
+	assert_int_equal(cfg.max_discard_seg, 32);
+	assert_int_equal(cfg.max_write_zeroes_seg, 32);
 	get_config(sock1, &cfg);
 	assert_int_equal(cfg.capacity, (1ull << 30) / 512);
+	/* discard-segs=2 */
+	assert_int_equal(cfg.max_discard_seg, 2);
+	assert_int_equal(cfg.max_write_zeroes_seg, 2);
 	get_config(sock2, &cfg);
 	assert_int_equal(cfg.capacity, 256 * 4096 / 512);
+}
+
+/* A DISCARD or WRITE_ZEROES of n ranges (8 sectors each, 8 apart) on
+ * slot 0; its status. */
+static int ranges(struct vufront *f, uint32_t type, unsigned int n)
+{
+	struct virtio_blk_discard_write_zeroes *seg =
+		(void *)disk_front_buf(f, 0, 0);
+
+	for (unsigned int i = 0; i < n; i++)
+		seg[i] = (struct virtio_blk_discard_write_zeroes){
+			.sector = 16 * i, .num_sectors = 8 };
+	return disk_front_io(f, 0, 0, type, 0, n * sizeof(*seg));
+}
+
+/* Up to the ranges the disk offers per request are served; one more is
+ * refused (UNSUPP), as the driver was told it may not send it. */
+static void test_discard_ranges_within_the_offer(void **state)
+{
+	struct vufront *f = set_up(sock1, 1);
+
+	assert_int_equal(ranges(f, VIRTIO_BLK_T_DISCARD, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(ranges(f, VIRTIO_BLK_T_DISCARD, 2), VIRTIO_BLK_S_OK);
+	assert_int_equal(ranges(f, VIRTIO_BLK_T_DISCARD, 3), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(ranges(f, VIRTIO_BLK_T_WRITE_ZEROES, 2), VIRTIO_BLK_S_OK);
+	assert_int_equal(ranges(f, VIRTIO_BLK_T_WRITE_ZEROES, 3), VIRTIO_BLK_S_UNSUPP);
+	vufront_close(f);
+	f = set_up(sock0, 1);
+	assert_int_equal(ranges(f, VIRTIO_BLK_T_DISCARD, 32), VIRTIO_BLK_S_OK);
+	assert_int_equal(ranges(f, VIRTIO_BLK_T_DISCARD, 33), VIRTIO_BLK_S_UNSUPP);
+	vufront_close(f);
+	assert_still_serving();
 }
 
 static void test_write_then_read_reaches_the_file(void **state)
@@ -617,6 +655,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_negotiation_answers),
 		cmocka_unit_test(test_config_space),
+		cmocka_unit_test(test_discard_ranges_within_the_offer),
 		cmocka_unit_test(test_write_then_read_reaches_the_file),
 		cmocka_unit_test(test_new_call_fd_is_signalled),
 		cmocka_unit_test(test_bad_requests_get_error_status),
