@@ -152,6 +152,8 @@ mapfile -t tests < <(QTEST_QEMU_BINARY=$qemu_fw "$qos" -l 2>/dev/null |
 	grep '^/.*/vhost-user-blk' || true)
 [ ${#tests[@]} -gt 0 ] || die "qos-test lists no vhost-user-blk test (was QEMU built with vhost-user?)"
 say "running ${#tests[@]} vhost-user-blk tests of qos-test against $VMIOD"
+# The test makes its images in the current directory.
+cd "$work"
 pass=0 failed=()
 for t in "${tests[@]}"; do
 	log=$work/$(basename "$t").log
