@@ -16,7 +16,8 @@ for target in vmiod qsd; do
 			|| fail "bench run on $target ($backend) failed"
 		for k in target rw bs iodepth queues runtime_s ios iops bw_bytes \
 			lat_us.mean lat_us.p50 lat_us.p90 lat_us.p99 lat_us.p999 lat_us.max \
-			target_cpu_s frontend_cpu_s cpu_us_per_io errors littles_law_ratio littles_law_ok rerun; do
+			target_cpu_s frontend_cpu_s cpu_us_per_io errors littles_law_ratio littles_law_ok rerun \
+			machine_stalls machine_stall_max_ms; do
 			[ "$(jq -r ".$k" "$tmp/r.json")" != null ] || fail "$k missing from the JSON"
 		done
 		[ "$(jq -r .errors "$tmp/r.json")" = 0 ] || fail "$target reported I/O errors"

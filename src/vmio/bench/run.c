@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "bench/run.h"
+#include "bench/stall.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +87,7 @@ int run_one(const struct run_spec *s, struct run_result *out, char *err,
 			    .lun = s->job.lun, .rbd_conf = s->rbd_conf,
 			    .rbd_user = s->rbd_user };
 	double cpu0 = 0, busy0, runtime = s->job.runtime_s + s->job.ramp_s;
+	struct stall_watch stalls;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -101,6 +103,7 @@ int run_one(const struct run_spec *s, struct run_result *out, char *err,
 		cpu0 = target_cpu_s(&t);
 	}
 	busy0 = run_host_busy_s();
+	stall_watch_start(&stalls);
 	switch (s->kind) {
 	case TARGET_HOST:
 		ret = job_run_host(s->file, &s->job, &out->r);
@@ -115,6 +118,9 @@ int run_one(const struct run_spec *s, struct run_result *out, char *err,
 		out->target_cpu_s = target_cpu_s(&t) - cpu0;
 		target_stop(&t);
 	}
+	stall_watch_stop(&stalls);
+	out->stalls = stalls.stalls;
+	out->stall_max_ms = stalls.max_ms;
 	/* Whatever else ran meanwhile (other jobs, interrupts): a busy
 	 * machine makes every figure of this run suspect. */
 	out->other_cpu_s = run_host_busy_s() - busy0 - out->r.frontend_cpu_s -
@@ -244,6 +250,8 @@ json_t *run_to_json(const struct run_spec *s, const struct run_result *r)
 	}
 	json_object_set_new(j, "avg_inflight", json_real(r->r.avg_inflight));
 	json_object_set_new(j, "other_cpu_s", json_real(r->other_cpu_s));
+	json_object_set_new(j, "machine_stalls", json_integer(r->stalls));
+	json_object_set_new(j, "machine_stall_max_ms", json_real(r->stall_max_ms));
 	json_object_set_new(j, "other_cpu_share", json_real(run_other_share(s, r)));
 	json_object_set_new(j, "queue_fill", json_real(
 		r->r.avg_inflight / (s->job.iodepth * s->job.queues)));
@@ -275,6 +283,12 @@ void run_print(const struct run_spec *s, const struct run_result *r)
 	       hist_quantile(&r->r.lat, 0.999) / 1e3, r->target_cpu_s,
 	       r->cpu_us_per_io, 100 * run_other_share(s, r),
 	       (unsigned long long)(r->r.errors + r->r.target_errors));
+	if (r->stalls)
+		fprintf(stderr, "vmio bench: this machine stood still %u time%s "
+			"during the run (the longest %.0f ms; every thread waited, "
+			"its host paused it): the latency tail is the machine's, "
+			"not the target's (docs/environment.md)\n", r->stalls,
+			r->stalls == 1 ? "" : "s", r->stall_max_ms);
 	if (run_other_share(s, r) > RUN_BUSY_SHARE)
 		fprintf(stderr, "vmio bench: other processes%s used %.0f%% of this "
 			"machine's CPU during the run: its figures are not reliable\n",

@@ -29,6 +29,8 @@ struct run_result {
 	double cpu_us_per_io;
 	double little_ratio;     /* closed loop: IOPS x mean / in flight */
 	double other_cpu_s;      /* CPU used meanwhile by everything else */
+	unsigned int stalls;     /* times the whole machine stood still */
+	double stall_max_ms;     /* the longest, in ms (stall.h) */
 	char cmdline[2048];
 };
 
