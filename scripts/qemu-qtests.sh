@@ -47,16 +47,15 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
 # The source: given, unpacked before, or Debian's package.
-if [ -z "$src" ]; then
-	src=$(find "$work" -maxdepth 2 -name configure -path '*/qemu-*' -printf '%h\n' 2>/dev/null | head -n 1)
-fi
+unpacked_src() { find "$work" -maxdepth 2 -name configure -path '*/qemu-*' -printf '%h\n' 2>/dev/null | head -n 1; }
+[ -n "$src" ] || src=$(unpacked_src)
 if [ -z "$src" ]; then
 	command -v dpkg-source >/dev/null ||
 		die "dpkg-source not found; install it: apt-get install dpkg-dev"
 	say "fetching Debian's QEMU source (apt-get source qemu)"
 	(cd "$work" && apt-get source -qq qemu >/dev/null) ||
 		die "apt-get source qemu failed: add a deb-src line for Debian to /etc/apt/sources.list.d (e.g. 'Types: deb-src' beside your 'deb' entry), run apt-get update, or pass --src DIR"
-	src=$(find "$work" -maxdepth 2 -name configure -path '*/qemu-*' -printf '%h\n' | head -n 1)
+	src=$(unpacked_src)
 fi
 [ -x "$src/configure" ] || die "$src is not a QEMU source tree (no configure)"
 src=$(cd "$src" && pwd)

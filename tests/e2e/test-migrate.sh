@@ -39,14 +39,14 @@ truncate -s "${DISK_MB}M" "$img"
 [ -n "${VMIOD:-}" ] || VMIOD=${VMIO_BUILD:-$here/../../build}/vmiod
 [ -x "$VMIOD" ] || e2e_die "no vmiod at $VMIOD; build it (ninja -C build) or export VMIOD=path/to/vmiod"
 
-src_opts=() qos="" kind=--disk dev_args=()
+src_opts=() qos="" kind=--disk dev_args=() cancelled=""
 packed=(--packed off)
 case $mode in
 split) src_opts=(--qos) qos=",iops=1000" ;;
 packed) packed=(--packed on --env EXPECT_PACKED=1) ;;
 scsi) kind=--scsi dev_args=(--scsi --env DEV=/dev/sda) ;;
 rbd) ;;
-cancel | cancel-stopped) FIO_SECS=${E2E_MIGRATE_FIO_SECS:-8} ;;
+cancel | cancel-stopped) cancelled=1 FIO_SECS=${E2E_MIGRATE_FIO_SECS:-8} ;;
 *) e2e_die "unknown mode '$mode' (split, packed, scsi, rbd, cancel or cancel-stopped)" ;;
 esac
 # One image, two vmiods: SIDE is src or dst.
@@ -118,25 +118,24 @@ e2e_wait_console "$E2E_TMP/src.console" E2E-MIGRATE-NOW 150
 # A completed migration leaves both sides' memory equal page for page
 # (compared while the destination is still paused).
 how=(--compare "$E2E_TMP" $((512 << 20)))
-case $mode in cancel*) how=(--$mode) ;; esac
+[ -z "$cancelled" ] || how=(--$mode)
 if ! mig=$(python3 "$here/migrate.py" "$E2E_TMP/src.qmp" "$E2E_TMP/dst.qmp" "${how[@]}"); then
 	echo "$mig" >&2
 	tail -n 20 "$E2E_TMP/src.console" "$E2E_TMP/src-vmiod.log" "$E2E_TMP/dst-vmiod.log" >&2
 	e2e_die "the migration did not end as it should"
 fi
 e2e_log "migration: $mig"
-if [ "${mode#cancel}" = "$mode" ]; then
+if [ -z "$cancelled" ]; then
 	diff_pages=$(echo "$mig" | sed -n 's/.*"differing_pages": \([0-9]*\).*/\1/p')
 	e2e_expect "guest pages that differ between source and destination" 0 "$diff_pages"
 fi
 
 # Where the guest finishes: the destination, or the source after a cancel.
-if [ "${mode#cancel}" != "$mode" ]; then
-	ends=src; wait "$dst_qemu" || true
+if [ -n "$cancelled" ]; then
+	ends=src end_pid=$src_qemu; wait "$dst_qemu" || true
 else
-	ends=dst; wait "$src_qemu" || true
+	ends=dst end_pid=$dst_qemu; wait "$src_qemu" || true
 fi
-end_pid=$([ $ends = src ] && echo "$src_qemu" || echo "$dst_qemu")
 if ! wait "$end_pid"; then
 	# The guest's own account last, where a truncated log still shows it.
 	tail -n 15 "$E2E_TMP/src-vmiod.log" "$E2E_TMP/dst-vmiod.log" >&2
@@ -161,7 +160,7 @@ if [ "$mode" = cancel-stopped ]; then
 	grep -q "the guest runs here" "$E2E_TMP/src-vmiod.log" ||
 		e2e_die "the source's vmiod did not take the image back after the cancel"
 fi
-if [ "${mode#cancel}" != "$mode" ]; then
+if [ -n "$cancelled" ]; then
 	grep -q "dirty logging off" "$E2E_TMP/src-vmiod.log" ||
 		e2e_die "the source's vmiod did not turn dirty logging off after the cancel"
 else

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "bench/stall.h"
 
-#include <errno.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
