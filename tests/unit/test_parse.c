@@ -100,6 +100,9 @@ static void test_disk_option_errors_say_what_is_wrong(void **state)
 		{ "id=a,socket=/s,backend=null", "backend=null needs size=BYTES" },
 		{ "id=a,path=/x,socket=/s,queues=0", "must be 1 to 64" },
 		{ "id=a,path=/x,socket=/s,blk-size=1024", "blk-size must be 512 or 4096" },
+		{ "id=a,path=/x,socket=/s,discard-segs=0", "discard-segs" },
+		{ "id=a,path=/x,socket=/s,discard-segs=33", "must be 1 to 32" },
+		{ "id=a,path=/x,socket=/s,discard-segs=1x", "discard-segs" },
 		{ "id=a,path=/x,socket=/s,backend=nbd", "must be one of uring, null, rbd" },
 		{ "id=a,path=/x,socket=/s,colour=red", "unknown option 'colour'" },
 		{ "id=a,id=b,path=/x,socket=/s", "an option is given twice" },
@@ -132,7 +135,7 @@ static void test_disk_json_round_trip(void **state)
 
 	assert_int_equal(disk_config_from_opts("id=rt,path=/img/a\\,b,socket=/s,"
 					       "queues=3,size=8G,blk-size=4096,"
-					       "iops=5000,bps=100M,weight=200,"
+					       "discard-segs=4,iops=5000,bps=100M,weight=200,"
 					       "group=g1", &d, why, sizeof(why)), 0);
 	j = disk_config_to_json(&d);
 	assert_non_null(j);
@@ -143,6 +146,7 @@ static void test_disk_json_round_trip(void **state)
 	assert_string_equal(again.path, d.path);
 	assert_int_equal(again.queues, 3);
 	assert_int_equal(again.size, 8ull << 30);
+	assert_int_equal(again.discard_segs, 4);
 	assert_true(again.has_qos);
 	assert_memory_equal(&again.qos, &d.qos, sizeof(d.qos));
 	json_decref(j);
