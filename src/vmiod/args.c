@@ -60,7 +60,7 @@ static void usage(FILE *out)
 		"--qos-capacity-iops N  the device's IOPS, to refuse minimums above it\n"
 		"--scsi id=NAME,socket=SOCK[,queues=N],lun0=FILE[,lun1=FILE...][,ro=on]\n"
 		"                     [,direct=on|off][,blk-size=512|4096][,incoming=on]\n"
-		"                     [,QoS options]:\n"
+		"                     [,delay-us=N][,QoS options]:\n"
 		"                     a virtio-scsi target (vhost-user-scsi-pci), LUNs 0\n"
 		"                     to 255; lunN=null:SIZE for a null LUN,\n"
 		"                     lunN=rbd:POOL/IMAGE for an RBD image (with conf=,\n"

@@ -213,6 +213,9 @@ int backend_open_lun(const struct scsi_config *c,
 		     struct backend_created *made, struct image_claim *claim,
 		     bool unlocked)
 {
+	struct bdev *b;
+	int ret;
+
 	memset(made, 0, sizeof(*made));
 	made->dirfd = -1;
 	claim->fd = -1;
@@ -224,13 +227,15 @@ int backend_open_lun(const struct scsi_config *c,
 		if (bdev_rbd_parse_spec(l->rbd, spec, sizeof(spec), &pool, &ns,
 					&image))
 			return -EINVAL;
-		return open_rbd(pool, ns, image, &c->rbd, 0, c->ro, c->direct,
-				out);
+		ret = open_rbd(pool, ns, image, &c->rbd, 0, c->ro, c->direct,
+			       &b);
+	} else if (!l->path) {
+		ret = bdev_null_open(l->null_size, &b);
+	} else {
+		ret = open_file(l->path, l->beneath, 0, c->ro, c->direct, &b,
+				made, claim, unlocked);
 	}
-	if (!l->path)
-		return bdev_null_open(l->null_size, out);
-	return open_file(l->path, l->beneath, 0, c->ro, c->direct, out, made,
-			 claim, unlocked);
+	return ret ? ret : slowed(b, c->delay_us, out);
 }
 
 void backend_undo_create(struct backend_created *made)

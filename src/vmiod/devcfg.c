@@ -53,6 +53,8 @@ static const struct cfg_key scsi_keys[] = {
 	{ "ro", CFG_BOOL, SCSI(ro), 0, 0, NULL, "read-only" },
 	{ "direct", CFG_BOOL, SCSI(direct), 0, 0, NULL, "O_DIRECT" },
 	{ "blk-size", CFG_U32, SCSI(blk_size), 512, 4096, NULL, "the block size" },
+	{ "delay-us", CFG_U64, SCSI(delay_us), 0, 10000000, NULL,
+	  "the completion delay of every LUN" },
 	{ "incoming", CFG_BOOL, SCSI(incoming), 0, 0, NULL,
 	  "a live migration's destination" },
 	{ "conf", CFG_PATH, SCSI(rbd.conf), 0, 0, NULL, "the Ceph conf file" },

@@ -15,7 +15,7 @@
  *   --scsi id=NAME,socket=SOCK,lun0=FILE[,lunN=FILE|null:SIZE|rbd:POOL/IMAGE]
  *          [,queues=N][,ro=on][,direct=off][,blk-size=512|4096][,QoS keys]
  *          [,conf=CEPH_CONF][,user=CEPHX_USER][,rbd-timeout=SECONDS]
- *          [,incoming=on]
+ *          [,incoming=on][,delay-us=N]
  *
  * SOCK is a path vmiod binds, or a listening socket handed in:
  * fd:N (inherited descriptor N) or systemd (the one systemd's socket
@@ -88,6 +88,7 @@ struct scsi_config {
 	bool ro;
 	bool direct;
 	uint32_t blk_size;   /* 0: 4096 if O_DIRECT needs it, else 512 */
+	uint64_t delay_us;   /* as a disk's, for every LUN */
 	struct scsi_lun_config *luns; /* sorted by number */
 	unsigned int nluns;
 	struct rbd_config rbd;       /* for its rbd: LUNs */

@@ -178,9 +178,16 @@ static json_t *scsi_json(struct scsi_target *target)
 		"inflight", (json_int_t)st.inflight,
 		"latency", latency_json(st.lat_hist, st.lat_ns_sum),
 		"placement", placement_json(t->place, t->connected, t->guest_mem));
-	if (o)
-		json_object_set_new(o, "qos", scsi_target_ops.qos_get(&target->dev, &lim)
-			? json_string(contract(true, &lim)) : json_null());
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "qos", scsi_target_ops.qos_get(&target->dev, &lim)
+		? json_string(contract(true, &lim)) : json_null());
+	/* LUNs removed whose commands in flight still finish. */
+	a = json_array();
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++)
+		if (scsi_dev_lun_removing(t->dev, (uint16_t)i))
+			json_array_append_new(a, json_integer(i));
+	json_object_set_new(o, "removing", a);
 	return o;
 }
 
@@ -279,9 +286,12 @@ static int m_scsi_lun_remove(void *c, json_t *p, json_t **r, char *err,
 		return RPC_NOT_FOUND;
 	}
 	ret = scsi_target_lun_remove(t, lun, err, len);
-	if (ret)
+	if (ret && ret != -EINPROGRESS)
 		return scsi_error(ret);
+	/* removed: false while its commands in flight finish (it is gone
+	 * from the LUN list at once; the guest is told once it is closed). */
 	*r = scsi_json(t);
+	json_object_set_new(*r, "removed", json_boolean(ret == 0));
 	return 0;
 }
 
@@ -716,8 +726,9 @@ static const struct rpc_method methods[] = {
 					  "backend: \"null\", size, ro?}: hot-plugs "
 					  "a LUN (the path under --image-dir); the "
 					  "guest rescans" },
-	{ "scsi_lun_remove", m_scsi_lun_remove, "{id, lun}: unplugs a LUN once "
-						"its commands finish" },
+	{ "scsi_lun_remove", m_scsi_lun_remove, "{id, lun}: unplugs a LUN; "
+	  "answers at once (removed: false while its commands in flight "
+	  "finish; the guest is told once it is closed)" },
 	{ "reactor_list", m_reactor_list, "reactors: cpu, NUMA node, pollers, "
 	  "time polling with and without work and asleep, wake-ups, and the "
 	  "polling policy's mode, budgets and measurements" },

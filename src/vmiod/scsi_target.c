@@ -109,6 +109,14 @@ static void close_luns(struct scsi_lun_opts *luns, unsigned int n)
 		bdev_destroy(luns[i].bdev);
 }
 
+/* A removed LUN's image is closed: its claim goes with it. */
+static void lun_gone(void *arg, uint16_t lun)
+{
+	struct scsi_target *t = arg;
+
+	image_claim_free(&t->claims[lun]);
+}
+
 static int target_open(struct device_env *env, struct scsi_target *t)
 {
 	const struct scsi_config *c = &t->cfg;
@@ -140,6 +148,8 @@ static int target_open(struct device_env *env, struct scsi_target *t)
 			.nreactors = t->dev.place.nqueues,
 			.qos = env->qos,
 			.qos_limits = c->has_qos ? &c->qos : NULL,
+			.lun_gone = lun_gone,
+			.lun_gone_arg = t,
 		};
 
 		if (c->has_qos && !env->qos) {
@@ -250,6 +260,13 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 				 "%u; remove it first", t->cfg.id, l->lun);
 			return -EEXIST;
 		}
+	if (scsi_dev_lun_removing(t->sd, (uint16_t)l->lun)) {
+		snprintf(err, errlen, "LUN %u of '%s' is still being removed: "
+			 "its commands in flight are finishing; add it again "
+			 "once scsi_info no longer shows it removing", l->lun,
+			 t->cfg.id);
+		return -EBUSY;
+	}
 	c.ro = ro;
 	c.direct = true;
 	err[0] = '\0';
@@ -287,18 +304,25 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 int scsi_target_lun_remove(struct scsi_target *t, unsigned int lun, char *err,
 			   size_t errlen)
 {
-	int ret = lun < SCSI_MAX_LUNS ? scsi_dev_lun_remove(t->sd, (uint16_t)lun)
-				      : -ENOENT;
+	int ret;
 
-	if (ret == -ENOENT)
+	if (lun < SCSI_MAX_LUNS && scsi_dev_lun_removing(t->sd, (uint16_t)lun))
+		return -EINPROGRESS; /* asked again while it drains */
+	ret = lun < SCSI_MAX_LUNS ? scsi_dev_lun_remove(t->sd, (uint16_t)lun)
+				  : -ENOENT;
+	if (ret == -ENOENT) {
 		snprintf(err, errlen, "scsi target '%s' has no LUN %u", t->cfg.id,
 			 lun);
-	else if (ret)
+		return ret;
+	}
+	if (ret && ret != -EINPROGRESS) {
 		snprintf(err, errlen, "cannot remove LUN %u from '%s': %s", lun,
 			 t->cfg.id, strerror(-ret));
-	if (!ret)
-		image_claim_free(&t->claims[lun]);
-	for (unsigned int i = 0; !ret && i < t->cfg.nluns; i++)
+		return ret;
+	}
+	/* Removing is as good as removed for the configuration; the image's
+	 * claim goes once it is closed (lun_gone). */
+	for (unsigned int i = 0; i < t->cfg.nluns; i++)
 		if (t->cfg.luns[i].lun == lun) {
 			free(t->cfg.luns[i].path);
 			free(t->cfg.luns[i].rbd);

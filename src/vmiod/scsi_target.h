@@ -31,10 +31,13 @@ static inline struct scsi_target *scsi_target_of(struct device *dev)
  * -errno with a sentence for a person in err. */
 int scsi_target_create(struct device_env *env, const struct scsi_config *c,
 		       char *err, size_t errlen);
-/* Hot-plugs LUN l (the guest is told to rescan); -EEXIST, -EINVAL. */
+/* Hot-plugs LUN l (the guest is told to rescan); -EEXIST, -EBUSY (that
+ * number is still being removed), -EINVAL. */
 int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 			bool ro, char *err, size_t errlen);
-/* Unplugs it: new commands are refused, in-flight ones finish first. */
+/* Unplugs it: new commands are refused at once; 0 when it is gone, or
+ * -EINPROGRESS when it goes once its commands in flight are done (the
+ * control thread does not wait for them); -ENOENT. */
 int scsi_target_lun_remove(struct scsi_target *t, unsigned int lun, char *err,
 			   size_t errlen);
 

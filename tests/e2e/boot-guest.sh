@@ -200,6 +200,9 @@ main()
 	e2e_need qemu-system-x86_64 qemu-system-x86
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmio-boot.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
+	# A test that gives up on the guest stops it with us (timeout passes
+	# the signal on to QEMU).
+	trap '[ -z "${qemu:-}" ] || kill "$qemu" 2>/dev/null; exit 143' TERM INT
 	[ -n "$log" ] || log=$tmp/console.log
 	[ -n "$initrd" ] || initrd=$(e2e_base_initramfs)
 	make_overlay

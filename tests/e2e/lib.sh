@@ -327,16 +327,30 @@ e2e_sha256()
 	dd if="$1" bs=1M skip="${3:-0}" count="$2" status=none | sha256sum | cut -d' ' -f1
 }
 
-# e2e_wait_console LOG TEXT SECONDS: wait until a running guest's console
-# (boot-guest.sh --log LOG) shows TEXT; for tests that act on the host
-# while the guest works, after the guest prints a marker.
+# e2e_wait_console LOG TEXT SECONDS [GUEST_PID]: wait until a running
+# guest's console (boot-guest.sh --log LOG) shows TEXT; for tests that act
+# on the host while the guest works, after the guest prints a marker. With
+# GUEST_PID (the background boot-guest.sh), a guest that ended first stops
+# the wait at once. On failure the guest is stopped and the end of its
+# console and the target's log are shown, the reason last.
 e2e_wait_console()
 {
-	local log=$1 text=$2 secs=$3 i
+	local log=$1 text=$2 secs=$3 pid=${4:-} i why
 
 	for ((i = 0; i < secs * 10; i++)); do
 		grep -qF -- "$text" "$log" 2>/dev/null && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			why="the guest ended before printing '$text'"
+			break
+		fi
 		sleep 0.1
 	done
-	e2e_die "the guest did not print '$text' within ${secs}s"
+	why=${why:-"the guest did not print '$text' within ${secs}s"}
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	if [ -s "$log" ]; then
+		echo "--- the end of the guest's console ($log):" >&2
+		tail -n 30 "$log" | tr -d '\r' >&2
+	fi
+	e2e_show_target_log
+	e2e_die "$why"
 }

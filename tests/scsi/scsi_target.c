@@ -105,7 +105,10 @@ static void hotplug(struct target *t, bool add)
 	if (t->hp_lun < 0 || add == t->hp_added)
 		return;
 	if (!add) {
-		t->hp_added = scsi_dev_lun_remove(t->dev, lo.lun) != 0;
+		int ret = scsi_dev_lun_remove(t->dev, lo.lun);
+
+		/* -EINPROGRESS: it goes once its commands are done (wake). */
+		t->hp_added = ret && ret != -EINPROGRESS;
 		return;
 	}
 	if (bdev_uring_open(&o, &lo.bdev))
@@ -140,6 +143,12 @@ static void on_fd(struct target *t, int fd)
 			t->conn_fd = vu->conn_fd;
 			watch(t, t->conn_fd);
 		}
+		return;
+	}
+	if (fd == vu->wake_fd) {
+		/* A removed LUN's last command is done, or a stop. */
+		if (vu_dev_wake(vu) == 0 && vu_dev_reading(vu))
+			vu_dev_conn_readable(vu);
 		return;
 	}
 	if (fd != t->conn_fd)
@@ -195,7 +204,8 @@ static int setup_loop(struct target *t, const sigset_t *set)
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	t->conn_fd = -1;
 	if (t->sigfd < 0 || t->epfd < 0 || watch(t, t->sigfd) ||
-	    watch(t, scsi_dev_vu(t->dev)->listen_fd))
+	    watch(t, scsi_dev_vu(t->dev)->listen_fd) ||
+	    watch(t, scsi_dev_vu(t->dev)->wake_fd))
 		return -1;
 	return 0;
 }

@@ -36,17 +36,29 @@ e2e_wait_socket "$sock" 10
 	--env LUN2_SECTORS=$((LUN2_BYTES / 512)) --env LUN2_MD5="$md5" \
 	>"$E2E_TMP/result" 2>&1 &
 guest=$!
-e2e_wait_console "$E2E_TMP/console.log" "E2E-HOTPLUG-READY" 180
-"$VMIO" rpc scsi_lun_add "{\"id\": \"s0\", \"lun\": 2, \"path\": \"$img2\"}" >/dev/null
+e2e_wait_console "$E2E_TMP/console.log" "E2E-HOTPLUG-READY" 180 "$guest"
+# rpc METHOD PARAMS: a call that must succeed (the guest is stopped if not).
+rpc()
+{
+	"$VMIO" rpc "$1" "$2" >/dev/null && return 0
+	kill "$guest" 2>/dev/null || true
+	e2e_show_target_log
+	e2e_die "vmio rpc $1 failed (its message is above)"
+}
+
+rpc scsi_lun_add "{\"id\": \"s0\", \"lun\": 2, \"path\": \"$img2\"}"
 e2e_log "LUN 2 plugged in over the RPC"
-e2e_wait_console "$E2E_TMP/console.log" "E2E-HOTPLUG-SEEN" 90
-"$VMIO" rpc scsi_lun_remove '{"id": "s0", "lun": 2}' >/dev/null
+e2e_wait_console "$E2E_TMP/console.log" "E2E-HOTPLUG-SEEN" 90 "$guest"
+rpc scsi_lun_remove '{"id": "s0", "lun": 2}'
 e2e_log "LUN 2 pulled out over the RPC"
 rc=0
 wait "$guest" || rc=$?
 cat "$E2E_TMP/result"
+if [ "$rc" != 0 ]; then
+	e2e_show_target_log
+	e2e_die "the guest run failed (exit $rc); its reason is above"
+fi
 e2e_target_stop || e2e_die "vmiod died during the test"
-[ "$rc" = 0 ] || e2e_die "the guest run failed (exit $rc)"
 
 r=$E2E_TMP/result
 e2e_expect "guest saw LUN 2 appear" 1 "$(e2e_result "$r" lun2_seen)"

@@ -95,6 +95,11 @@ static unsigned int scsi_vu_queue_inflight(struct vu_dev *vu, unsigned int idx)
 	return vdev_queue_inflight(&d->queues[idx].vdev);
 }
 
+static void scsi_vu_woken(struct vu_dev *vu)
+{
+	scsi_dev_reap(vu->priv);
+}
+
 static const struct vu_dev_ops scsi_vu_ops = {
 	.features = scsi_features,
 	.protocol_features = 1ull << VHOST_USER_PROTOCOL_F_CONFIG,
@@ -104,6 +109,7 @@ static const struct vu_dev_ops scsi_vu_ops = {
 	.queue_stop = scsi_vu_queue_stop,
 	.queue_stopped = scsi_vu_queue_stopped,
 	.queue_inflight = scsi_vu_queue_inflight,
+	.woken = scsi_vu_woken,
 };
 
 /* Builds a LUN around its bdev (which it does not yet own). */
@@ -222,6 +228,8 @@ int scsi_dev_create(const struct scsi_dev_opts *o, struct scsi_dev **out)
 	memcpy(d->reactors, o->reactors, o->nreactors * sizeof(*d->reactors));
 	d->nreactors = o->nreactors;
 	d->first_reactor = o->first_reactor;
+	d->lun_gone = o->lun_gone;
+	d->lun_gone_arg = o->lun_gone_arg;
 	ret = add_initial_luns(d, o);
 	if (ret)
 		goto err_luns;

@@ -43,6 +43,10 @@ struct scsi_dev_opts {
 	 * LUN's). */
 	struct vdev_qos_domain *qos;
 	const struct qos_limits *qos_limits;
+	/* Optional, on the control thread: a removed LUN is gone (closed,
+	 * freed, the guest told), at once or once its commands finished. */
+	void (*lun_gone)(void *arg, uint16_t lun);
+	void *lun_gone_arg;
 };
 
 struct scsi_dev_stats {
@@ -94,12 +98,20 @@ void scsi_dev_qos_stats(const struct scsi_dev *d, struct qos_stats *out);
 
 /*
  * Runtime hotplug (control thread). Adding opens the LUN on every running
- * queue, then tells the guest to rescan (a TRANSPORT_RESET/RESCAN event).
- * Removing refuses new commands to the LUN, waits for its in-flight ones,
- * closes it and posts TRANSPORT_RESET/REMOVED. Both return 0 or -errno
- * (-EEXIST, -ENOENT, -EINVAL) with a logged reason.
+ * queue, then tells the guest to rescan (a TRANSPORT_RESET/RESCAN event);
+ * 0 or -errno (-EEXIST, -EBUSY while the number is still being removed,
+ * -EINVAL) with a logged reason. Removing refuses new commands to the LUN
+ * at once; once its commands in flight are done it is closed, freed,
+ * TRANSPORT_RESET/REMOVED is posted and opts->lun_gone called: 0 when
+ * that happened now, -EINPROGRESS when it happens later on the control
+ * thread (a slow backend may take seconds; nobody waits), -ENOENT.
  */
 int scsi_dev_lun_add(struct scsi_dev *d, const struct scsi_lun_opts *lo);
 int scsi_dev_lun_remove(struct scsi_dev *d, uint16_t lun);
+/* True while a removed LUN's commands finish. */
+bool scsi_dev_lun_removing(const struct scsi_dev *d, uint16_t lun);
+/* Finishes removals whose commands are done (the device's vu_dev woken
+ * hook runs it; callers need not). */
+void scsi_dev_reap(struct scsi_dev *d);
 
 #endif

@@ -4,13 +4,13 @@
  * the LUN table without locks, so a LUN is published only once every
  * running request queue has a backend channel for it, and unpublished in
  * three steps: mark it removed, let every reactor finish the pass that
- * might have started a command on it, wait for those commands, and only
- * then close its channels and free it.
+ * might have started a command on it, and once those commands are done
+ * (the last completion pokes the control thread, which never waits for
+ * them) close its channels and free it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "scsi/scsi_internal.h"
 #include "util/log.h"
@@ -65,6 +65,12 @@ int scsi_dev_lun_add(struct scsi_dev *d, const struct scsi_lun_opts *lo)
 	int ret;
 
 	if (lo->lun < SCSI_MAX_LUNS && d->luns[lo->lun]) {
+		if (d->luns[lo->lun]->removed) {
+			log_error("scsi %s: LUN %u is still being removed (its "
+				  "commands in flight are finishing); add it "
+				  "again once it is gone", d->id, lo->lun);
+			return -EBUSY;
+		}
 		log_error("scsi %s: LUN %u already exists", d->id, lo->lun);
 		return -EEXIST;
 	}
@@ -93,26 +99,12 @@ int scsi_dev_lun_add(struct scsi_dev *d, const struct scsi_lun_opts *lo)
 	return 0;
 }
 
-int scsi_dev_lun_remove(struct scsi_dev *d, uint16_t lun)
+/* The LUN's last command is done: close it on every queue, unpublish it,
+ * free it and tell the guest. Control thread. */
+static void finish_removal(struct scsi_dev *d, struct scsi_lun *l)
 {
-	struct scsi_lun *l = lun < SCSI_MAX_LUNS ? d->luns[lun] : NULL;
-	unsigned int waited_ms = 0;
+	uint16_t lun = l->props.lun;
 
-	if (!l) {
-		log_error("scsi %s: there is no LUN %u to remove", d->id, lun);
-		return -ENOENT;
-	}
-	__atomic_store_n(&l->removed, true, __ATOMIC_RELEASE);
-	/* After this, every command that saw the LUN is counted in
-	 * inflight (control and events share request queue 0's reactor). */
-	each_queue(d, l, NULL);
-	while (__atomic_load_n(&l->inflight, __ATOMIC_ACQUIRE)) {
-		usleep(1000);
-		if (++waited_ms % 5000 == 0)
-			log_warn("scsi %s: LUN %u: still waiting for %u "
-				 "commands to finish before removing it",
-				 d->id, lun, l->inflight);
-	}
 	each_queue(d, l, close_on_reactor);
 	__atomic_store_n(&d->luns[lun], NULL, __ATOMIC_RELEASE);
 	/* The control queue may have loaded the pointer in its last pass. */
@@ -122,5 +114,55 @@ int scsi_dev_lun_remove(struct scsi_dev *d, uint16_t lun)
 	log_info("scsi %s: LUN %u removed", d->id, lun);
 	scsi_event_post(d, VIRTIO_SCSI_T_TRANSPORT_RESET,
 			VIRTIO_SCSI_EVT_RESET_REMOVED, lun);
-	return 0;
+	if (d->lun_gone)
+		d->lun_gone(d->lun_gone_arg, lun);
+}
+
+static bool drained(const struct scsi_lun *l)
+{
+	return __atomic_load_n(&l->removed, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&l->inflight, __ATOMIC_ACQUIRE);
+}
+
+int scsi_dev_lun_remove(struct scsi_dev *d, uint16_t lun)
+{
+	struct scsi_lun *l = lun < SCSI_MAX_LUNS ? d->luns[lun] : NULL;
+
+	if (!l) {
+		log_error("scsi %s: there is no LUN %u to remove", d->id, lun);
+		return -ENOENT;
+	}
+	if (l->removed)
+		return -EINPROGRESS;
+	__atomic_store_n(&l->removed, true, __ATOMIC_RELEASE);
+	/* After this, every command that saw the LUN is counted in
+	 * inflight (control and events share request queue 0's reactor),
+	 * and the completion that takes it to zero sees removed and pokes
+	 * the control thread (scsi_dev_reap). */
+	each_queue(d, l, NULL);
+	if (drained(l)) {
+		finish_removal(d, l);
+		return 0;
+	}
+	log_info("scsi %s: LUN %u: removing once its %u commands in flight "
+		 "are done", d->id, lun, __atomic_load_n(&l->inflight,
+							 __ATOMIC_ACQUIRE));
+	return -EINPROGRESS;
+}
+
+void scsi_dev_reap(struct scsi_dev *d)
+{
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		struct scsi_lun *l = d->luns[i];
+
+		if (l && drained(l))
+			finish_removal(d, l);
+	}
+}
+
+bool scsi_dev_lun_removing(const struct scsi_dev *d, uint16_t lun)
+{
+	const struct scsi_lun *l = lun < SCSI_MAX_LUNS ? d->luns[lun] : NULL;
+
+	return l && l->removed;
 }

@@ -110,6 +110,8 @@ struct scsi_dev {
 	bool has_qos;
 	struct vdev_qos_contract qos;
 	uint64_t qos_dev_id;                  /* the device it is scheduled on */
+	void (*lun_gone)(void *arg, uint16_t lun);
+	void *lun_gone_arg;
 };
 
 static inline struct scsi_lun *scsi_dev_lun(struct scsi_dev *d, int n)

@@ -68,6 +68,17 @@ static void count_io(struct scsi_queue *q, const struct scsi_req *r)
 
 static void io_submit_next(struct scsi_req *r, bool first);
 
+/* The command is done with its LUN; the last one of a removed LUN has
+ * the control thread finish the removal. */
+static void lun_put(struct scsi_req *r)
+{
+	struct scsi_lun *l = r->lun;
+
+	if (__atomic_sub_fetch(&l->inflight, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    __atomic_load_n(&l->removed, __ATOMIC_ACQUIRE))
+		vu_dev_poke(r->q->dev->vu);
+}
+
 static void io_done(struct bdev_io *io, int status)
 {
 	struct scsi_req *r = container_of(io, struct scsi_req, io);
@@ -89,7 +100,7 @@ static void io_done(struct bdev_io *io, int status)
 	else
 		count_io(r->q, r);
 	scsi_cmd_io_result(o, status);
-	__atomic_fetch_sub(&r->lun->inflight, 1, __ATOMIC_RELEASE);
+	lun_put(r);
 	req_complete(r, VIRTIO_SCSI_S_OK,
 		     !status && o->op == SCSI_IO_READ ? (uint32_t)o->xfer_bytes : 0,
 		     data ? buf - (status ? 0 : o->xfer_bytes) : 0);

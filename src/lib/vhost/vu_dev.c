@@ -257,14 +257,19 @@ static void finish_stop(struct vu_dev *dev, unsigned int idx)
 	dev->stopping &= ~(1ull << idx);
 }
 
-void vu_dev_queue_stopped(struct vu_dev *dev, unsigned int idx)
+void vu_dev_poke(struct vu_dev *dev)
 {
 	uint64_t one = 1;
 
-	__atomic_fetch_or(&dev->stopped_async, 1ull << idx, __ATOMIC_RELEASE);
 	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_error("disk %s: cannot wake the control thread: %s",
 			  dev->name, strerror(errno));
+}
+
+void vu_dev_queue_stopped(struct vu_dev *dev, unsigned int idx)
+{
+	__atomic_fetch_or(&dev->stopped_async, 1ull << idx, __ATOMIC_RELEASE);
+	vu_dev_poke(dev);
 }
 
 /* Finishes the stops the models reported done. */
@@ -538,6 +543,8 @@ int vu_dev_wake(struct vu_dev *dev)
 
 	if (read(dev->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_debug("disk %s: wake eventfd: %s", dev->name, strerror(errno));
+	if (dev->ops->woken)
+		dev->ops->woken(dev);
 	collect_stops(dev);
 	if (drop_if_truncated(dev))
 		return -ECONNRESET;

@@ -81,6 +81,9 @@ struct vu_dev_ops {
 	/* The front-end connected or went away. */
 	void (*connected)(struct vu_dev *dev);
 	void (*disconnected)(struct vu_dev *dev);
+	/* Optional, on the control thread after vu_dev_poke: work the model
+	 * left for it (freeing what its reactors finished with). */
+	void (*woken)(struct vu_dev *dev);
 };
 
 /* A message being received: built up across non-blocking reads so that a
@@ -202,6 +205,9 @@ void vu_dev_set_claim(struct vu_dev *dev, int (*claim)(void *arg, bool take),
 
 /* From the model, on any thread: vring idx finished stopping. */
 void vu_dev_queue_stopped(struct vu_dev *dev, unsigned int idx);
+/* From the model, on any thread: have ops->woken run on the control
+ * thread soon (through wake_fd). */
+void vu_dev_poke(struct vu_dev *dev);
 /* Blocks until no stop is under way (shutdown, tests); 0, or -ETIMEDOUT
  * after timeout_ms (< 0: never). */
 int vu_dev_wait(struct vu_dev *dev, int timeout_ms);

@@ -250,7 +250,11 @@ static int scsi_lun_rm(const struct ctl *c)
 		return 1;
 	if (c->json)
 		return ctl_print_json(r);
-	printf("removed LUN %d from %s\n", lun, c->argv[1]);
+	if (json_is_false(json_object_get(r, "removed")))
+		printf("removing LUN %d from %s: it goes once its commands in "
+		       "flight are done\n", lun, c->argv[1]);
+	else
+		printf("removed LUN %d from %s\n", lun, c->argv[1]);
 	json_decref(r);
 	return 0;
 }
