@@ -23,23 +23,18 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint8_t *map_region(int *fd, size_t size)
-{
-	void *p;
-
-	*fd = memfd_create("fuzz-guest", MFD_CLOEXEC);
-	FUZZ_CHECK(*fd >= 0 && ftruncate(*fd, (off_t)size) == 0);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
-	FUZZ_CHECK(p != MAP_FAILED);
-	return p;
-}
-
 void front_init(struct fuzz_front *f, struct vu_dev *vu)
 {
+	static const struct guest_region layout[2] = {
+		{ 0, FRONT_R0_SIZE, QVA, 0 },
+		{ FRONT_R0_SIZE, FRONT_R1_SIZE, QVA + FRONT_R0_SIZE, 0 },
+	};
+
 	f->vu = vu;
 	f->sock = f->kick = -1;
-	f->guest[0] = map_region(&f->memfd[0], FRONT_R0_SIZE);
-	f->guest[1] = map_region(&f->memfd[1], FRONT_R1_SIZE);
+	guest_regions_map(&f->mem, layout, 2);
+	f->guest[0] = f->mem.hva[0];
+	f->guest[1] = f->mem.hva[1];
 }
 
 /* Sends one message (with fds) and lets the device handle it. */
@@ -102,11 +97,14 @@ void front_connect(struct fuzz_front *f, uint64_t features, bool inflight)
 			 1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, -1);
 	}
 	send_u64(f, VHOST_USER_SET_FEATURES, features, -1);
-	t.regions[0] = (struct vhost_user_mem_region){ 0, FRONT_R0_SIZE, QVA, 0 };
-	t.regions[1] = (struct vhost_user_mem_region){
-		FRONT_R0_SIZE, FRONT_R1_SIZE, QVA + FRONT_R0_SIZE, 0 };
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct guest_region *r = &f->mem.layout[i];
+
+		t.regions[i] = (struct vhost_user_mem_region){
+			r->gpa, r->size, r->qva, r->mmap_offset };
+	}
 	send_msg(f, VHOST_USER_SET_MEM_TABLE, &t, 8 + 2 * sizeof(t.regions[0]),
-		 f->memfd, 2);
+		 f->mem.memfd, 2);
 }
 
 void front_log_start(struct fuzz_front *f, uint64_t features)

@@ -3,7 +3,7 @@
  * A minimal vhost-user front-end for the data-path harnesses: it plays
  * QEMU towards a vu_dev over a socketpair (each message handled at once by
  * vu_dev_conn_readable, as the control thread would), shares two adjacent
- * memfd regions of guest memory, and starts one vring whose rings sit at
+ * regions of guest memory (tests/common/guest_regions.h), and starts one vring whose rings sit at
  * fixed places: descriptors at gpa 0, avail at 0x1000, used at 0x2000.
  */
 #ifndef VMIO_TESTS_FUZZ_FRONT_H
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guest_regions.h"
 #include "vhost/vu_dev.h"
 
 #define FRONT_R0_SIZE 0x10000
@@ -23,8 +24,8 @@
 
 struct fuzz_front {
 	struct vu_dev *vu;
-	int memfd[2];
-	uint8_t *guest[2]; /* our mapping of the two regions */
+	struct guest_regions mem; /* the two regions, shared with vu */
+	uint8_t *guest[2]; /* mem.hva: our mapping of the two regions */
 	int sock;          /* our end of the connection */
 	int kick;
 };

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fake guest memory of the ring harnesses (fuzz_virtq, fuzz_virtq_packed):
- * four memfd regions, two adjacent ones (a buffer may straddle them), one
- * beyond a hole and at an mmap offset, one at the very top of the 64-bit
- * guest-physical space (sums overflow there). Region 0 starts at gpa 0 and
+ * The guest memory of the ring harnesses (fuzz_virtq, fuzz_virtq_packed):
+ * tests/common/guest_regions.h laid out as four regions, two adjacent ones
+ * (a buffer may straddle them), one beyond a hole and at an mmap offset,
+ * one at the very top of the 64-bit guest-physical space (sums overflow
+ * there). Region 0 starts at gpa 0 and
  * front-end address FUZZ_GUEST_QVA, where the harnesses put their rings.
  */
 #ifndef VMIO_TESTS_FUZZ_GUEST_H

@@ -3,34 +3,26 @@
 
 #include <assert.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 void fg_init(struct fake_guest *g)
 {
-	int fd;
+	static const struct guest_region region = { FG_GPA, FG_MEM_SIZE, FG_QVA, 0 };
 
 	memset(g, 0, sizeof(*g));
-	guest_mem_init(&g->mem);
-	g->memfd = memfd_create("fake-guest", MFD_CLOEXEC);
-	assert(g->memfd >= 0);
-	assert(ftruncate(g->memfd, FG_MEM_SIZE) == 0);
-	fd = dup(g->memfd);
-	assert(guest_mem_add(&g->mem, FG_GPA, FG_MEM_SIZE, FG_QVA, 0, fd) == 0);
-	g->base = g->mem.regions[0].hva;
-	assert(virtq_map(&g->vq, &g->mem, FG_RING_SIZE, FG_QVA + FG_DESC_OFF,
+	guest_regions_map(&g->tg, &region, 1);
+	g->base = g->tg.hva[0];
+	assert(virtq_map(&g->vq, &g->tg.mem, FG_RING_SIZE, FG_QVA + FG_DESC_OFF,
 			 FG_QVA + FG_AVAIL_OFF, FG_QVA + FG_USED_OFF) == 0);
 }
 
 void fg_destroy(struct fake_guest *g)
 {
-	guest_mem_clear(&g->mem);
-	close(g->memfd);
+	guest_regions_unmap(&g->tg);
 }
 
 void *fg_ptr(struct fake_guest *g, uint64_t gpa)
 {
-	return g->base + (gpa - FG_GPA);
+	return guest_regions_ptr(&g->tg, gpa);
 }
 
 void fg_set_desc(struct fake_guest *g, uint16_t i, uint64_t addr, uint32_t len,

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* A fake guest for unit tests: memfd-backed memory mapped into a real
- * guest_mem table (as a front-end would share it), with helpers to lay out
- * a split ring and descriptor chains in it. */
+/* A fake guest for unit tests: one region of test guest memory
+ * (tests/common/guest_regions.h) with helpers to lay out a split ring and
+ * descriptor chains in it. */
 #ifndef VMIO_TEST_FAKE_GUEST_H
 #define VMIO_TEST_FAKE_GUEST_H
 
 #include <stdint.h>
 #include <linux/virtio_ring.h>
 
-#include "vhost/guest_mem.h"
+#include "guest_regions.h"
 #include "vhost/virtq.h"
 
 #define FG_MEM_SIZE (1u << 20)
@@ -21,9 +21,8 @@
 #define FG_DATA_OFF 0x10000        /* buffers from here on */
 
 struct fake_guest {
-	struct guest_mem mem;
+	struct guest_regions tg;   /* tg.mem: the device's view */
 	uint8_t *base;  /* our view of the guest's first byte (at FG_GPA) */
-	int memfd;
 	struct virtq vq;
 	uint16_t avail_idx;
 };

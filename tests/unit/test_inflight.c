@@ -52,7 +52,7 @@ static void restart(struct fake_guest *g)
 
 	virtq_inflight_detach(&g->vq);
 	memset(&g->vq, 0, sizeof(g->vq));
-	assert_int_equal(virtq_map(&g->vq, &g->mem, FG_RING_SIZE, FG_QVA + FG_DESC_OFF,
+	assert_int_equal(virtq_map(&g->vq, &g->tg.mem, FG_RING_SIZE, FG_QVA + FG_DESC_OFF,
 				   FG_QVA + FG_AVAIL_OFF, FG_QVA + FG_USED_OFF), 0);
 	g->vq.used_idx = u->idx;
 	assert_int_equal(virtq_inflight_attach(&g->vq, region), 0);

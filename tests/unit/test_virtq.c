@@ -305,16 +305,16 @@ static void test_map_rejects_bad_rings(void **state)
 	struct virtq vq = { 0 };
 
 	/* Not a power of two, misaligned, outside memory. */
-	assert_int_equal(virtq_map(&vq, &g->mem, 12, FG_QVA, FG_QVA + 0x1000,
+	assert_int_equal(virtq_map(&vq, &g->tg.mem, 12, FG_QVA, FG_QVA + 0x1000,
 				   FG_QVA + 0x2000), -EINVAL);
-	assert_int_equal(virtq_map(&vq, &g->mem, 16, FG_QVA + 8, FG_QVA + 0x1000,
+	assert_int_equal(virtq_map(&vq, &g->tg.mem, 16, FG_QVA + 8, FG_QVA + 0x1000,
 				   FG_QVA + 0x2000), -EINVAL);
-	assert_int_equal(virtq_map(&vq, &g->mem, 16, FG_QVA, FG_QVA + 0x1000,
+	assert_int_equal(virtq_map(&vq, &g->tg.mem, 16, FG_QVA, FG_QVA + 0x1000,
 				   FG_QVA + FG_MEM_SIZE - 8), -EFAULT);
-	assert_int_equal(virtq_map(&vq, &g->mem, 16, 0x1000, FG_QVA + 0x1000,
+	assert_int_equal(virtq_map(&vq, &g->tg.mem, 16, 0x1000, FG_QVA + 0x1000,
 				   FG_QVA + 0x2000), -EFAULT);
 	/* A ring too large for the memory behind it. */
-	assert_int_equal(virtq_map(&vq, &g->mem, 32768, FG_QVA + 0xc0000,
+	assert_int_equal(virtq_map(&vq, &g->tg.mem, 32768, FG_QVA + 0xc0000,
 				   FG_QVA + 0x1000, FG_QVA + 0x2000), -EFAULT);
 }
 

@@ -57,7 +57,7 @@ static void drv_map(struct drv *d, uint16_t size)
 	memset(d->ring, 0, (size_t)size * sizeof(*d->ring));
 	d->next = d->used_pos = 0;
 	d->wrap = d->used_wrap = true; /* both start at 1 (2.8.1) */
-	assert_int_equal(virtq_map_packed(&d->g.vq, &d->g.mem, size,
+	assert_int_equal(virtq_map_packed(&d->g.vq, &d->g.tg.mem, size,
 					  FG_QVA + FG_DESC_OFF,
 					  FG_QVA + FG_AVAIL_OFF,
 					  FG_QVA + FG_USED_OFF), 0);
@@ -634,16 +634,16 @@ static void test_map_rejects_bad_rings(void **state)
 	struct drv *d = *state;
 	struct virtq vq = { 0 };
 
-	assert_int_equal(virtq_map_packed(&vq, &d->g.mem, 0, FG_QVA,
+	assert_int_equal(virtq_map_packed(&vq, &d->g.tg.mem, 0, FG_QVA,
 					  FG_QVA + 0x1000, FG_QVA + 0x2000), -EINVAL);
-	assert_int_equal(virtq_map_packed(&vq, &d->g.mem, 16, FG_QVA + 8,
+	assert_int_equal(virtq_map_packed(&vq, &d->g.tg.mem, 16, FG_QVA + 8,
 					  FG_QVA + 0x1000, FG_QVA + 0x2000), -EINVAL);
-	assert_int_equal(virtq_map_packed(&vq, &d->g.mem, 16, FG_QVA,
+	assert_int_equal(virtq_map_packed(&vq, &d->g.tg.mem, 16, FG_QVA,
 					  FG_QVA + 0x1002, FG_QVA + 0x2000), -EINVAL);
-	assert_int_equal(virtq_map_packed(&vq, &d->g.mem, 16, FG_QVA,
+	assert_int_equal(virtq_map_packed(&vq, &d->g.tg.mem, 16, FG_QVA,
 					  FG_QVA + 0x1000, FG_QVA + FG_MEM_SIZE), -EFAULT);
 	/* A ring running past the end of guest memory. */
-	assert_int_equal(virtq_map_packed(&vq, &d->g.mem, 32768,
+	assert_int_equal(virtq_map_packed(&vq, &d->g.tg.mem, 32768,
 					  FG_QVA + FG_MEM_SIZE - 0x1000,
 					  FG_QVA + 0x1000, FG_QVA + 0x2000), -EFAULT);
 	assert_false(vq.packed);
@@ -669,7 +669,7 @@ static void restart_with(struct drv *d, struct inflight_packed_queue *q)
 	virtq_inflight_detach(&d->g.vq);
 	virtq_release(&d->g.vq);
 	memset(&d->g.vq, 0, sizeof(d->g.vq));
-	assert_int_equal(virtq_map_packed(&d->g.vq, &d->g.mem, d->size,
+	assert_int_equal(virtq_map_packed(&d->g.vq, &d->g.tg.mem, d->size,
 					  FG_QVA + FG_DESC_OFF, FG_QVA + FG_AVAIL_OFF,
 					  FG_QVA + FG_USED_OFF), 0);
 	assert_int_equal(virtq_packed_set_base(&d->g.vq, 0x80008000u), 0);
