@@ -114,7 +114,7 @@ pids+=("$src_qemu")
 dst_qemu=$!
 pids+=("$dst_qemu")
 
-e2e_wait_console "$E2E_TMP/src.console" E2E-MIGRATE-NOW 150
+e2e_wait_console "$E2E_TMP/src.console" E2E-MIGRATE-NOW 150 "$src_qemu"
 # A completed migration leaves both sides' memory equal page for page
 # (compared while the destination is still paused).
 how=(--compare "$E2E_TMP" $((512 << 20)))

@@ -19,7 +19,7 @@ e2e_wait_socket "$sock" 10
 "$here/boot-guest.sh" --socket "$sock" --timeout 120 --workload "$here/workloads/resize.sh" \
 	--log "$E2E_TMP/console.log" >"$E2E_TMP/result" 2>&1 &
 guest=$!
-e2e_wait_console "$E2E_TMP/console.log" "E2E-RESIZE-READY" 90
+e2e_wait_console "$E2E_TMP/console.log" "E2E-RESIZE-READY" 90 "$guest"
 VMIO_RPC=$rpc "$VMIO" disk resize d0 128M
 rc=0
 wait "$guest" || rc=$?

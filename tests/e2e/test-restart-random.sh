@@ -97,7 +97,7 @@ run()
 		--env PACED_RATE=$PACED_RATE --env BURST_MB=$BURST_MB \
 		--env BURST_LOOPS=$BURST_LOOPS >"$E2E_TMP/$name.result" 2>&1 &
 	guest=$!
-	e2e_wait_console "$E2E_TMP/$name.console" "E2E-FIO-START" 120
+	e2e_wait_console "$E2E_TMP/$name.console" "E2E-FIO-START" 120 "$guest"
 	while [ "$do_kill" = 1 ] && kill -0 "$guest" 2>/dev/null &&
 		! grep -q E2E-FIO-DONE "$E2E_TMP/$name.console"; do
 		sleep "$(random_interval)"

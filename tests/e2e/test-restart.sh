@@ -41,7 +41,7 @@ start_vmiod 0
 	--workload "$here/workloads/restart-fio.sh" --log "$E2E_TMP/console.log" \
 	--env FIO_MB=$FIO_MB --env LOOPS=$LOOPS >"$E2E_TMP/result" 2>&1 &
 guest=$!
-e2e_wait_console "$E2E_TMP/console.log" "E2E-FIO-START" 120
+e2e_wait_console "$E2E_TMP/console.log" "E2E-FIO-START" 120 "$guest"
 for n in 1 2; do
 	sleep 3
 	kill -0 "$guest" 2>/dev/null || e2e_die "the guest finished before restart $n; make the workload longer"

@@ -23,7 +23,7 @@ e2e_target_start "$img" "$E2E_TMP/sock" queues=2
 	--env RUNTIME=$RUNTIME --log "$log" >"$E2E_TMP/result" 2>"$E2E_TMP/boot.err" &
 guest=$!
 
-e2e_wait_console "$log" "E2E-MARK fio-start" 90
+e2e_wait_console "$log" "E2E-MARK fio-start" 90 "$guest"
 sleep $KILL_AFTER
 kill -0 $guest 2>/dev/null || e2e_die "the guest ended before the target could be killed"
 grep -q 'E2E-END' "$log" && e2e_die "fio ended before the target could be killed"

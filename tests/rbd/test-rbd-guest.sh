@@ -53,7 +53,7 @@ else
 		--env FIO_MB=$FIO_MB --env LOOPS=6 >"$S/result" 2>&1 &
 	guest=$!
 	RBD_PIDS+=("$guest")
-	e2e_wait_console "$S/console.log" "E2E-FIO-START" 150
+	e2e_wait_console "$S/console.log" "E2E-FIO-START" 150 "$guest"
 	for n in 1 2; do
 		sleep 3
 		kill -0 "$guest" 2>/dev/null || rbd_fail "the guest finished before kill $n; make the workload longer"
