@@ -187,16 +187,22 @@ static int open_rbd(const char *pool, const char *ns, const char *image,
 	return bdev_rbd_open(&o, out);
 }
 
+/* Nothing created or claimed yet (what a failed open leaves). */
+static void nothing_yet(struct backend_created *made, struct image_claim *claim)
+{
+	memset(made, 0, sizeof(*made));
+	made->dirfd = -1;
+	claim->fd = -1;
+	claim->path = NULL;
+}
+
 int backend_open_disk(const struct disk_config *c, struct bdev **out,
 		      struct backend_created *made, struct image_claim *claim)
 {
 	struct bdev *b;
 	int ret;
 
-	memset(made, 0, sizeof(*made));
-	made->dirfd = -1;
-	claim->fd = -1;
-	claim->path = NULL;
+	nothing_yet(made, claim);
 	if (c->backend == DISK_BACKEND_NULL)
 		ret = bdev_null_open(c->size, &b);
 	else if (c->backend == DISK_BACKEND_RBD)
@@ -216,10 +222,7 @@ int backend_open_lun(const struct scsi_config *c,
 	struct bdev *b;
 	int ret;
 
-	memset(made, 0, sizeof(*made));
-	made->dirfd = -1;
-	claim->fd = -1;
-	claim->path = NULL;
+	nothing_yet(made, claim);
 	if (l->rbd) {
 		const char *pool, *ns, *image;
 		char spec[256];
