@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -45,20 +44,11 @@
 static char dir[64], a_sock[128], b_sock[128], c_sock[128], rpc_sock[128];
 static pid_t vmiod;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int group_setup(void **state)
 {
 	char a[256], b[256], c[256];
 
-	snprintf(dir, sizeof(dir), "/tmp/vmio-hfds-XXXXXX");
-	if (!mkdtemp(dir))
+	if (scratch_make("hfds", dir, sizeof(dir)))
 		return -1;
 	snprintf(a_sock, sizeof(a_sock), "%s/a.sock", dir);
 	snprintf(b_sock, sizeof(b_sock), "%s/b.sock", dir);
@@ -81,21 +71,9 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char path[160];
 	int status = vmiod_stop(vmiod);
 
-	snprintf(path, sizeof(path), "%s/a.img", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/b.img", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/call.file", dir);
-	unlink(path);
-	unlink(a_sock);
-	unlink(b_sock);
-	unlink(c_sock);
-	unlink(rpc_sock);
-	rmdir(dir);
-	return status == 0 ? 0 : -1;
+	return scratch_remove(dir) == 0 && status == 0 ? 0 : -1;
 }
 
 static struct vufront *set_up(const char *sock)

@@ -52,8 +52,7 @@ static int group_setup(void **state)
 {
 	char a[256], b[256];
 
-	snprintf(dir, sizeof(dir), "/tmp/vmio-hmem-XXXXXX");
-	if (!mkdtemp(dir))
+	if (scratch_make("hmem", dir, sizeof(dir)))
 		return -1;
 	snprintf(a_sock, sizeof(a_sock), "%s/a.sock", dir);
 	snprintf(b_sock, sizeof(b_sock), "%s/b.sock", dir);
@@ -74,18 +73,9 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char path[160];
 	int status = vmiod_stop(vmiod);
 
-	snprintf(path, sizeof(path), "%s/a.img", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/b.img", dir);
-	unlink(path);
-	unlink(a_sock);
-	unlink(b_sock);
-	unlink(rpc_sock);
-	rmdir(dir);
-	return status == 0 ? 0 : -1;
+	return scratch_remove(dir) == 0 && status == 0 ? 0 : -1;
 }
 
 static struct vufront *set_up(const char *sock, const struct vufront_opts *o)

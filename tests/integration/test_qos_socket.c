@@ -24,8 +24,7 @@ static int group_setup(void **state)
 {
 	char a[256], b[256];
 
-	snprintf(dir, sizeof(dir), "/tmp/vmio-qos-XXXXXX");
-	if (!mkdtemp(dir))
+	if (scratch_make("qos", dir, sizeof(dir)))
 		return -1;
 	snprintf(sock_capped, sizeof(sock_capped), "%s/capped.sock", dir);
 	snprintf(sock_free, sizeof(sock_free), "%s/free.sock", dir);
@@ -43,11 +42,9 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[128];
 	int status = vmiod_stop(vmiod);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 && status == 0 ? 0 : -1;
+	return scratch_remove(dir) == 0 && status == 0 ? 0 : -1;
 }
 
 static double measure(const char *sock, double seconds)

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_scsi.h>
@@ -38,20 +37,11 @@ static char dir[64], slow_sock[128], fast_sock[128], rpc_sock[128];
 static char scsi_sock[128];
 static pid_t vmiod;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int group_setup(void **state)
 {
 	char slow[256], fast[256], scsi[256];
 
-	snprintf(dir, sizeof(dir), "/tmp/vmio-slow-XXXXXX");
-	if (!mkdtemp(dir))
+	if (scratch_make("slow", dir, sizeof(dir)))
 		return -1;
 	snprintf(slow_sock, sizeof(slow_sock), "%s/slow.sock", dir);
 	snprintf(fast_sock, sizeof(fast_sock), "%s/fast.sock", dir);
@@ -78,12 +68,7 @@ static int group_teardown(void **state)
 {
 	int status = vmiod_stop(vmiod);
 
-	unlink(slow_sock);
-	unlink(fast_sock);
-	unlink(rpc_sock);
-	unlink(scsi_sock);
-	rmdir(dir);
-	return status == 0 ? 0 : -1;
+	return scratch_remove(dir) == 0 && status == 0 ? 0 : -1;
 }
 
 static struct vufront *set_up(const char *sock)

@@ -38,8 +38,7 @@ static int group_setup(void **state)
 	char d0[1024], d1[1024], d2[1024], d3[1024];
 	int fd;
 
-	snprintf(dir, sizeof(dir), "/tmp/vmio-it-XXXXXX");
-	if (!mkdtemp(dir))
+	if (scratch_make("it", dir, sizeof(dir)))
 		return -1;
 	snprintf(img, sizeof(img), "%s/d0.img", dir);
 	snprintf(ro_img, sizeof(ro_img), "%s/ro.img", dir);
@@ -80,10 +79,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	int status = vmiod_stop(vmiod);
-	char cmd[300];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
+	if (scratch_remove(dir))
 		return -1;
 	/* SIGTERM must end vmiod cleanly. */
 	return status == 0 ? 0 : -1;

@@ -131,8 +131,7 @@ static int group_setup(void **state)
 {
 	char opts[1024], ro[1024], hp[400];
 
-	snprintf(dir, sizeof(dir), "/tmp/vmio-scsi-XXXXXX");
-	if (!mkdtemp(dir))
+	if (scratch_make("scsi", dir, sizeof(dir)))
 		return -1;
 	snprintf(img0, sizeof(img0), "%s/lun0.img", dir);
 	snprintf(img1, sizeof(img1), "%s/lun1.img", dir);
@@ -156,14 +155,12 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[300];
 	int st0, st1;
 
 	vufront_close(vf);
 	st0 = vmiod_stop(target);
 	st1 = vmiod_stop(rotarget);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
+	if (scratch_remove(dir))
 		return -1;
 	return st0 == 0 && st1 == 0 ? 0 : -1;
 }
