@@ -161,6 +161,25 @@ int ctl_usage(const char *usage_text, const char *cmd)
 	return help ? 0 : 2;
 }
 
+int ctl_run_verb(int argc, char **argv, const struct ctl_verb *verbs,
+		 const char *usage_text)
+{
+	const char *cmd;
+	struct ctl c;
+
+	if (ctl_opts(&c, argc - 1, argv + 1))
+		return 2;
+	cmd = c.argc ? c.argv[0] : verbs[0].name;
+	for (const struct ctl_verb *v = verbs; v->name; v++) {
+		int words = c.argc ? c.argc : 1;
+
+		if ((!strcmp(cmd, v->name) || (v->alias && !strcmp(cmd, v->alias))) &&
+		    words >= v->min_words && words <= v->max_words)
+			return v->run(&c);
+	}
+	return ctl_usage(usage_text, cmd);
+}
+
 static int watch(const struct ctl *c, const struct ctl_listing *l)
 {
 	json_t *prev = ctl_call(c, l->method, NULL), *now = prev;

@@ -10,7 +10,7 @@
 
 #define CTL_DEFAULT_RPC "/run/vmio/vmiod.sock"
 #define CTL_MAX_ARGS 64
-#define CTL_TIMEOUT_MS 30000 /* disk_remove drains in-flight I/O first */
+#define CTL_TIMEOUT_MS 30000 /* disk_add of an RBD image waits for its cluster */
 
 struct ctl {
 	const char *rpc;
@@ -58,5 +58,19 @@ void ctl_print_json_line(json_t *j);
 /* Prints usage to stdout for help (cmd "help" or "--help") and returns 0,
  * else to stderr and returns 2. */
 int ctl_usage(const char *usage_text, const char *cmd);
+
+/* A subcommand (`vmio disk resize ...`): its name and another name for
+ * it, the words it takes with its name (at least, at most), what runs it
+ * (reading c->argv[1..]). */
+struct ctl_verb {
+	const char *name, *alias;
+	int min_words, max_words;
+	int (*run)(const struct ctl *c);
+};
+/* Takes the common options, then runs the verb argv names (the first
+ * one of verbs when none is given); prints usage_text when no verb fits.
+ * verbs ends with an entry whose name is NULL. */
+int ctl_run_verb(int argc, char **argv, const struct ctl_verb *verbs,
+		 const char *usage_text);
 
 #endif

@@ -62,8 +62,9 @@ static void info_line(const char *key, const char *value)
 	printf("%-18s %s\n", key, value);
 }
 
-static int disk_info(const struct ctl *c, const char *id)
+static int disk_info(const struct ctl *c)
 {
+	const char *id = c->argv[1];
 	json_t *r = ctl_call(c, "disk_info", json_pack("{s:s}", "id", id));
 	json_t *names, *n;
 	char sz[32], num[64], sock[4200];
@@ -156,21 +157,27 @@ static int disk_add(const struct ctl *c)
 	return 0;
 }
 
-static int disk_rm(const struct ctl *c, const char *id)
+static int disk_rm(const struct ctl *c)
 {
+	const char *id = c->argv[1];
 	json_t *r = ctl_call(c, "disk_remove", json_pack("{s:s}", "id", id));
 
 	if (!r)
 		return 1;
 	if (c->json)
 		return ctl_print_json(r);
-	printf("removed %s\n", id);
+	if (json_is_false(json_object_get(r, "removed")))
+		printf("removing %s: it goes once its requests in flight are "
+		       "done\n", id);
+	else
+		printf("removed %s\n", id);
 	json_decref(r);
 	return 0;
 }
 
-static int disk_resize(const struct ctl *c, const char *id, const char *size)
+static int disk_resize(const struct ctl *c)
 {
+	const char *id = c->argv[1], *size = c->argv[2];
 	json_t *r = ctl_call(c, "disk_resize", json_pack("{s:s,s:s}", "id", id,
 							"size", size));
 	char sz[32];
@@ -189,21 +196,14 @@ static int disk_resize(const struct ctl *c, const char *id, const char *size)
 
 int ctl_disk_main(int argc, char **argv)
 {
-	const char *cmd;
-	struct ctl c;
+	static const struct ctl_verb verbs[] = {
+		{ "ls", "list", 1, 1, disk_ls },
+		{ "info", NULL, 2, 2, disk_info },
+		{ "add", NULL, 2, CTL_MAX_ARGS, disk_add },
+		{ "rm", "remove", 2, 2, disk_rm },
+		{ "resize", NULL, 3, 3, disk_resize },
+		{ NULL, NULL, 0, 0, NULL },
+	};
 
-	if (ctl_opts(&c, argc - 1, argv + 1))
-		return 2;
-	cmd = c.argc ? c.argv[0] : "ls";
-	if ((!strcmp(cmd, "ls") || !strcmp(cmd, "list")) && c.argc <= 1)
-		return disk_ls(&c);
-	if (!strcmp(cmd, "info") && c.argc == 2)
-		return disk_info(&c, c.argv[1]);
-	if (!strcmp(cmd, "add") && c.argc >= 2)
-		return disk_add(&c);
-	if ((!strcmp(cmd, "rm") || !strcmp(cmd, "remove")) && c.argc == 2)
-		return disk_rm(&c, c.argv[1]);
-	if (!strcmp(cmd, "resize") && c.argc == 3)
-		return disk_resize(&c, c.argv[1], c.argv[2]);
-	return ctl_usage(usage_text, cmd);
+	return ctl_run_verb(argc, argv, verbs, usage_text);
 }

@@ -82,8 +82,26 @@ static void print_luns(json_t *luns)
 	table_free(&tb);
 }
 
-static int scsi_info(const struct ctl *c, const char *id)
+/* LUNs removed whose commands in flight are still finishing. */
+static void print_removing(json_t *removing)
 {
+	char line[1200] = "";
+	size_t len = 0;
+	json_t *v;
+	size_t i;
+
+	if (!json_array_size(removing))
+		return;
+	json_array_foreach(removing, i, v)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%lld",
+					i ? "," : "", json_integer_value(v));
+	printf("%-18s %s (their commands in flight are finishing)\n",
+	       "LUNs removing", line);
+}
+
+static int scsi_info(const struct ctl *c)
+{
+	const char *id = c->argv[1];
 	json_t *r = ctl_call(c, "scsi_info", json_pack("{s:s}", "id", id));
 	json_t *st;
 	char line[160], sock[4200];
@@ -104,6 +122,7 @@ static int scsi_info(const struct ctl *c, const char *id)
 		 ctl_int(st, "check_conditions"), ctl_int(st, "inflight"));
 	printf("%-18s %s\n", "commands", line);
 	ctl_print_placement(json_object_get(r, "placement"));
+	print_removing(json_object_get(r, "removing"));
 	print_luns(json_object_get(r, "luns"));
 	json_decref(r);
 	return 0;
@@ -174,8 +193,9 @@ static int scsi_add(const struct ctl *c)
 	return 0;
 }
 
-static int scsi_rm(const struct ctl *c, const char *id)
+static int scsi_rm(const struct ctl *c)
 {
+	const char *id = c->argv[1];
 	json_t *r = ctl_call(c, "scsi_remove", json_pack("{s:s}", "id", id));
 
 	if (!r)
@@ -261,23 +281,15 @@ static int scsi_lun_rm(const struct ctl *c)
 
 int ctl_scsi_main(int argc, char **argv)
 {
-	const char *cmd;
-	struct ctl c;
+	static const struct ctl_verb verbs[] = {
+		{ "ls", "list", 1, 1, scsi_ls },
+		{ "info", NULL, 2, 2, scsi_info },
+		{ "add", NULL, 2, CTL_MAX_ARGS, scsi_add },
+		{ "rm", "remove", 2, 2, scsi_rm },
+		{ "lun-add", NULL, 4, 5, scsi_lun_add },
+		{ "lun-rm", NULL, 3, 3, scsi_lun_rm },
+		{ NULL, NULL, 0, 0, NULL },
+	};
 
-	if (ctl_opts(&c, argc - 1, argv + 1))
-		return 2;
-	cmd = c.argc ? c.argv[0] : "ls";
-	if ((!strcmp(cmd, "ls") || !strcmp(cmd, "list")) && c.argc <= 1)
-		return scsi_ls(&c);
-	if (!strcmp(cmd, "info") && c.argc == 2)
-		return scsi_info(&c, c.argv[1]);
-	if (!strcmp(cmd, "add") && c.argc >= 2)
-		return scsi_add(&c);
-	if ((!strcmp(cmd, "rm") || !strcmp(cmd, "remove")) && c.argc == 2)
-		return scsi_rm(&c, c.argv[1]);
-	if (!strcmp(cmd, "lun-add") && (c.argc == 4 || c.argc == 5))
-		return scsi_lun_add(&c);
-	if (!strcmp(cmd, "lun-rm") && c.argc == 3)
-		return scsi_lun_rm(&c);
-	return ctl_usage(usage_text, cmd);
+	return ctl_run_verb(argc, argv, verbs, usage_text);
 }
