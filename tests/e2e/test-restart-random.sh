@@ -62,7 +62,8 @@ start_vmiod()
 	E2E_TARGET_PID=$!
 	n_started=$((n_started + 1))
 	for ((i = 0; i < 100; i++)); do
-		grep -q "vmiod .* ready" "$log" && return 0
+		# -s: the child opens the log; it may not have yet.
+		grep -qs "vmiod .* ready" "$log" && return 0
 		kill -0 "$E2E_TARGET_PID" 2>/dev/null || { cat "$log"; e2e_die "vmiod exited at start"; }
 		sleep 0.05
 	done
@@ -127,7 +128,7 @@ run()
 			log=$E2E_TMP/vmiod.$((n_started - 1)).log
 			msg=${start_msgs[$((negotiation_kills % ${#start_msgs[@]}))]}
 			for ((i = 0; i < 300; i++)); do
-				grep -q "$msg" "$log" && break
+				grep -qs "$msg" "$log" && break
 				sleep 0.01
 			done
 			kill_vmiod
