@@ -63,12 +63,24 @@ class Qmp:
 
 
 def differing_pages(a, b, size):
-    """Pages of 4 KiB that differ between files a and b."""
+    """Guest-physical addresses of the 4 KiB pages that differ between
+    files a and b."""
     with open(a, "rb") as fa, open(b, "rb") as fb:
         ma = mmap.mmap(fa.fileno(), size, access=mmap.ACCESS_READ)
         mb = mmap.mmap(fb.fileno(), size, access=mmap.ACCESS_READ)
-        return sum(1 for off in range(0, size, 4096)
-                   if ma[off:off + 4096] != mb[off:off + 4096])
+        return [off for off in range(0, size, 4096)
+                if ma[off:off + 4096] != mb[off:off + 4096]]
+
+
+def differing_bytes(a, b, page):
+    """The first bytes that differ in one page: offset, source, destination."""
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        fa.seek(page)
+        fb.seek(page)
+        pa, pb = fa.read(4096), fb.read(4096)
+    diff = [i for i in range(4096) if pa[i] != pb[i]]
+    return {"count": len(diff),
+            "first": ["+0x%x: %02x/%02x" % (i, pa[i], pb[i]) for i in diff[:24]]}
 
 
 def main():
@@ -112,7 +124,14 @@ def main():
         paths = [os.path.join(d, n) for n in ("src.mem", "dst.mem")]
         for q, path in zip((src, dst), paths):
             q.cmd("pmemsave", val=0, size=size, filename=path)
-        out["differing_pages"] = differing_pages(paths[0], paths[1], size)
+        pages = differing_pages(paths[0], paths[1], size)
+        out["differing_pages"] = len(pages)
+        if pages:
+            # Where they are and what differs, to tell rings (16-byte
+            # descriptors, flags) from data buffers.
+            out["differing_gpas"] = ["0x%x" % p for p in pages[:16]]
+            out["first_page_bytes"] = differing_bytes(paths[0], paths[1],
+                                                      pages[0])
         for path in paths:
             os.unlink(path)
         dst.cmd("cont")

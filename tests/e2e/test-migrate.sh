@@ -89,11 +89,12 @@ if [ "$mode" = rbd ]; then
 	rbd_image vm1 ${DISK_MB}M
 fi
 
-"$VMIOD" "${src_opts[@]}" $kind "$(dev_opts src)$qos" \
+# -v: the vhost-user messages and where the rings are, for a failure.
+"$VMIOD" -v "${src_opts[@]}" $kind "$(dev_opts src)$qos" \
 	>"$E2E_TMP/src-vmiod.log" 2>&1 &
 src_vmiod=$!
 pids+=("$src_vmiod")
-"$VMIOD" $kind "$(dev_opts dst),incoming=on" \
+"$VMIOD" -v $kind "$(dev_opts dst),incoming=on" \
 	>"$E2E_TMP/dst-vmiod.log" 2>&1 &
 dst_vmiod=$!
 pids+=("$dst_vmiod")
@@ -127,6 +128,11 @@ fi
 e2e_log "migration: $mig"
 if [ -z "$cancelled" ]; then
 	diff_pages=$(echo "$mig" | sed -n 's/.*"differing_pages": \([0-9]*\).*/\1/p')
+	if [ "$diff_pages" != 0 ]; then
+		# Where the source's rings were, and what its vmiod did last.
+		grep -h "starts\|dirty\|stopped" "$E2E_TMP/src-vmiod.log" | tail -n 12 >&2
+		tail -n 25 "$E2E_TMP/src-vmiod.log" >&2
+	fi
 	e2e_expect "guest pages that differ between source and destination" 0 "$diff_pages"
 fi
 

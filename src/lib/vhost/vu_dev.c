@@ -182,6 +182,19 @@ static bool take_claim(struct vu_dev *dev)
 	return true;
 }
 
+/* The guest-physical address of a front-end address (for logs); ~0 when
+ * no region holds it. */
+static uint64_t qva_to_gpa(const struct guest_mem *mem, uint64_t qva)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+
+		if (qva >= r->qva && qva - r->qva < r->size)
+			return r->gpa + (qva - r->qva);
+	}
+	return ~0ull;
+}
+
 void vu_vring_start(struct vu_dev *dev, unsigned int idx)
 {
 	struct vu_vring *v = &dev->vrings[idx];
@@ -233,8 +246,12 @@ void vu_vring_start(struct vu_dev *dev, unsigned int idx)
 	v->vq.indirect = vu_dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
 	/* Logged before the reactor owns the ring and moves on from here. */
 	log_debug("disk %s: vring %u starts (size %u, next avail %u, used %u, "
-		  "%u to resubmit)", dev->name, idx, v->num, v->vq.last_avail_idx,
-		  v->vq.used_idx, v->vq.nresubmit);
+		  "%u to resubmit; rings at guest-physical 0x%llx, 0x%llx, "
+		  "0x%llx)", dev->name, idx, v->num, v->vq.last_avail_idx,
+		  v->vq.used_idx, v->vq.nresubmit,
+		  (unsigned long long)qva_to_gpa(dev->mem, v->desc_qva),
+		  (unsigned long long)qva_to_gpa(dev->mem, v->avail_qva),
+		  (unsigned long long)qva_to_gpa(dev->mem, v->used_qva));
 	ret = dev->ops->queue_start(dev, idx);
 	if (ret) {
 		log_error("disk %s: cannot start vring %u: %s", dev->name, idx,
