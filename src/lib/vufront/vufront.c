@@ -110,6 +110,14 @@ static int negotiate(struct vufront *f, char *err, size_t errlen)
 		ack &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
 	if (!f->o.indirect)
 		ack &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
+	if (f->o.packed) {
+		if (!(f->info.offered_features & (1ull << VIRTIO_F_RING_PACKED))) {
+			snprintf(err, errlen, "the target does not offer "
+				 "VIRTIO_F_RING_PACKED");
+			return -ENOTSUP;
+		}
+		ack |= 1ull << VIRTIO_F_RING_PACKED;
+	}
 	f->info.features = ack;
 	f->info.ro = ack & (1ull << VIRTIO_BLK_F_RO);
 	return vufront_send_msg(f, VHOST_USER_SET_FEATURES, 0, &ack, 8, NULL, 0);
@@ -299,13 +307,18 @@ static int start_queue(struct vufront *f, struct vufront_queue *q)
 	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->kick < 0 || q->call < 0)
 		return -errno;
-	if (!f->o.want_irq) {
+	q->packed = vuf_has(f, VIRTIO_F_RING_PACKED);
+	if (q->packed) {
+		vuf_packed_reset(q);
+	} else if (!f->o.want_irq) {
 		/* Polling the used ring: no interrupts wanted. */
 		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 		q->avail->ring[q->size] = 0x8000;
 	}
 	ret = vufront_send_msg(f, VHOST_USER_SET_VRING_NUM, 0, &st, sizeof(st), NULL, 0);
-	st.num = 0;
+	/* Where the driver starts: split, avail index 0; packed, position
+	 * 0 with wrap counter 1 for both avail and used. */
+	st.num = q->packed ? vuf_packed_base(q) : 0;
 	ret = ret ?: vufront_send_msg(f, VHOST_USER_SET_VRING_BASE, 0, &st,
 				      sizeof(st), NULL, 0);
 	ret = ret ?: vufront_send_msg(f, VHOST_USER_SET_VRING_ADDR, 0, &a,
@@ -368,7 +381,9 @@ static int alloc_queues(struct vufront *f)
 		q->busy = calloc(q->nslots, sizeof(*q->busy));
 		q->raw_pending = calloc(q->size, 1);
 		q->raw_done = calloc(q->size, sizeof(*q->raw_done));
-		if (!q->writable || !q->busy || !q->raw_pending || !q->raw_done)
+		q->ndescs = calloc(q->nslots, sizeof(*q->ndescs));
+		if (!q->writable || !q->busy || !q->raw_pending || !q->raw_done ||
+		    !q->ndescs)
 			return -ENOMEM;
 	}
 	return 0;
@@ -576,6 +591,7 @@ void vufront_close(struct vufront *f)
 		free(q->busy);
 		free(q->raw_pending);
 		free(q->raw_done);
+		free(q->ndescs);
 	}
 	free(f->q);
 	free(f->scsi_config);

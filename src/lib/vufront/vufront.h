@@ -4,14 +4,14 @@
  * vhost-user-blk back-end (vmiod, qemu-storage-daemon) the way QEMU does:
  * guest memory is shared memfd (one or several regions), features and
  * protocol features are negotiated (MQ, REPLY_ACK, CONFIG,
- * CONFIGURE_MEM_SLOTS), config space is read with GET_CONFIG, and N split
- * virtqueues (EVENT_IDX, optionally indirect descriptors) are driven with
- * kick/call eventfds.
+ * CONFIGURE_MEM_SLOTS), config space is read with GET_CONFIG, and N
+ * virtqueues, split or (opts.packed) packed, with EVENT_IDX or without,
+ * optionally indirect descriptors, are driven with kick/call eventfds.
  *
  * It trusts nothing the target writes back: a used entry naming a request
  * not in flight (unknown or duplicate id), a used length longer than the
- * request's writable bytes, a used index that jumps past the ring, or a
- * status byte left unwritten is counted as a target error and reported
+ * request's writable bytes, a used index that jumps past the ring (split),
+ * or a status byte left unwritten is counted as a target error and reported
  * (vufront_last_error), never taken as success.
  *
  * Typical use:
@@ -36,6 +36,11 @@
  * (vufront_buf). A slot is busy from submit until its completion is
  * reaped. Descriptors from vufront_raw_first() up are never used by slots:
  * tests may write anything there (see "raw access" below).
+ *
+ * On packed rings a slot's chain takes the next free positions of the
+ * ring instead, its buffer id is the slot number, and the driver and
+ * device event areas take the avail and used rings' places in guest
+ * memory. The raw calls are for split rings only.
  *
  * Threads: one thread per queue; a queue is not shared. The raw message
  * calls must not run while another thread sets the device up.
@@ -76,6 +81,8 @@ struct vufront_opts {
 	bool want_irq;             /* ask for a call per completion (as a guest) */
 	bool dirty_log;            /* then turn dirty logging on, as QEMU does
 				    * while a live migration runs */
+	bool packed;               /* packed virtqueues (VIRTIO_F_RING_PACKED);
+				    * the raw calls need split rings */
 };
 
 /* What the target answered at connect time. */

@@ -35,6 +35,14 @@ struct vufront_queue {
 	uint8_t *data;         /* slot 0's buffer */
 	uint8_t *scratch;      /* one page for raw requests */
 	uint16_t avail_idx, kicked_idx, used_seen;
+	/* Packed rings (VIRTIO_F_RING_PACKED): desc holds vring_packed_desc,
+	 * avail the driver event area, used the device event area. The
+	 * next position to fill and to reap, with their wrap counters;
+	 * avail_idx and kicked_idx count descriptors made available. */
+	bool packed;
+	uint16_t avail_pos, used_pos;
+	bool avail_wrap, used_wrap;
+	uint16_t *ndescs;      /* per slot: ring descriptors its chain took */
 	unsigned int nslots;
 	uint32_t *writable;    /* per slot: bytes the target may write */
 	bool *busy;
@@ -97,6 +105,22 @@ void vuf_publish(struct vufront_queue *q, unsigned int slot,
 /* Counts a wrong answer, breaks the queue and returns -EPROTO. */
 __attribute__((format(printf, 2, 3)))
 int vuf_target_error(struct vufront_queue *q, const char *fmt, ...);
+
+/* Checks a completion of slot with used length len into *c: 1, or
+ * -EPROTO for one the target should not have written (vufront_ring.c). */
+int vuf_complete(struct vufront_queue *q, unsigned int slot, uint32_t len,
+		 struct vufront_completion *c);
+
+/* Packed rings (vufront_packed.c). */
+void vuf_packed_reset(struct vufront_queue *q);
+void vuf_packed_publish(struct vufront_queue *q, unsigned int slot,
+			const struct vring_desc *d, uint16_t n);
+bool vuf_packed_need_kick(struct vufront_queue *q);
+int vuf_packed_reap(struct vufront_queue *q, struct vufront_completion *out,
+		    unsigned int max);
+bool vuf_packed_used_pending(const struct vufront_queue *q);
+/* The driver's position in vhost-user's packed vring state form. */
+uint32_t vuf_packed_base(const struct vufront_queue *q);
 
 /* Keeps a raw head's completion for vufront_raw_reap (vufront_ring.c). */
 void vuf_stash_raw(struct vufront_queue *q, struct vring_used_elem e);
