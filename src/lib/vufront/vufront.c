@@ -215,8 +215,8 @@ static int map_regions(struct vufront *f, size_t total)
 	return 0;
 }
 
-static struct vhost_user_mem_region region_of(const struct vufront *f,
-					      unsigned int i)
+struct vhost_user_mem_region vufront_region(const struct vufront *f,
+					   unsigned int i)
 {
 	return (struct vhost_user_mem_region){
 		.guest_phys_addr = f->o.gpa_base + i * f->region_size,
@@ -234,7 +234,7 @@ static int send_memory(struct vufront *f)
 	if (vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
 		for (unsigned int i = 0; i < f->nregions && !ret; i++) {
 			struct vhost_user_single_mem_region r = {
-				.region = region_of(f, i) };
+				.region = vufront_region(f, i) };
 
 			ret = vuf_send_acked(f, VHOST_USER_ADD_MEM_REG, &r,
 					     sizeof(r), &f->memfd[i], 1);
@@ -242,13 +242,13 @@ static int send_memory(struct vufront *f)
 		return ret;
 	}
 	for (unsigned int i = 0; i < f->nregions; i++)
-		t.regions[i] = region_of(f, i);
+		t.regions[i] = vufront_region(f, i);
 	return vuf_send_acked(f, VHOST_USER_SET_MEM_TABLE, &t,
 			      8 + f->nregions * sizeof(t.regions[0]), f->memfd,
 			      f->nregions);
 }
 
-static int map_memory(struct vufront *f)
+int vuf_map_memory(struct vufront *f)
 {
 	int ret = map_regions(f, layout(f));
 
@@ -264,7 +264,7 @@ static int map_memory(struct vufront *f)
 		q->meta = f->mem + (uintptr_t)q->meta;
 		q->data = f->mem + (uintptr_t)q->data;
 	}
-	return send_memory(f);
+	return 0;
 }
 
 /* ---- queues ---- */
@@ -288,6 +288,11 @@ static struct vhost_user_vring_addr ring_addr(const struct vufront_queue *q,
 	return a;
 }
 
+struct vhost_user_vring_addr vufront_ring_addr(const struct vufront_queue *q)
+{
+	return ring_addr(q, false);
+}
+
 int vufront_set_ring_log(struct vufront_queue *q, bool log)
 {
 	struct vhost_user_vring_addr a = ring_addr(q, log);
@@ -296,12 +301,9 @@ int vufront_set_ring_log(struct vufront_queue *q, bool log)
 			      NULL, 0);
 }
 
-static int start_queue(struct vufront *f, struct vufront_queue *q)
+int vuf_prepare_queue(struct vufront_queue *q)
 {
-	struct vhost_user_vring_state st = { q->index, q->size };
-	struct vhost_user_vring_addr a = ring_addr(q, false);
-	uint64_t u = q->index;
-	int ret;
+	struct vufront *f = q->f;
 
 	q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -315,6 +317,18 @@ static int start_queue(struct vufront *f, struct vufront_queue *q)
 		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 		q->avail->ring[q->size] = 0x8000;
 	}
+	return 0;
+}
+
+static int start_queue(struct vufront *f, struct vufront_queue *q)
+{
+	struct vhost_user_vring_state st = { q->index, q->size };
+	struct vhost_user_vring_addr a = ring_addr(q, false);
+	uint64_t u = q->index;
+	int ret = vuf_prepare_queue(q);
+
+	if (ret)
+		return ret;
 	ret = vufront_send_msg(f, VHOST_USER_SET_VRING_NUM, 0, &st, sizeof(st), NULL, 0);
 	/* Where the driver starts: split, avail index 0; packed, position
 	 * 0 with wrap counter 1 for both avail and used. */
@@ -364,7 +378,7 @@ int vufront_restart_queue(struct vufront_queue *q)
 	return start_queue(q->f, q);
 }
 
-static int alloc_queues(struct vufront *f)
+int vuf_alloc_queues(struct vufront *f)
 {
 	f->q = calloc(f->nq, sizeof(*f->q));
 	if (!f->q)
@@ -389,8 +403,8 @@ static int alloc_queues(struct vufront *f)
 	return 0;
 }
 
-static int check_opts(struct vufront *f, const struct vufront_opts *o,
-		      char *err, size_t errlen)
+int vuf_check_opts(struct vufront *f, const struct vufront_opts *o,
+		   char *err, size_t errlen)
 {
 	f->o = *o;
 	if (!f->o.queue_size)
@@ -426,14 +440,9 @@ int vufront_attach(const char *path, struct vufront **out, char *err,
 		snprintf(err, errlen, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	f = calloc(1, sizeof(*f));
+	f = vuf_alloc(VUF_DEV_BLK);
 	if (!f)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)
-		f->memfd[i] = -1;
-	f->dev = VUF_DEV_BLK;
-	f->status_off = VUF_META_STATUS;
-	f->table_off = VUF_META_TABLE;
 	f->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	strcpy(sa.sun_path, path);
 	if (f->sock < 0 || connect(f->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -494,8 +503,8 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 	int ret;
 
 	err[0] = '\0';
-	ret = check_opts(f, o, err, errlen);
-	ret = ret ?: alloc_queues(f);
+	ret = vuf_check_opts(f, o, err, errlen);
+	ret = ret ?: vuf_alloc_queues(f);
 	ret = ret ?: negotiate(f, err, errlen);
 	if (!ret && f->dev == VUF_DEV_SCSI) {
 		/* QEMU's vhost-user-scsi builds the config space itself when
@@ -508,7 +517,8 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 	}
 	else if (!ret)
 		ret = read_config(f);
-	ret = ret ?: map_memory(f);
+	ret = ret ?: vuf_map_memory(f);
+	ret = ret ?: send_memory(f);
 	for (unsigned int i = 0; i < f->nq && !ret; i++)
 		ret = start_queue(f, &f->q[i]);
 	if (!ret && o->dirty_log)
@@ -526,16 +536,31 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 #define CONNECT_RETRIES 100
 #define CONNECT_RETRY_US 20000
 
-/* The slot layout of a virtio-scsi request (see vufront_scsi.c). */
+/* The slot layout of a request (see vufront_scsi.c for virtio-scsi's). */
 static void set_device(struct vufront *f, enum vuf_device dev)
 {
 	f->dev = dev;
+	f->status_off = VUF_META_STATUS;
+	f->table_off = VUF_META_TABLE;
 	if (dev == VUF_DEV_SCSI) {
 		f->status_off = VUF_SCSI_RESP_OFF +
 				offsetof(struct virtio_scsi_cmd_resp, response);
 		f->table_off = VUF_SCSI_TABLE_OFF;
 		f->first_req_q = VUF_SCSI_FIRST_REQ_Q;
 	}
+}
+
+struct vufront *vuf_alloc(enum vuf_device dev)
+{
+	struct vufront *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->sock = -1;
+	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)
+		f->memfd[i] = -1;
+	set_device(f, dev);
+	return f;
 }
 
 int vufront_connect(const char *path, const struct vufront_opts *o,

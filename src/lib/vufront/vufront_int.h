@@ -83,6 +83,17 @@ int vuf_send_acked(struct vufront *f, uint32_t req, const void *payload,
 		   uint32_t len, const int *fds, unsigned int nfds);
 int vuf_recv_reply(struct vufront *f, uint32_t req, struct vhost_user_msg *m);
 
+/* Set-up steps shared with the detached mode (vufront.c): a fresh
+ * front-end with no socket, options checked and defaulted, queues
+ * allocated, guest memory laid out and mapped (not sent), a queue's
+ * eventfds made and its rings readied for the features. */
+struct vufront *vuf_alloc(enum vuf_device dev);
+int vuf_check_opts(struct vufront *f, const struct vufront_opts *o,
+		   char *err, size_t errlen);
+int vuf_alloc_queues(struct vufront *f);
+int vuf_map_memory(struct vufront *f);
+int vuf_prepare_queue(struct vufront_queue *q);
+
 /* Connects and sets up a device of either kind (vufront.c). */
 int vuf_connect(const char *path, const struct vufront_opts *o,
 		enum vuf_device dev, struct vufront **out, char *err,
@@ -119,6 +130,8 @@ bool vuf_packed_need_kick(struct vufront_queue *q);
 int vuf_packed_reap(struct vufront_queue *q, struct vufront_completion *out,
 		    unsigned int max);
 bool vuf_packed_used_pending(const struct vufront_queue *q);
+/* Turns calls off, or on at the next used descriptor (vufront_irq.c). */
+void vuf_packed_calls(struct vufront_queue *q, bool on);
 /* The driver's position in vhost-user's packed vring state form. */
 uint32_t vuf_packed_base(const struct vufront_queue *q);
 

@@ -75,6 +75,20 @@ void vuf_packed_reset(struct vufront_queue *q)
 	__atomic_store_n(&driver_event(q)->flags, flags, __ATOMIC_RELEASE);
 }
 
+void vuf_packed_calls(struct vufront_queue *q, bool on)
+{
+	uint16_t flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+
+	if (on && event_idx(q)) {
+		/* The position first: the target may act on the flags at once. */
+		want_call_at_used(q);
+		flags = VRING_PACKED_EVENT_FLAG_DESC;
+	} else if (on) {
+		flags = VRING_PACKED_EVENT_FLAG_ENABLE;
+	}
+	__atomic_store_n(&driver_event(q)->flags, flags, __ATOMIC_RELEASE);
+}
+
 static void put_desc(struct vufront_queue *q, const struct vring_desc *d,
 		     uint16_t id, uint16_t *head_flags)
 {

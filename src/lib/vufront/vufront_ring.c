@@ -254,8 +254,7 @@ int vufront_wait(struct vufront_queue *q, uint64_t timeout_ns)
 	/* used_event was stored by the last reap; make sure the target can
 	 * see it before we look, so a completion after this look calls. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (q->packed ? vuf_packed_used_pending(q) :
-	    __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->used_seen)
+	if (vufront_used_pending(q))
 		return 1;
 	ret = ppoll(&p, 1, &ts, NULL);
 	if (ret > 0 && read(q->call, &v, sizeof(v)) < 0 && errno != EAGAIN)
