@@ -3,7 +3,8 @@
  * vufront against real targets over real sockets: vmiod and
  * qemu-storage-daemon (the third-party check that it speaks the protocol
  * right), each serving a file with two queues; and against bad_target,
- * which answers wrongly on purpose, to check every wrong answer is caught.
+ * which answers wrongly on purpose, to check every wrong answer is caught
+ * (on packed rings the test itself writes the wrong answers).
  *
  *   test_vufront BAD_TARGET_PATH
  */
@@ -616,6 +617,116 @@ static void test_bad_idx(void **state)
 	expect_caught("idx", "moved used->idx");
 }
 
+/* ---- packed rings answered wrongly: the test writes the used side ---- */
+
+#define PACKED_USED ((1u << VRING_PACKED_DESC_F_AVAIL) | \
+		     (1u << VRING_PACKED_DESC_F_USED))
+
+/* A detached packed front-end with slot 0 (a 4K read: three ring
+ * positions) and slot 1 (a flush: two) made available. */
+static struct vufront *packed_two(void)
+{
+	struct vufront_opts o = { .packed = true, .queue_size = 16,
+				  .max_inflight = 2, .max_io = 4096,
+				  .want_irq = true };
+	struct vufront *f;
+	char err[256];
+
+	assert_int_equal(vufront_detached(&o, false, &f, err, sizeof(err)), 0);
+	vufront_submit(vufront_queue(f, 0), 0, VIRTIO_BLK_T_IN, 0, 4096);
+	vufront_submit(vufront_queue(f, 0), 1, VIRTIO_BLK_T_FLUSH, 0, 0);
+	return f;
+}
+
+/* Writes a used descriptor at pos as a device would (lap one). */
+static void packed_use(struct vufront_queue *q, uint16_t pos, uint16_t id,
+		       uint32_t len)
+{
+	struct vring_packed_desc *d = (struct vring_packed_desc *)vufront_desc(q);
+
+	d[pos].id = id;
+	d[pos].len = len;
+	__atomic_store_n(&d[pos].flags, PACKED_USED, __ATOMIC_RELEASE);
+}
+
+static void expect_packed_error(struct vufront *f, const char *words)
+{
+	struct vufront_queue *q = vufront_queue(f, 0);
+	struct vufront_completion c[2];
+	int n;
+
+	while ((n = vufront_reap(q, c, 2)) > 0)
+		;
+	assert_int_equal(n, -EPROTO);
+	assert_int_equal(vufront_target_errors(q), 1);
+	if (!strstr(vufront_last_error(q), words))
+		fail_msg("'%s' does not say '%s'", vufront_last_error(q), words);
+	vufront_close(f);
+}
+
+static void test_packed_good(void **state)
+{
+	struct vufront *f = packed_two();
+	struct vufront_queue *q = vufront_queue(f, 0);
+	uint8_t *meta = vufront_meta(q);
+	struct vufront_completion c[2];
+
+	(void)state;
+	/* Out of order: the flush first, at the ring's first position. */
+	meta[256 + 16] = VIRTIO_BLK_S_OK;
+	packed_use(q, 0, 1, 1);
+	meta[16] = VIRTIO_BLK_S_OK;
+	packed_use(q, 2, 0, 4097);
+	assert_int_equal(vufront_reap(q, c, 2), 2);
+	assert_int_equal(c[0].slot, 1);
+	assert_int_equal(c[1].slot, 0);
+	assert_int_equal(c[1].used_len, 4097);
+	assert_false(vufront_used_pending(q));
+	assert_int_equal(vufront_ring_state(q), 0x80058005u);
+	vufront_close(f);
+}
+
+static void test_packed_bad_id(void **state)
+{
+	struct vufront *f = packed_two();
+
+	(void)state;
+	packed_use(vufront_queue(f, 0), 0, 7, 1);
+	expect_packed_error(f, "unknown or duplicate id");
+}
+
+static void test_packed_bad_dup(void **state)
+{
+	struct vufront *f = packed_two();
+	struct vufront_queue *q = vufront_queue(f, 0);
+
+	(void)state;
+	((uint8_t *)vufront_meta(q))[256 + 16] = VIRTIO_BLK_S_OK;
+	packed_use(q, 0, 1, 1);
+	packed_use(q, 2, 1, 1);
+	expect_packed_error(f, "unknown or duplicate id");
+}
+
+static void test_packed_bad_len(void **state)
+{
+	struct vufront *f = packed_two();
+	struct vufront_queue *q = vufront_queue(f, 0);
+
+	(void)state;
+	((uint8_t *)vufront_meta(q))[16] = VIRTIO_BLK_S_OK;
+	packed_use(q, 0, 0, 4098);
+	expect_packed_error(f, "bad used length");
+}
+
+static void test_packed_bad_status(void **state)
+{
+	struct vufront *f = packed_two();
+
+	(void)state;
+	packed_use(vufront_queue(f, 0), 0, 0, 4097);
+	expect_packed_error(f, "without writing its status byte");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest real[] = {
@@ -646,6 +757,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_status),
 		cmocka_unit_test(test_bad_idx),
 	};
+	/* bad_target has split rings only: packed answers are written by
+	 * the test into a detached front-end's ring. */
+	const struct CMUnitTest packed[] = {
+		cmocka_unit_test(test_packed_good),
+		cmocka_unit_test(test_packed_bad_id),
+		cmocka_unit_test(test_packed_bad_dup),
+		cmocka_unit_test(test_packed_bad_len),
+		cmocka_unit_test(test_packed_bad_status),
+	};
 	int fails = 0;
 
 	if (argc < 2) {
@@ -657,5 +777,7 @@ int main(int argc, char **argv)
 	fails += cmocka_run_group_tests_name("vufront-vmiod", real, start_vmiod, stop);
 	fails += cmocka_run_group_tests_name("vufront-qsd", real, start_qsd, stop);
 	fails += cmocka_run_group_tests_name("vufront-bad-target", bad, NULL, NULL);
+	fails += cmocka_run_group_tests_name("vufront-packed-answers", packed,
+					     NULL, NULL);
 	return fails ? 1 : 0;
 }

@@ -111,7 +111,8 @@ static int negotiate(struct vufront *f, char *err, size_t errlen)
 	if (!f->o.indirect)
 		ack &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
 	if (f->o.packed) {
-		if (!(f->info.offered_features & (1ull << VIRTIO_F_RING_PACKED))) {
+		if (!(f->info.offered_features &
+		      (1ull << VIRTIO_F_RING_PACKED))) {
 			snprintf(err, errlen, "the target does not offer "
 				 "VIRTIO_F_RING_PACKED");
 			return -ENOTSUP;
@@ -396,8 +397,8 @@ int vuf_alloc_queues(struct vufront *f)
 		q->raw_pending = calloc(q->size, 1);
 		q->raw_done = calloc(q->size, sizeof(*q->raw_done));
 		q->ndescs = calloc(q->nslots, sizeof(*q->ndescs));
-		if (!q->writable || !q->busy || !q->raw_pending || !q->raw_done ||
-		    !q->ndescs)
+		if (!q->writable || !q->busy || !q->raw_pending ||
+		    !q->raw_done || !q->ndescs)
 			return -ENOMEM;
 	}
 	return 0;

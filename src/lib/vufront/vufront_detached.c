@@ -36,7 +36,8 @@ int vufront_detached(const struct vufront_opts *o, bool scsi,
 	if (!f)
 		return -ENOMEM;
 	if (o->dirty_log || o->mem_table) {
-		snprintf(err, errlen, "dirty_log and mem_table need a connection");
+		snprintf(err, errlen, "dirty_log and mem_table need a "
+			 "connection");
 		vufront_close(f);
 		return -EINVAL;
 	}

@@ -37,12 +37,14 @@ static struct vring_packed_desc *pdesc(const struct vufront_queue *q)
 	return (struct vring_packed_desc *)q->desc;
 }
 
-static struct vring_packed_desc_event *driver_event(const struct vufront_queue *q)
+static struct vring_packed_desc_event *
+driver_event(const struct vufront_queue *q)
 {
 	return (struct vring_packed_desc_event *)q->avail;
 }
 
-static struct vring_packed_desc_event *device_event(const struct vufront_queue *q)
+static struct vring_packed_desc_event *
+device_event(const struct vufront_queue *q)
 {
 	return (struct vring_packed_desc_event *)q->used;
 }
@@ -80,7 +82,7 @@ void vuf_packed_calls(struct vufront_queue *q, bool on)
 	uint16_t flags = VRING_PACKED_EVENT_FLAG_DISABLE;
 
 	if (on && event_idx(q)) {
-		/* The position first: the target may act on the flags at once. */
+		/* The position first: the target acts on the flags. */
 		want_call_at_used(q);
 		flags = VRING_PACKED_EVENT_FLAG_DESC;
 	} else if (on) {
@@ -135,7 +137,8 @@ void vuf_packed_publish(struct vufront_queue *q, unsigned int slot,
 		n = 1;
 	} else {
 		for (uint16_t i = 0; i < n; i++)
-			put_desc(q, &d[i], (uint16_t)slot, i ? NULL : &head_flags);
+			put_desc(q, &d[i], (uint16_t)slot,
+				 i ? NULL : &head_flags);
 	}
 	q->ndescs[slot] = n;
 	q->avail_idx = (uint16_t)(q->avail_idx + n);
@@ -195,12 +198,14 @@ int vuf_packed_reap(struct vufront_queue *q, struct vufront_completion *out,
 			break;
 		id = x->id;
 		len = x->len;
-		if (id >= q->nslots || !q->busy[id])
-			return n ? (int)n :
-			       vuf_target_error(q, "the target used buffer id %u "
-						"at position %u, which is not a "
-						"request in flight (unknown or "
-						"duplicate id)", id, q->used_pos);
+		if (id >= q->nslots || !q->busy[id]) {
+			ret = vuf_target_error(q, "the target used buffer id "
+					       "%u at position %u, which is not "
+					       "a request in flight (unknown "
+					       "or duplicate id)", id,
+					       q->used_pos);
+			return n ? (int)n : ret;
+		}
 		/* The target moves on by the chain this buffer took. */
 		q->used_pos = (uint16_t)(q->used_pos + q->ndescs[id]);
 		if (q->used_pos >= q->size) {
