@@ -40,7 +40,12 @@
  * On packed rings a slot's chain takes the next free positions of the
  * ring instead, its buffer id is the slot number, and the driver and
  * device event areas take the avail and used rings' places in guest
- * memory. The raw calls are for split rings only.
+ * memory (vufront_desc is then the packed ring, vufront_used the device
+ * event area). The raw calls are for split rings only.
+ *
+ * Built detached (vufront_detached), vufront connects nothing: a test
+ * that speaks vhost-user to a device itself gets guest memory, rings and
+ * eventfds to hand over, and drives requests with the calls below.
  *
  * Threads: one thread per queue; a queue is not shared. The raw message
  * calls must not run while another thread sets the device up.
