@@ -271,6 +271,39 @@ static void test_verify_indirect_regions(void **state)
 	vufront_close(f);
 }
 
+/* Packed rings on every vring, small enough that a LUN's writes and
+ * reads run around them, with and without EVENT_IDX and indirect. */
+static void test_verify_packed(void **state)
+{
+	struct vufront_opts o = { .queues = 2, .max_inflight = SLOTS,
+				  .max_io = MAX_IO, .want_irq = true,
+				  .packed = true, .queue_size = 32 };
+	struct vufront *f = open_lun_opts(0, o);
+
+	(void)state;
+	assert_true(vufront_info(f)->features & (1ull << VIRTIO_F_RING_PACKED));
+	for (unsigned int i = 0; i < NLUNS; i++) {
+		verify_lun(f, i, 0);
+		verify_lun(f, i, 1);
+	}
+	vufront_close(f);
+}
+
+static void test_verify_packed_indirect_no_event_idx(void **state)
+{
+	struct vufront_opts o = { .queues = 2, .max_inflight = SLOTS,
+				  .max_io = MAX_IO, .want_irq = true,
+				  .packed = true, .queue_size = 32,
+				  .indirect = true, .no_event_idx = true,
+				  .mem_regions = 3, .gpa_base = 1ull << 32 };
+	struct vufront *f = open_lun_opts(3, o);
+
+	(void)state;
+	for (unsigned int r = 0; r < 3; r++)
+		verify_lun(f, 1, r % 2);
+	vufront_close(f);
+}
+
 static void expect_lba_out_of_range(struct vufront_queue *q, uint16_t lun,
 				    uint64_t lba, uint32_t nblocks, uint32_t bs)
 {
@@ -490,6 +523,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_config_and_probe),
 		cmocka_unit_test(test_verify_luns_queues),
 		cmocka_unit_test(test_verify_indirect_regions),
+		cmocka_unit_test(test_verify_packed),
+		cmocka_unit_test(test_verify_packed_indirect_no_event_idx),
 		cmocka_unit_test(test_read_past_capacity),
 		cmocka_unit_test(test_sync_unmap),
 	};

@@ -10,9 +10,10 @@
  * incarnation is a child process that plays vmiod: a never-started
  * reactor stepped one pass at a time on the parent's command, a null
  * backend, and an in-process front-end that negotiates the way QEMU 7.2
- * does on every (re)connect. The parent plays the guest (guest_driver.c:
- * it posts requests and takes completions only when interrupted) and
- * QEMU's side of a reconnect.
+ * does on every (re)connect. The parent plays the guest (vufront, built
+ * detached: it posts requests and takes completions only when
+ * interrupted, re-enabling interrupts as Linux does) and QEMU's side of a
+ * reconnect.
  *
  * For a scenario (blk or scsi, split or packed rings, EVENT_IDX or not,
  * one or two queues) the parent first runs the whole script without a
@@ -55,18 +56,27 @@
 #include "bdev/bdev.h"
 #include "blk/blk_dev.h"
 #include "engine/reactor.h"
-#include "guest_driver.h"
 #include "scsi/scsi_dev.h"
 #include "util/log.h"
 #include "vhost/inflight.h"
 #include "vhost/vhost_user_proto.h"
 #include "vhost/vu_dev.h"
 #include "util/scm_fds.h"
+#include "vufront/vufront.h"
+#include "vufront/vufront_scsi.h"
 
 #define CRASH_EXIT 77
 #define MAX_TAGS 256
 #define DRAIN_PASSES 100
 #define MAX_INCARNATIONS 3
+#define QSIZE 16                /* ring entries */
+#define SLOTS 5                 /* requests in flight per queue (3 descs each) */
+#define MAX_QUEUES 2
+#define DATA_LEN 512
+#define GET_ID_LEN 20
+
+enum kind { BLK, SCSI };
+enum op { OP_READ, OP_WRITE, OP_FLUSH, OP_SYNC }; /* SYNC: answered at once */
 
 /* --- the back-end side: crash points ------------------------------------ */
 
@@ -90,21 +100,21 @@ void crash_point(void)
 
 struct scenario {
 	const char *name;
-	enum gd_kind kind;
+	enum kind kind;
 	bool packed;
 	bool event_idx;
 	unsigned int nqueues;
 };
 
 static const struct scenario scenarios[] = {
-	{ "blk-split", GD_BLK, false, false, 1 },
-	{ "blk-split-event-idx-2q", GD_BLK, false, true, 2 },
-	{ "blk-packed", GD_BLK, true, false, 1 },
-	{ "blk-packed-event-idx-2q", GD_BLK, true, true, 2 },
-	{ "scsi-split-event-idx", GD_SCSI, false, true, 1 },
-	{ "scsi-split-2q", GD_SCSI, false, false, 2 },
-	{ "scsi-packed-event-idx", GD_SCSI, true, true, 1 },
-	{ "scsi-packed-2q", GD_SCSI, true, false, 2 },
+	{ "blk-split", BLK, false, false, 1 },
+	{ "blk-split-event-idx-2q", BLK, false, true, 2 },
+	{ "blk-packed", BLK, true, false, 1 },
+	{ "blk-packed-event-idx-2q", BLK, true, true, 2 },
+	{ "scsi-split-event-idx", SCSI, false, true, 1 },
+	{ "scsi-split-2q", SCSI, false, false, 2 },
+	{ "scsi-packed-event-idx", SCSI, true, true, 1 },
+	{ "scsi-packed-2q", SCSI, true, false, 2 },
 };
 
 /*
@@ -119,11 +129,25 @@ static const char script[] =
 	"0S 0R 0W 0W 0R 1F 1W 1R 1S . . 0R 0S . 1W 1S 1R . . "
 	"0W 0W 0W 0W 0W 1R 1R 1R 1R 1R . 0S . 1F . . .";
 
+/* The guest: vufront's rings and request slots, and the request (tag)
+ * each slot holds, so that a completion twice, never, or with the wrong
+ * status or length is told against the request it belongs to. */
+struct guest {
+	const struct scenario *sc;
+	struct vufront *f;
+	struct vufront_queue *q[MAX_QUEUES];
+	int tag[MAX_QUEUES][SLOTS];   /* -1: free */
+	enum op op[MAX_QUEUES][SLOTS];
+	unsigned int outstanding;
+	uint8_t done[MAX_TAGS];       /* completions seen, by tag */
+	char error[256];              /* the first thing that went wrong */
+};
+
 struct run_cfg {
 	const struct scenario *sc;
 	int inflight_fd;
 	size_t inflight_size;
-	struct guest_driver *g;
+	struct guest *g;
 };
 
 /* In-process front-end towards the child's own vu_dev. */
@@ -179,68 +203,70 @@ static void send_state(struct front *f, uint32_t req, uint32_t idx, uint32_t num
 	request(f, req, &s, sizeof(s), NULL, 0, NULL);
 }
 
-static uint64_t features_of(const struct scenario *sc)
+/* What the guest's rings are driven with (VERSION_1, RING_PACKED and
+ * EVENT_IDX as the scenario says), and flushes for virtio-blk. */
+static uint64_t features_of(const struct scenario *sc, struct vufront *g)
 {
-	uint64_t f = (1ull << VIRTIO_F_VERSION_1) |
+	uint64_t f = vufront_info(g)->features |
 		     (1ull << VHOST_USER_F_PROTOCOL_FEATURES);
 
-	if (sc->kind == GD_BLK)
+	if (sc->kind == BLK)
 		f |= 1ull << VIRTIO_BLK_F_FLUSH;
-	if (sc->packed)
-		f |= 1ull << VIRTIO_F_RING_PACKED;
-	if (sc->event_idx)
-		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 	return f;
 }
 
 static unsigned int first_vring(const struct scenario *sc)
 {
-	return sc->kind == GD_SCSI ? 2 : 0; /* scsi: control, event, requests */
+	return sc->kind == SCSI ? 2 : 0; /* scsi: control, event, requests */
 }
 
 /* QEMU's start sequence (vhost_user_blk_start / vhost_dev_start) on a
- * back-end that just connected, rings from bases[]. */
+ * back-end that just connected, rings from bases[]: guest memory and
+ * rings are where the guest's vufront put them. */
 static void negotiate(struct front *f, const struct run_cfg *c,
 		      const uint32_t *bases)
 {
 	const struct scenario *sc = c->sc;
-	struct guest_driver *g = c->g;
+	struct guest *g = c->g;
 	struct vhost_user_inflight in = {
 		.mmap_size = c->inflight_size,
 		.num_queues = (uint16_t)(first_vring(sc) + sc->nqueues),
-		.queue_size = GD_QSIZE,
+		.queue_size = QSIZE,
 	};
-	struct vhost_user_mem_table t = { .nregions = 1 };
+	struct vhost_user_mem_table t = { .nregions = vufront_regions(g->f) };
+	int memfds[VHOST_USER_MAX_FDS];
 
 	send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES,
 		 1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, -1);
 	request(f, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL);
-	send_u64(f, VHOST_USER_SET_FEATURES, features_of(sc), -1);
+	send_u64(f, VHOST_USER_SET_FEATURES, features_of(sc, g->f), -1);
 	request(f, VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in), &c->inflight_fd,
 		1, NULL);
 	/* Guest notifiers are unmasked before the rings start. */
 	for (unsigned int i = 0; i < sc->nqueues; i++)
-		send_u64(f, VHOST_USER_SET_VRING_CALL, g->q[i].vring,
-			 g->q[i].call_fd);
-	t.regions[0] = (struct vhost_user_mem_region){ 0, GD_MEM_BYTES, GD_QVA, 0 };
-	request(f, VHOST_USER_SET_MEM_TABLE, &t, 8 + sizeof(t.regions[0]),
-		&g->memfd, 1, NULL);
+		send_u64(f, VHOST_USER_SET_VRING_CALL,
+			 vufront_ring_addr(g->q[i]).index,
+			 vufront_call_fd(g->q[i]));
+	for (unsigned int i = 0; i < t.nregions; i++) {
+		t.regions[i] = vufront_region(g->f, i);
+		memfds[i] = vufront_memfd(g->f, i);
+	}
+	request(f, VHOST_USER_SET_MEM_TABLE, &t,
+		8 + t.nregions * sizeof(t.regions[0]), memfds, t.nregions, NULL);
 	for (unsigned int i = 0; i < sc->nqueues; i++) {
-		const struct gd_queue *q = &g->q[i];
-		struct vhost_user_vring_addr a = {
-			.index = q->vring,
-			.desc_user_addr = GD_QVA + q->gpa,
-			.avail_user_addr = GD_QVA + q->gpa + 0x1000,
-			.used_user_addr = GD_QVA + q->gpa + 0x2000,
-		};
+		struct vufront_queue *q = g->q[i];
+		struct vhost_user_vring_addr a = vufront_ring_addr(q);
 
-		send_state(f, VHOST_USER_SET_VRING_NUM, q->vring, GD_QSIZE);
-		send_state(f, VHOST_USER_SET_VRING_BASE, q->vring, bases[i]);
+		send_state(f, VHOST_USER_SET_VRING_NUM, a.index,
+			   vufront_queue_size(q));
+		send_state(f, VHOST_USER_SET_VRING_BASE, a.index, bases[i]);
 		request(f, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, NULL);
-		send_u64(f, VHOST_USER_SET_VRING_KICK, q->vring, q->kick_fd);
+		send_u64(f, VHOST_USER_SET_VRING_KICK, a.index,
+			 vufront_kick_fd(q));
 	}
 	for (unsigned int i = 0; i < sc->nqueues; i++)
-		send_state(f, VHOST_USER_SET_VRING_ENABLE, g->q[i].vring, 1);
+		send_state(f, VHOST_USER_SET_VRING_ENABLE,
+			   vufront_ring_addr(g->q[i]).index, 1);
 }
 
 /* The device, on a never-started reactor and a null backend. */
@@ -254,7 +280,7 @@ static struct vu_dev *device_create(const struct scenario *sc,
 	snprintf(path, sizeof(path), "/tmp/vmio-crash-%d.sock", (int)getpid());
 	if (reactor_create(0, -1, 0, r) || bdev_null_open(1u << 20, &b))
 		die("cannot create a reactor and a null bdev");
-	if (sc->kind == GD_BLK) {
+	if (sc->kind == BLK) {
 		struct blk_dev_opts o = {
 			.id = "crash", .socket = path, .num_queues = sc->nqueues,
 			.blk_size = 512, .bdev = b, .reactors = r, .nreactors = 1,
@@ -331,13 +357,14 @@ static void backend_main(const struct run_cfg *c, const uint32_t *bases,
 		}
 		/* 'Q': stopping needs the reactor's own thread (it waits for
 		 * requests in flight there); the crash points end here. */
-		uint64_t out[GD_MAX_QUEUES + 1];
+		uint64_t out[MAX_QUEUES + 1];
 
 		crash_armed = false;
 		if (reactor_start(r))
 			die("reactor_start");
 		for (unsigned int i = 0; i < sc->nqueues; i++) {
-			struct vhost_user_vring_state s = { c->g->q[i].vring, 0 };
+			struct vhost_user_vring_state s = {
+				vufront_ring_addr(c->g->q[i]).index, 0 };
 			struct vhost_user_msg m;
 
 			request(&f, VHOST_USER_GET_VRING_BASE, &s, sizeof(s), NULL,
@@ -354,6 +381,165 @@ static void backend_main(const struct run_cfg *c, const uint32_t *bases,
 
 /* --- the guest and QEMU side --------------------------------------------- */
 
+static int guest_fail(struct guest *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int guest_fail(struct guest *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!g->error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(g->error, sizeof(g->error), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Fresh guest memory and rings, built by vufront without a connection:
+ * the back-end incarnations are told about them in negotiate. */
+static void guest_init(struct guest *g, const struct scenario *sc)
+{
+	struct vufront_opts o = {
+		.queues = sc->nqueues, .queue_size = QSIZE,
+		.max_inflight = SLOTS, .max_io = DATA_LEN, .want_irq = true,
+		.packed = sc->packed, .no_event_idx = !sc->event_idx,
+	};
+	char err[256];
+
+	memset(g, 0, sizeof(*g));
+	g->sc = sc;
+	if (vufront_detached(&o, sc->kind == SCSI, &g->f, err, sizeof(err))) {
+		fprintf(stderr, "crash_points: guest memory: %s\n", err);
+		exit(2);
+	}
+	for (unsigned int i = 0; i < sc->nqueues; i++) {
+		g->q[i] = sc->kind == SCSI ? vufront_scsi_queue(g->f, i)
+					   : vufront_queue(g->f, i);
+		for (unsigned int s = 0; s < SLOTS; s++)
+			g->tag[i][s] = -1;
+	}
+}
+
+/* READ(10) or WRITE(10) of one 512-byte block at lba. */
+static void scsi_rw10(uint8_t cdb[10], bool write, uint32_t lba)
+{
+	cdb[0] = write ? 0x2a : 0x28;
+	cdb[2] = (uint8_t)(lba >> 24);
+	cdb[3] = (uint8_t)(lba >> 16);
+	cdb[4] = (uint8_t)(lba >> 8);
+	cdb[5] = (uint8_t)lba;
+	cdb[8] = 1;
+}
+
+/* Posts a request tagged tag on queue qi; false when no slot is free. */
+static bool guest_post(struct guest *g, unsigned int qi, enum op op, int tag)
+{
+	static const uint32_t blk_type[] = { VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT,
+					     VIRTIO_BLK_T_FLUSH,
+					     VIRTIO_BLK_T_GET_ID };
+	struct vufront_queue *q = g->q[qi];
+	bool rw = op == OP_READ || op == OP_WRITE;
+	unsigned int s;
+
+	for (s = 0; s < SLOTS && g->tag[qi][s] >= 0; s++)
+		;
+	if (s == SLOTS || tag < 0 || tag >= MAX_TAGS)
+		return false;
+	if (op == OP_WRITE)
+		memset(vufront_buf(q, s), tag & 0xff, DATA_LEN);
+	if (g->sc->kind == BLK) {
+		vufront_submit(q, s, blk_type[op], (uint64_t)tag % 1024,
+			       rw ? DATA_LEN : op == OP_SYNC ? GET_ID_LEN : 0);
+	} else {
+		/* SYNCHRONIZE CACHE(10); TEST UNIT READY is all zeroes. */
+		uint8_t cdb[10] = { op == OP_FLUSH ? 0x35 : 0 };
+
+		if (rw)
+			scsi_rw10(cdb, op == OP_WRITE, (uint32_t)tag % 1024);
+		vufront_scsi_submit(q, s, 0, cdb, sizeof(cdb),
+				    op == OP_WRITE ? VUFRONT_SCSI_TO_DEV :
+				    op == OP_READ ? VUFRONT_SCSI_FROM_DEV :
+				    VUFRONT_SCSI_NONE, rw ? DATA_LEN : 0);
+	}
+	g->op[qi][s] = op;
+	g->tag[qi][s] = tag;
+	g->outstanding++;
+	return true;
+}
+
+/* Checks one completion of slot s (good: the status said success). */
+static int guest_complete(struct guest *g, unsigned int qi, unsigned int s,
+			  bool good, unsigned int status, uint32_t len)
+{
+	enum op op = g->op[qi][s];
+	int tag = g->tag[qi][s];
+	uint32_t want = op == OP_READ ? DATA_LEN : 0;
+
+	if (tag < 0)
+		return guest_fail(g, "queue %u: completion for slot %u, which "
+				     "has no request out (completed twice?)",
+				  qi, s);
+	if (g->done[tag]++)
+		return guest_fail(g, "queue %u: request %d completed twice", qi,
+				  tag);
+	if (!good)
+		return guest_fail(g, "queue %u: request %d: status %u", qi, tag,
+				  status);
+	if (g->sc->kind == BLK)
+		want += 1 + (op == OP_SYNC ? GET_ID_LEN : 0);
+	else
+		want += (uint32_t)sizeof(struct virtio_scsi_cmd_resp);
+	if (len != want)
+		return guest_fail(g, "queue %u: request %d: used length %u, "
+				     "want %u", qi, tag, len, want);
+	g->tag[qi][s] = -1;
+	g->outstanding--;
+	return 0;
+}
+
+/* Takes the completions of every queue that was interrupted. Returns
+ * how many, -1 on a wrong one (g->error says which). */
+static int guest_service(struct guest *g)
+{
+	int total = 0;
+
+	for (unsigned int i = 0; i < g->sc->nqueues; i++) {
+		struct vufront_queue *q = g->q[i];
+		struct vufront_scsi_completion sc[SLOTS];
+		struct vufront_completion c[SLOTS];
+		int n = g->sc->kind == BLK ? vufront_reap_irq(q, c, SLOTS)
+					   : vufront_scsi_reap_irq(q, sc, SLOTS);
+
+		if (n < 0)
+			return guest_fail(g, "%s", vufront_last_error(q));
+		for (int k = 0; k < n; k++) {
+			int ret = g->sc->kind == BLK ?
+				guest_complete(g, i, c[k].slot,
+					       c[k].status == VIRTIO_BLK_S_OK,
+					       c[k].status, c[k].used_len) :
+				guest_complete(g, i, sc[k].slot,
+					       vufront_scsi_good(&sc[k]),
+					       sc[k].response << 8 | sc[k].status,
+					       sc[k].used_len);
+
+			if (ret)
+				return -1;
+		}
+		total += n;
+	}
+	return total;
+}
+
+/* Completions in a used ring that the guest was never told about. */
+static bool guest_unseen(const struct guest *g)
+{
+	for (unsigned int i = 0; i < g->sc->nqueues; i++)
+		if (vufront_used_pending(g->q[i]))
+			return true;
+	return false;
+}
+
 struct run_result {
 	bool ok;
 	char why[320];
@@ -365,9 +551,9 @@ struct run_result {
 
 struct run {
 	struct run_cfg c;
-	struct guest_driver g;
+	struct guest g;
 	const unsigned long *targets; /* per incarnation; 0: never */
-	uint32_t bases[GD_MAX_QUEUES];
+	uint32_t bases[MAX_QUEUES];
 	unsigned int inc;             /* incarnations after the first */
 	pid_t pid;                    /* the back-end now */
 	int cmd, rep;
@@ -439,7 +625,7 @@ static void qemu_restore_bases(struct run *r)
 {
 	for (unsigned int i = 0; i < r->c.sc->nqueues; i++)
 		if (!r->c.sc->packed)
-			r->bases[i] = gd_split_used_idx(&r->g, i);
+			r->bases[i] = vufront_used_idx(r->g.q[i]);
 }
 
 /* After a crash: the back-end must have died at its crash point; QEMU
@@ -473,7 +659,7 @@ static bool step(struct run *r)
 		r->up = false;
 		return true;
 	}
-	if (gd_service(&r->g) < 0)
+	if (guest_service(&r->g) < 0)
 		return verdict(r, "%s", r->g.error);
 	return true;
 }
@@ -482,7 +668,7 @@ static bool step(struct run *r)
 static bool play(struct run *r)
 {
 	const struct scenario *sc = r->c.sc;
-	uint64_t out[GD_MAX_QUEUES + 1];
+	uint64_t out[MAX_QUEUES + 1];
 	unsigned int tag = 0;
 	int st;
 
@@ -495,24 +681,24 @@ static bool play(struct run *r)
 			continue;
 		}
 		unsigned int qi = (unsigned int)(p[0] - '0');
-		enum gd_op op = p[1] == 'R' ? GD_READ : p[1] == 'W' ? GD_WRITE :
-				p[1] == 'F' ? GD_FLUSH : GD_SYNC;
+		enum op op = p[1] == 'R' ? OP_READ : p[1] == 'W' ? OP_WRITE :
+			     p[1] == 'F' ? OP_FLUSH : OP_SYNC;
 
-		if (qi < sc->nqueues && gd_post(&r->g, qi, op, (int)tag))
+		if (qi < sc->nqueues && guest_post(&r->g, qi, op, (int)tag))
 			tag++;
 		r->res.requests = tag;
 		p++;
 	}
 	/* The script is over: the guest waits for what it has out. */
-	for (unsigned int n = 0; gd_outstanding(&r->g) && n < DRAIN_PASSES; n++)
+	for (unsigned int n = 0; r->g.outstanding && n < DRAIN_PASSES; n++)
 		if (!step(r))
 			return false;
 	if (!ensure_up(r))
 		return false;
-	if (gd_outstanding(&r->g))
+	if (r->g.outstanding)
 		return verdict(r, "%u request(s) never completed%s",
-			       gd_outstanding(&r->g),
-			       gd_unseen(&r->g) ? ": completions sit in the used "
+			       r->g.outstanding,
+			       guest_unseen(&r->g) ? ": completions sit in the used "
 						  "ring but the guest was never "
 						  "interrupted" : "");
 	/* A clean stop must report where the driver is. */
@@ -524,11 +710,11 @@ static bool play(struct run *r)
 	if (r->inc == 0)
 		r->res.points = out[sc->nqueues];
 	for (unsigned int i = 0; i < sc->nqueues; i++)
-		if (out[i] != gd_ring_state(&r->g, i))
+		if (out[i] != vufront_ring_state(r->g.q[i]))
 			return verdict(r, "queue %u: GET_VRING_BASE says 0x%llx, "
 					  "the driver is at 0x%x", i,
 				       (unsigned long long)out[i],
-				       gd_ring_state(&r->g, i));
+				       vufront_ring_state(r->g.q[i]));
 	for (unsigned int t = 0; t < tag; t++)
 		if (r->g.done[t] != 1)
 			return verdict(r, "request %u completed %u times", t,
@@ -541,19 +727,15 @@ static struct run_result run_once(const struct scenario *sc,
 				  const unsigned long *targets)
 {
 	static struct run r;
-	unsigned int qbytes = sc->packed ? inflight_packed_queue_bytes(GD_QSIZE)
-					 : inflight_queue_bytes(GD_QSIZE);
+	unsigned int qbytes = sc->packed ? inflight_packed_queue_bytes(QSIZE)
+					 : inflight_queue_bytes(QSIZE);
 
 	memset(&r, 0, sizeof(r));
 	r.res.ok = true;
 	r.targets = targets;
 	r.c.sc = sc;
 	r.c.g = &r.g;
-	if (gd_init(&r.g, sc->kind, sc->packed, sc->event_idx, sc->nqueues,
-		    first_vring(sc), MAX_TAGS)) {
-		perror("guest memory");
-		exit(2);
-	}
+	guest_init(&r.g, sc);
 	/* What GET_INFLIGHT_FD hands QEMU the first time: zeroes. */
 	r.c.inflight_size = (size_t)(first_vring(sc) + sc->nqueues) * qbytes;
 	r.c.inflight_fd = memfd_create("inflight", MFD_CLOEXEC);
@@ -562,8 +744,9 @@ static struct run_result run_once(const struct scenario *sc,
 		perror("inflight region");
 		exit(2);
 	}
+	/* Where a fresh ring starts (packed: both wrap counters at 1). */
 	for (unsigned int i = 0; i < sc->nqueues; i++)
-		r.bases[i] = sc->packed ? 0x80008000u : 0; /* wrap counters at 1 */
+		r.bases[i] = vufront_ring_state(r.g.q[i]);
 	spawn(&r);
 	play(&r);
 	if (r.up) {
@@ -573,7 +756,7 @@ static struct run_result run_once(const struct scenario *sc,
 		backend_close(&r, &st);
 	}
 	close(r.c.inflight_fd);
-	gd_destroy(&r.g);
+	vufront_close(r.g.f);
 	return r.res;
 }
 

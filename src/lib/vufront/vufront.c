@@ -110,6 +110,15 @@ static int negotiate(struct vufront *f, char *err, size_t errlen)
 		ack &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
 	if (!f->o.indirect)
 		ack &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
+	if (f->o.packed) {
+		if (!(f->info.offered_features &
+		      (1ull << VIRTIO_F_RING_PACKED))) {
+			snprintf(err, errlen, "the target does not offer "
+				 "VIRTIO_F_RING_PACKED");
+			return -ENOTSUP;
+		}
+		ack |= 1ull << VIRTIO_F_RING_PACKED;
+	}
 	f->info.features = ack;
 	f->info.ro = ack & (1ull << VIRTIO_BLK_F_RO);
 	return vufront_send_msg(f, VHOST_USER_SET_FEATURES, 0, &ack, 8, NULL, 0);
@@ -207,8 +216,8 @@ static int map_regions(struct vufront *f, size_t total)
 	return 0;
 }
 
-static struct vhost_user_mem_region region_of(const struct vufront *f,
-					      unsigned int i)
+struct vhost_user_mem_region vufront_region(const struct vufront *f,
+					   unsigned int i)
 {
 	return (struct vhost_user_mem_region){
 		.guest_phys_addr = f->o.gpa_base + i * f->region_size,
@@ -226,7 +235,7 @@ static int send_memory(struct vufront *f)
 	if (vuf_has_proto(f, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
 		for (unsigned int i = 0; i < f->nregions && !ret; i++) {
 			struct vhost_user_single_mem_region r = {
-				.region = region_of(f, i) };
+				.region = vufront_region(f, i) };
 
 			ret = vuf_send_acked(f, VHOST_USER_ADD_MEM_REG, &r,
 					     sizeof(r), &f->memfd[i], 1);
@@ -234,13 +243,13 @@ static int send_memory(struct vufront *f)
 		return ret;
 	}
 	for (unsigned int i = 0; i < f->nregions; i++)
-		t.regions[i] = region_of(f, i);
+		t.regions[i] = vufront_region(f, i);
 	return vuf_send_acked(f, VHOST_USER_SET_MEM_TABLE, &t,
 			      8 + f->nregions * sizeof(t.regions[0]), f->memfd,
 			      f->nregions);
 }
 
-static int map_memory(struct vufront *f)
+int vuf_map_memory(struct vufront *f)
 {
 	int ret = map_regions(f, layout(f));
 
@@ -256,7 +265,7 @@ static int map_memory(struct vufront *f)
 		q->meta = f->mem + (uintptr_t)q->meta;
 		q->data = f->mem + (uintptr_t)q->data;
 	}
-	return send_memory(f);
+	return 0;
 }
 
 /* ---- queues ---- */
@@ -280,6 +289,11 @@ static struct vhost_user_vring_addr ring_addr(const struct vufront_queue *q,
 	return a;
 }
 
+struct vhost_user_vring_addr vufront_ring_addr(const struct vufront_queue *q)
+{
+	return ring_addr(q, false);
+}
+
 int vufront_set_ring_log(struct vufront_queue *q, bool log)
 {
 	struct vhost_user_vring_addr a = ring_addr(q, log);
@@ -288,24 +302,38 @@ int vufront_set_ring_log(struct vufront_queue *q, bool log)
 			      NULL, 0);
 }
 
-static int start_queue(struct vufront *f, struct vufront_queue *q)
+int vuf_prepare_queue(struct vufront_queue *q)
 {
-	struct vhost_user_vring_state st = { q->index, q->size };
-	struct vhost_user_vring_addr a = ring_addr(q, false);
-	uint64_t u = q->index;
-	int ret;
+	struct vufront *f = q->f;
 
 	q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->kick < 0 || q->call < 0)
 		return -errno;
-	if (!f->o.want_irq) {
+	q->packed = vuf_has(f, VIRTIO_F_RING_PACKED);
+	if (q->packed) {
+		vuf_packed_reset(q);
+	} else if (!f->o.want_irq) {
 		/* Polling the used ring: no interrupts wanted. */
 		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 		q->avail->ring[q->size] = 0x8000;
 	}
+	return 0;
+}
+
+static int start_queue(struct vufront *f, struct vufront_queue *q)
+{
+	struct vhost_user_vring_state st = { q->index, q->size };
+	struct vhost_user_vring_addr a = ring_addr(q, false);
+	uint64_t u = q->index;
+	int ret = vuf_prepare_queue(q);
+
+	if (ret)
+		return ret;
 	ret = vufront_send_msg(f, VHOST_USER_SET_VRING_NUM, 0, &st, sizeof(st), NULL, 0);
-	st.num = 0;
+	/* Where the driver starts: split, avail index 0; packed, position
+	 * 0 with wrap counter 1 for both avail and used. */
+	st.num = q->packed ? vuf_packed_base(q) : 0;
 	ret = ret ?: vufront_send_msg(f, VHOST_USER_SET_VRING_BASE, 0, &st,
 				      sizeof(st), NULL, 0);
 	ret = ret ?: vufront_send_msg(f, VHOST_USER_SET_VRING_ADDR, 0, &a,
@@ -351,7 +379,7 @@ int vufront_restart_queue(struct vufront_queue *q)
 	return start_queue(q->f, q);
 }
 
-static int alloc_queues(struct vufront *f)
+int vuf_alloc_queues(struct vufront *f)
 {
 	f->q = calloc(f->nq, sizeof(*f->q));
 	if (!f->q)
@@ -368,14 +396,16 @@ static int alloc_queues(struct vufront *f)
 		q->busy = calloc(q->nslots, sizeof(*q->busy));
 		q->raw_pending = calloc(q->size, 1);
 		q->raw_done = calloc(q->size, sizeof(*q->raw_done));
-		if (!q->writable || !q->busy || !q->raw_pending || !q->raw_done)
+		q->ndescs = calloc(q->nslots, sizeof(*q->ndescs));
+		if (!q->writable || !q->busy || !q->raw_pending ||
+		    !q->raw_done || !q->ndescs)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-static int check_opts(struct vufront *f, const struct vufront_opts *o,
-		      char *err, size_t errlen)
+int vuf_check_opts(struct vufront *f, const struct vufront_opts *o,
+		   char *err, size_t errlen)
 {
 	f->o = *o;
 	if (!f->o.queue_size)
@@ -411,14 +441,9 @@ int vufront_attach(const char *path, struct vufront **out, char *err,
 		snprintf(err, errlen, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	f = calloc(1, sizeof(*f));
+	f = vuf_alloc(VUF_DEV_BLK);
 	if (!f)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)
-		f->memfd[i] = -1;
-	f->dev = VUF_DEV_BLK;
-	f->status_off = VUF_META_STATUS;
-	f->table_off = VUF_META_TABLE;
 	f->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	strcpy(sa.sun_path, path);
 	if (f->sock < 0 || connect(f->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -479,8 +504,8 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 	int ret;
 
 	err[0] = '\0';
-	ret = check_opts(f, o, err, errlen);
-	ret = ret ?: alloc_queues(f);
+	ret = vuf_check_opts(f, o, err, errlen);
+	ret = ret ?: vuf_alloc_queues(f);
 	ret = ret ?: negotiate(f, err, errlen);
 	if (!ret && f->dev == VUF_DEV_SCSI) {
 		/* QEMU's vhost-user-scsi builds the config space itself when
@@ -493,7 +518,8 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 	}
 	else if (!ret)
 		ret = read_config(f);
-	ret = ret ?: map_memory(f);
+	ret = ret ?: vuf_map_memory(f);
+	ret = ret ?: send_memory(f);
 	for (unsigned int i = 0; i < f->nq && !ret; i++)
 		ret = start_queue(f, &f->q[i]);
 	if (!ret && o->dirty_log)
@@ -511,16 +537,31 @@ int vufront_setup(struct vufront *f, const struct vufront_opts *o, char *err,
 #define CONNECT_RETRIES 100
 #define CONNECT_RETRY_US 20000
 
-/* The slot layout of a virtio-scsi request (see vufront_scsi.c). */
+/* The slot layout of a request (see vufront_scsi.c for virtio-scsi's). */
 static void set_device(struct vufront *f, enum vuf_device dev)
 {
 	f->dev = dev;
+	f->status_off = VUF_META_STATUS;
+	f->table_off = VUF_META_TABLE;
 	if (dev == VUF_DEV_SCSI) {
 		f->status_off = VUF_SCSI_RESP_OFF +
 				offsetof(struct virtio_scsi_cmd_resp, response);
 		f->table_off = VUF_SCSI_TABLE_OFF;
 		f->first_req_q = VUF_SCSI_FIRST_REQ_Q;
 	}
+}
+
+struct vufront *vuf_alloc(enum vuf_device dev)
+{
+	struct vufront *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->sock = -1;
+	for (unsigned int i = 0; i < VUF_MAX_REGIONS; i++)
+		f->memfd[i] = -1;
+	set_device(f, dev);
+	return f;
 }
 
 int vufront_connect(const char *path, const struct vufront_opts *o,
@@ -576,6 +617,7 @@ void vufront_close(struct vufront *f)
 		free(q->busy);
 		free(q->raw_pending);
 		free(q->raw_done);
+		free(q->ndescs);
 	}
 	free(f->q);
 	free(f->scsi_config);

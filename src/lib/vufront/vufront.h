@@ -4,14 +4,14 @@
  * vhost-user-blk back-end (vmiod, qemu-storage-daemon) the way QEMU does:
  * guest memory is shared memfd (one or several regions), features and
  * protocol features are negotiated (MQ, REPLY_ACK, CONFIG,
- * CONFIGURE_MEM_SLOTS), config space is read with GET_CONFIG, and N split
- * virtqueues (EVENT_IDX, optionally indirect descriptors) are driven with
- * kick/call eventfds.
+ * CONFIGURE_MEM_SLOTS), config space is read with GET_CONFIG, and N
+ * virtqueues, split or (opts.packed) packed, with EVENT_IDX or without,
+ * optionally indirect descriptors, are driven with kick/call eventfds.
  *
  * It trusts nothing the target writes back: a used entry naming a request
  * not in flight (unknown or duplicate id), a used length longer than the
- * request's writable bytes, a used index that jumps past the ring, or a
- * status byte left unwritten is counted as a target error and reported
+ * request's writable bytes, a used index that jumps past the ring (split),
+ * or a status byte left unwritten is counted as a target error and reported
  * (vufront_last_error), never taken as success.
  *
  * Typical use:
@@ -36,6 +36,16 @@
  * (vufront_buf). A slot is busy from submit until its completion is
  * reaped. Descriptors from vufront_raw_first() up are never used by slots:
  * tests may write anything there (see "raw access" below).
+ *
+ * On packed rings a slot's chain takes the next free positions of the
+ * ring instead, its buffer id is the slot number, and the driver and
+ * device event areas take the avail and used rings' places in guest
+ * memory (vufront_desc is then the packed ring, vufront_used the device
+ * event area). The raw calls are for split rings only.
+ *
+ * Built detached (vufront_detached), vufront connects nothing: a test
+ * that speaks vhost-user to a device itself gets guest memory, rings and
+ * eventfds to hand over, and drives requests with the calls below.
  *
  * Threads: one thread per queue; a queue is not shared. The raw message
  * calls must not run while another thread sets the device up.
@@ -76,6 +86,8 @@ struct vufront_opts {
 	bool want_irq;             /* ask for a call per completion (as a guest) */
 	bool dirty_log;            /* then turn dirty logging on, as QEMU does
 				    * while a live migration runs */
+	bool packed;               /* packed virtqueues (VIRTIO_F_RING_PACKED);
+				    * the raw calls need split rings */
 };
 
 /* What the target answered at connect time. */
@@ -175,6 +187,51 @@ int vufront_set_ring_log(struct vufront_queue *q, bool log);
 
 const char *vufront_last_error(const struct vufront_queue *q);
 uint64_t vufront_target_errors(const struct vufront_queue *q);
+
+/* Takes completions only when the target has called: nothing unless the
+ * call eventfd was signalled since the last look; then, as Linux's
+ * virtio_ring does, calls off, every completion reaped, calls on again
+ * (used_event or the packed driver event area with EVENT_IDX, the flags
+ * without) and one more look for what came meanwhile. out must hold
+ * vufront_slots(q) completions. Needs want_irq. Returns as vufront_reap. */
+int vufront_reap_irq(struct vufront_queue *q, struct vufront_completion *out,
+		     unsigned int max);
+/* Whether the target has completions the driver has not reaped. */
+bool vufront_used_pending(const struct vufront_queue *q);
+
+/* Where the driver is on the ring, as vhost-user's GET_VRING_BASE of a
+ * target that took everything made available should say: split, the
+ * avail index; packed, the avail position and wrap counter (bit 15) in
+ * bits 0-15, the used ones reaped in bits 16-31. */
+uint32_t vufront_ring_state(const struct vufront_queue *q);
+/* Split rings: used->idx as the target last published it (the base QEMU
+ * restarts a ring from when a back-end died). */
+uint16_t vufront_used_idx(const struct vufront_queue *q);
+
+/* ---- detached: rings without a connection ---- */
+
+/* Builds guest memory, rings, slots and kick/call eventfds as
+ * vufront_setup would, but connects nothing and sends nothing: a test
+ * that negotiates with a device itself (in-process) drives the requests
+ * with the calls above. The rings are driven with VERSION_1, EVENT_IDX
+ * (unless no_event_idx), INDIRECT_DESC (indirect) and RING_PACKED
+ * (packed): vufront_info()->features, for the test's SET_FEATURES. scsi:
+ * virtio-scsi's slots and vrings (0 control, 1 event, requests from 2;
+ * vufront_scsi_queue), with QEMU's default config space. dirty_log and
+ * mem_table need a connection. The rings start at their beginning:
+ * SET_VRING_BASE is vufront_ring_state() of a fresh queue. */
+int vufront_detached(const struct vufront_opts *o, bool scsi,
+		     struct vufront **out, char *err, size_t errlen);
+/* What SET_MEM_TABLE or ADD_MEM_REG would send for region i (the user
+ * address is where this process maps it), and its fd: vufront_memfd. */
+unsigned int vufront_regions(const struct vufront *f);
+struct vhost_user_mem_region vufront_region(const struct vufront *f,
+					   unsigned int i);
+/* What SET_VRING_ADDR would send for q (its vring index; the descriptor
+ * ring, and avail ring or driver event area, used ring or device event
+ * area, as user addresses); its size is vufront_queue_size, its fds
+ * vufront_kick_fd and vufront_call_fd. */
+struct vhost_user_vring_addr vufront_ring_addr(const struct vufront_queue *q);
 
 /* ---- raw access, for hostile-input tests ---- */
 

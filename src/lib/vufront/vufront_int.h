@@ -35,6 +35,14 @@ struct vufront_queue {
 	uint8_t *data;         /* slot 0's buffer */
 	uint8_t *scratch;      /* one page for raw requests */
 	uint16_t avail_idx, kicked_idx, used_seen;
+	/* Packed rings (VIRTIO_F_RING_PACKED): desc holds vring_packed_desc,
+	 * avail the driver event area, used the device event area. The
+	 * next position to fill and to reap, with their wrap counters;
+	 * avail_idx and kicked_idx count descriptors made available. */
+	bool packed;
+	uint16_t avail_pos, used_pos;
+	bool avail_wrap, used_wrap;
+	uint16_t *ndescs;      /* per slot: ring descriptors its chain took */
 	unsigned int nslots;
 	uint32_t *writable;    /* per slot: bytes the target may write */
 	bool *busy;
@@ -75,6 +83,17 @@ int vuf_send_acked(struct vufront *f, uint32_t req, const void *payload,
 		   uint32_t len, const int *fds, unsigned int nfds);
 int vuf_recv_reply(struct vufront *f, uint32_t req, struct vhost_user_msg *m);
 
+/* Set-up steps shared with the detached mode (vufront.c): a fresh
+ * front-end with no socket, options checked and defaulted, queues
+ * allocated, guest memory laid out and mapped (not sent), a queue's
+ * eventfds made and its rings readied for the features. */
+struct vufront *vuf_alloc(enum vuf_device dev);
+int vuf_check_opts(struct vufront *f, const struct vufront_opts *o,
+		   char *err, size_t errlen);
+int vuf_alloc_queues(struct vufront *f);
+int vuf_map_memory(struct vufront *f);
+int vuf_prepare_queue(struct vufront_queue *q);
+
 /* Connects and sets up a device of either kind (vufront.c). */
 int vuf_connect(const char *path, const struct vufront_opts *o,
 		enum vuf_device dev, struct vufront **out, char *err,
@@ -97,6 +116,24 @@ void vuf_publish(struct vufront_queue *q, unsigned int slot,
 /* Counts a wrong answer, breaks the queue and returns -EPROTO. */
 __attribute__((format(printf, 2, 3)))
 int vuf_target_error(struct vufront_queue *q, const char *fmt, ...);
+
+/* Checks a completion of slot with used length len into *c: 1, or
+ * -EPROTO for one the target should not have written (vufront_ring.c). */
+int vuf_complete(struct vufront_queue *q, unsigned int slot, uint32_t len,
+		 struct vufront_completion *c);
+
+/* Packed rings (vufront_packed.c). */
+void vuf_packed_reset(struct vufront_queue *q);
+void vuf_packed_publish(struct vufront_queue *q, unsigned int slot,
+			const struct vring_desc *d, uint16_t n);
+bool vuf_packed_need_kick(struct vufront_queue *q);
+int vuf_packed_reap(struct vufront_queue *q, struct vufront_completion *out,
+		    unsigned int max);
+bool vuf_packed_used_pending(const struct vufront_queue *q);
+/* Turns calls off, or on at the next used descriptor (vufront_irq.c). */
+void vuf_packed_calls(struct vufront_queue *q, bool on);
+/* The driver's position in vhost-user's packed vring state form. */
+uint32_t vuf_packed_base(const struct vufront_queue *q);
 
 /* Keeps a raw head's completion for vufront_raw_reap (vufront_ring.c). */
 void vuf_stash_raw(struct vufront_queue *q, struct vring_used_elem e);

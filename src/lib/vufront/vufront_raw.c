@@ -58,9 +58,12 @@ void vufront_raw_set_avail_idx(struct vufront_queue *q, uint16_t idx)
 int vufront_raw_reap(struct vufront_queue *q, struct vring_used_elem *out,
 		     unsigned int max)
 {
-	uint16_t idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	uint16_t idx;
 	unsigned int n = 0;
 
+	if (q->packed)
+		return -ENOTSUP;
+	idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
 	/* Take raw completions off the used ring up to the first slot
 	 * completion, which stays there for vufront_reap (which in turn
 	 * stashes raw ones it meets). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* vufront: the data path (submit, kick, reap, wait) over split rings. */
+/* vufront: the data path (submit, kick, reap, wait); split rings here,
+ * packed ones in vufront_packed.c. */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -42,6 +43,12 @@ void vuf_publish(struct vufront_queue *q, unsigned int slot,
 	struct vufront *f = q->f;
 	uint16_t head = (uint16_t)(3 * slot);
 
+	q->writable[slot] = writable;
+	q->busy[slot] = true;
+	if (q->packed) {
+		vuf_packed_publish(q, slot, d, n);
+		return;
+	}
 	if (vuf_has(f, VIRTIO_RING_F_INDIRECT_DESC)) {
 		/* The chain lives in the slot's table; next is table-relative. */
 		struct vring_desc *t =
@@ -60,8 +67,6 @@ void vuf_publish(struct vufront_queue *q, unsigned int slot,
 			q->desc[head + i].next = (uint16_t)(head + i + 1);
 		}
 	}
-	q->writable[slot] = writable;
-	q->busy[slot] = true;
 	make_avail(q, head);
 }
 
@@ -119,7 +124,9 @@ void vufront_kick(struct vufront_queue *q)
 	/* The target must see avail->idx before we read whether it wants
 	 * to hear, or both sides may decide the other will act. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (vuf_has(q->f, VIRTIO_RING_F_EVENT_IDX)) {
+	if (q->packed) {
+		kick = vuf_packed_need_kick(q);
+	} else if (vuf_has(q->f, VIRTIO_RING_F_EVENT_IDX)) {
 		uint16_t ev = __atomic_load_n((uint16_t *)&q->used->ring[q->size],
 					      __ATOMIC_RELAXED);
 
@@ -163,26 +170,16 @@ void vuf_stash_raw(struct vufront_queue *q, struct vring_used_elem e)
 	}
 }
 
-/* Checks one used entry; 1: a slot completed into *c, 0: raw, <0: wrong. */
-static int check_used(struct vufront_queue *q, struct vring_used_elem e,
-		      struct vufront_completion *c)
+int vuf_complete(struct vufront_queue *q, unsigned int slot, uint32_t len,
+		 struct vufront_completion *c)
 {
-	unsigned int slot = e.id / 3;
 	uint8_t status;
 
-	if (e.id < q->size && q->raw_pending[e.id]) {
-		vuf_stash_raw(q, e);
-		return 0;
-	}
-	if (e.id % 3 || slot >= q->nslots || !q->busy[slot])
-		return vuf_target_error(q, "the target completed descriptor %u, "
-				    "which is not the head of a request in "
-				    "flight (unknown or duplicate id)", e.id);
 	q->busy[slot] = false;
-	if (e.len > q->writable[slot])
+	if (len > q->writable[slot])
 		return vuf_target_error(q, "the target reported %u bytes written "
 				    "into request %u, which has %u writable "
-				    "bytes (bad used length)", e.len, slot,
+				    "bytes (bad used length)", len, slot,
 				    q->writable[slot]);
 	status = __atomic_load_n(vuf_meta(q, slot) + q->f->status_off,
 				 __ATOMIC_RELAXED);
@@ -192,16 +189,36 @@ static int check_used(struct vufront_queue *q, struct vring_used_elem e,
 				    q->f->dev == VUF_DEV_SCSI ?
 				    "response (virtio_scsi_cmd_resp.response)" :
 				    "status byte");
-	*c = (struct vufront_completion){ slot, status, e.len };
+	*c = (struct vufront_completion){ slot, status, len };
 	return 1;
+}
+
+/* Checks one used entry; 1: a slot completed into *c, 0: raw, <0: wrong. */
+static int check_used(struct vufront_queue *q, struct vring_used_elem e,
+		      struct vufront_completion *c)
+{
+	unsigned int slot = e.id / 3;
+
+	if (e.id < q->size && q->raw_pending[e.id]) {
+		vuf_stash_raw(q, e);
+		return 0;
+	}
+	if (e.id % 3 || slot >= q->nslots || !q->busy[slot])
+		return vuf_target_error(q, "the target completed descriptor %u, "
+				    "which is not the head of a request in "
+				    "flight (unknown or duplicate id)", e.id);
+	return vuf_complete(q, slot, e.len, c);
 }
 
 int vufront_reap(struct vufront_queue *q, struct vufront_completion *out,
 		 unsigned int max)
 {
-	uint16_t idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	uint16_t idx;
 	unsigned int n = 0;
 
+	if (q->packed)
+		return vuf_packed_reap(q, out, max);
+	idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
 	if (q->broken)
 		return -EPROTO;
 	if ((uint16_t)(idx - q->used_seen) > q->size)
@@ -237,7 +254,7 @@ int vufront_wait(struct vufront_queue *q, uint64_t timeout_ns)
 	/* used_event was stored by the last reap; make sure the target can
 	 * see it before we look, so a completion after this look calls. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->used_seen)
+	if (vufront_used_pending(q))
 		return 1;
 	ret = ppoll(&p, 1, &ts, NULL);
 	if (ret > 0 && read(q->call, &v, sizeof(v)) < 0 && errno != EAGAIN)

@@ -118,6 +118,9 @@ static inline bool vufront_scsi_good(const struct vufront_scsi_completion *c)
  * -EPROTO once the target answered wrongly (the queue stays broken). */
 int vufront_scsi_reap(struct vufront_queue *q,
 		      struct vufront_scsi_completion *out, unsigned int max);
+/* As vufront_reap_irq: only after a call, calls re-enabled as Linux does. */
+int vufront_scsi_reap_irq(struct vufront_queue *q,
+			  struct vufront_scsi_completion *out, unsigned int max);
 /* Submits one command, kicks and waits up to timeout_ns for it (nothing
  * else in flight on q). Returns 0 with *c filled, -ETIMEDOUT or -EPROTO. */
 int vufront_scsi_cmd(struct vufront_queue *q, unsigned int slot, uint16_t lun,

@@ -184,21 +184,36 @@ static int check_resp(struct vufront_queue *q, unsigned int slot,
 	return 0;
 }
 
-int vufront_scsi_reap(struct vufront_queue *q,
-		      struct vufront_scsi_completion *out, unsigned int max)
+/* Reaps with reap (polled or on a call), then checks each response. */
+static int scsi_reap(struct vufront_queue *q,
+		     struct vufront_scsi_completion *out, unsigned int max,
+		     int (*reap)(struct vufront_queue *,
+				 struct vufront_completion *, unsigned int))
 {
 	struct vufront_completion c[64];
 	int n, done = 0;
 
 	if (max > 64)
 		max = 64;
-	n = vufront_reap(q, c, max);
+	n = reap(q, c, max);
 	for (int i = 0; i < n; i++) {
 		if (check_resp(q, c[i].slot, c[i].used_len, &out[done]) < 0)
 			return done ? done : -EPROTO;
 		done++;
 	}
 	return n < 0 ? n : done;
+}
+
+int vufront_scsi_reap(struct vufront_queue *q,
+		      struct vufront_scsi_completion *out, unsigned int max)
+{
+	return scsi_reap(q, out, max, vufront_reap);
+}
+
+int vufront_scsi_reap_irq(struct vufront_queue *q,
+			  struct vufront_scsi_completion *out, unsigned int max)
+{
+	return scsi_reap(q, out, max, vufront_reap_irq);
 }
 
 int vufront_scsi_cmd(struct vufront_queue *q, unsigned int slot, uint16_t lun,

@@ -513,6 +513,7 @@ int job_run_vhost(const char *path, const struct job_params *p,
 		.max_io = p->bs,
 		.want_irq = p->want_irq,
 		.dirty_log = p->dirty_log,
+		.packed = p->packed,
 	};
 	struct scsi_ctx *sc;
 	struct worker *w;
@@ -705,7 +706,8 @@ static int verify_io(struct vufront *f, struct vufront_queue *q,
 long job_verify_vhost(const char *path, const struct job_params *p,
 		      uint64_t size, char *err, size_t errlen)
 {
-	struct vufront_opts o = { .queues = 1, .max_inflight = 1, .max_io = p->bs };
+	struct vufront_opts o = { .queues = 1, .max_inflight = 1, .max_io = p->bs,
+				  .packed = p->packed };
 	struct vufront_queue *q;
 	struct vufront *f;
 	uint32_t bs = p->bs;

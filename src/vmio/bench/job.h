@@ -23,6 +23,7 @@ struct job_params {
 	uint64_t size;           /* bytes of the disk to use; 0: all */
 	bool want_irq;           /* ask the target for a call per completion */
 	bool dirty_log;          /* dirty logging on, as in a live migration */
+	bool packed;             /* packed virtqueues (VIRTIO_F_RING_PACKED) */
 	bool progress;           /* a live line on stderr */
 	bool scsi;               /* the target is vhost-user-scsi, not -blk */
 	uint16_t lun;            /* scsi: the LUN driven */

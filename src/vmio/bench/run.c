@@ -187,6 +187,9 @@ void run_command(const struct run_spec *s, char *buf, size_t len)
 	if (s->job.dirty_log)
 		snprintf(extra + n, sizeof(extra) - n, " --dirty-log");
 	n = strlen(extra);
+	if (s->job.packed)
+		snprintf(extra + n, sizeof(extra) - n, " --packed");
+	n = strlen(extra);
 	if (s->job.scsi)
 		snprintf(extra + n, sizeof(extra) - n, " --device scsi");
 	n = strlen(extra);
