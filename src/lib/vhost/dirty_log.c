@@ -17,6 +17,11 @@ static void mark_pages(struct dirty_log *log, uint64_t gpa, uint64_t len)
 	uint64_t first = gpa >> DIRTY_LOG_PAGE_SHIFT;
 	uint64_t last = (gpa + len - 1) >> DIRTY_LOG_PAGE_SHIFT;
 
+	/* The bytes being logged were stored before; a load may pass a
+	 * store (x86 included), and a bit found set is not stored again:
+	 * without this fence QEMU could clear that bit and copy the page
+	 * before our bytes reach it, and never send them. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (uint64_t p = first; p <= last && p / 8 < log->len; p++) {
 		uint8_t *byte = &log->bits[p / 8], bit = (uint8_t)(1u << (p % 8));
 
