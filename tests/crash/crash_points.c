@@ -61,7 +61,7 @@
 #include "vhost/inflight.h"
 #include "vhost/vhost_user_proto.h"
 #include "vhost/vu_dev.h"
-#include "util/scm_fds.h"
+#include "inproc_front.h"
 #include "vufront/vufront.h"
 #include "vufront/vufront_scsi.h"
 
@@ -150,57 +150,10 @@ struct run_cfg {
 	struct guest *g;
 };
 
-/* In-process front-end towards the child's own vu_dev. */
-struct front {
-	struct vu_dev *vu;
-	int sock;
-};
-
 static void die(const char *what)
 {
 	fprintf(stderr, "crash_points: back-end: %s\n", what);
 	_exit(2);
-}
-
-/* Sends one message, lets the device handle it, returns the reply's
- * payload (if any) in reply. */
-static void request(struct front *f, uint32_t req, const void *payload,
-		    uint32_t len, const int *fds, unsigned int nfds,
-		    struct vhost_user_msg *reply)
-{
-	char control[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))] = { 0 };
-	struct vhost_user_msg msg = { .hdr = { req, VHOST_USER_VERSION, len } };
-	struct iovec iov = { &msg, VHOST_USER_HDR_SIZE + len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct vhost_user_msg discard;
-
-	if (len)
-		memcpy(&msg.payload, payload, len);
-	scm_fds_attach(&mh, control, fds, nfds);
-	if (sendmsg(f->sock, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
-		die("sendmsg");
-	if (vu_dev_conn_readable(f->vu))
-		die("the device closed the connection");
-	/* Held until a ring stops: only 'Q' stops rings, on a reactor that
-	 * runs its own thread by then. */
-	while (vu_dev_waiting(f->vu))
-		if (vu_dev_wait(f->vu, 10000) || vu_dev_conn_readable(f->vu))
-			die("a ring did not stop");
-	if (recv(f->sock, reply ? reply : &discard, sizeof(discard),
-		 MSG_DONTWAIT) < 0 && reply)
-		die("no reply");
-}
-
-static void send_u64(struct front *f, uint32_t req, uint64_t v, int fd)
-{
-	request(f, req, &v, sizeof(v), &fd, fd >= 0 ? 1 : 0, NULL);
-}
-
-static void send_state(struct front *f, uint32_t req, uint32_t idx, uint32_t num)
-{
-	struct vhost_user_vring_state s = { idx, num };
-
-	request(f, req, &s, sizeof(s), NULL, 0, NULL);
 }
 
 /* What the guest's rings are driven with (VERSION_1, RING_PACKED and
@@ -223,7 +176,7 @@ static unsigned int first_vring(const struct scenario *sc)
 /* QEMU's start sequence (vhost_user_blk_start / vhost_dev_start) on a
  * back-end that just connected, rings from bases[]: guest memory and
  * rings are where the guest's vufront put them. */
-static void negotiate(struct front *f, const struct run_cfg *c,
+static void negotiate(struct inproc_front *f, const struct run_cfg *c,
 		      const uint32_t *bases)
 {
 	const struct scenario *sc = c->sc;
@@ -236,37 +189,39 @@ static void negotiate(struct front *f, const struct run_cfg *c,
 	struct vhost_user_mem_table t = { .nregions = vufront_regions(g->f) };
 	int memfds[VHOST_USER_MAX_FDS];
 
-	send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES,
-		 1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, -1);
-	request(f, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL);
-	send_u64(f, VHOST_USER_SET_FEATURES, features_of(sc, g->f), -1);
-	request(f, VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in), &c->inflight_fd,
-		1, NULL);
+	inproc_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES,
+		   1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, -1);
+	inproc_request(f, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL);
+	inproc_u64(f, VHOST_USER_SET_FEATURES, features_of(sc, g->f), -1);
+	inproc_request(f, VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in),
+		       &c->inflight_fd, 1, NULL);
 	/* Guest notifiers are unmasked before the rings start. */
 	for (unsigned int i = 0; i < sc->nqueues; i++)
-		send_u64(f, VHOST_USER_SET_VRING_CALL,
-			 vufront_ring_addr(g->q[i]).index,
-			 vufront_call_fd(g->q[i]));
+		inproc_u64(f, VHOST_USER_SET_VRING_CALL,
+			   vufront_ring_addr(g->q[i]).index,
+			   vufront_call_fd(g->q[i]));
 	for (unsigned int i = 0; i < t.nregions; i++) {
 		t.regions[i] = vufront_region(g->f, i);
 		memfds[i] = vufront_memfd(g->f, i);
 	}
-	request(f, VHOST_USER_SET_MEM_TABLE, &t,
-		8 + t.nregions * sizeof(t.regions[0]), memfds, t.nregions, NULL);
+	inproc_request(f, VHOST_USER_SET_MEM_TABLE, &t,
+		       8 + t.nregions * sizeof(t.regions[0]), memfds, t.nregions,
+		       NULL);
 	for (unsigned int i = 0; i < sc->nqueues; i++) {
 		struct vufront_queue *q = g->q[i];
 		struct vhost_user_vring_addr a = vufront_ring_addr(q);
 
-		send_state(f, VHOST_USER_SET_VRING_NUM, a.index,
-			   vufront_queue_size(q));
-		send_state(f, VHOST_USER_SET_VRING_BASE, a.index, bases[i]);
-		request(f, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, NULL);
-		send_u64(f, VHOST_USER_SET_VRING_KICK, a.index,
-			 vufront_kick_fd(q));
+		inproc_state(f, VHOST_USER_SET_VRING_NUM, a.index,
+			     vufront_queue_size(q));
+		inproc_state(f, VHOST_USER_SET_VRING_BASE, a.index, bases[i]);
+		inproc_request(f, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL,
+			       0, NULL);
+		inproc_u64(f, VHOST_USER_SET_VRING_KICK, a.index,
+			   vufront_kick_fd(q));
 	}
 	for (unsigned int i = 0; i < sc->nqueues; i++)
-		send_state(f, VHOST_USER_SET_VRING_ENABLE,
-			   vufront_ring_addr(g->q[i]).index, 1);
+		inproc_state(f, VHOST_USER_SET_VRING_ENABLE,
+			     vufront_ring_addr(g->q[i]).index, 1);
 }
 
 /* The device, on a never-started reactor and a null backend. */
@@ -323,23 +278,14 @@ static void backend_main(const struct run_cfg *c, const uint32_t *bases,
 {
 	const struct scenario *sc = c->sc;
 	struct reactor *r;
-	struct front f;
-	int sv[2];
+	struct inproc_front f;
 	char op;
 
 	log_set_level(getenv("CRASH_POINTS_TRACE") ? LOG_DEBUG : LOG_ERROR);
 	crash_count = 0;
 	crash_at = target;
 	crash_armed = true;
-	f.vu = device_create(sc, &r);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv))
-		die("socketpair");
-	/* What vu_dev_accept does with a new connection. */
-	f.vu->conn_fd = sv[0];
-	f.vu->rx.have = 0;
-	f.vu->rx.nfds = 0;
-	f.vu->rx.reply_fd = -1;
-	f.sock = sv[1];
+	inproc_connect(&f, device_create(sc, &r));
 	negotiate(&f, c, bases);
 	{
 		uint32_t n = resubmissions(f.vu);
@@ -367,8 +313,8 @@ static void backend_main(const struct run_cfg *c, const uint32_t *bases,
 				vufront_ring_addr(c->g->q[i]).index, 0 };
 			struct vhost_user_msg m;
 
-			request(&f, VHOST_USER_GET_VRING_BASE, &s, sizeof(s), NULL,
-				0, &m);
+			inproc_request(&f, VHOST_USER_GET_VRING_BASE, &s,
+				       sizeof(s), NULL, 0, &m);
 			out[i] = m.payload.state.num;
 		}
 		out[sc->nqueues] = crash_count;

@@ -5,12 +5,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "util/scm_fds.h"
 
 #define QVA 0x7f0000000000ull
 #define STALL_NS 2000000000ull
@@ -31,80 +29,32 @@ void front_init(struct fuzz_front *f, struct vu_dev *vu)
 	};
 
 	f->vu = vu;
-	f->sock = f->kick = -1;
+	f->link.sock = f->kick = -1;
 	guest_regions_map(&f->mem, layout, 2);
 	f->guest[0] = f->mem.hva[0];
 	f->guest[1] = f->mem.hva[1];
 }
 
-/* Sends one message (with fds) and lets the device handle it. */
-static void send_msg(struct fuzz_front *f, uint32_t req, const void *payload,
-		     uint32_t len, const int *fds, unsigned int nfds)
-{
-	char control[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))] = { 0 };
-	struct vhost_user_msg msg = { .hdr = { req, VHOST_USER_VERSION, len } };
-	struct iovec iov = { &msg, VHOST_USER_HDR_SIZE + len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	char reply[512];
-
-	if (len)
-		memcpy(&msg.payload, payload, len);
-	scm_fds_attach(&mh, control, fds, nfds);
-	FUZZ_CHECK(sendmsg(f->sock, &mh, MSG_NOSIGNAL) == (ssize_t)iov.iov_len);
-	FUZZ_CHECK(vu_dev_conn_readable(f->vu) == 0);
-	/* Held for a ring to stop (its requests in flight): wait, as the
-	 * owner's loop would for the wake eventfd. */
-	while (vu_dev_waiting(f->vu)) {
-		FUZZ_CHECK(vu_dev_wait(f->vu, 5000) == 0);
-		FUZZ_CHECK(vu_dev_conn_readable(f->vu) == 0);
-	}
-	while (recv(f->sock, reply, sizeof(reply), MSG_DONTWAIT) > 0)
-		;
-}
-
-static void send_u64(struct fuzz_front *f, uint32_t req, uint64_t v, int fd)
-{
-	send_msg(f, req, &v, sizeof(v), &fd, fd >= 0 ? 1 : 0);
-}
-
-static void send_state(struct fuzz_front *f, uint32_t req, uint32_t idx,
-		       uint32_t num)
-{
-	struct vhost_user_vring_state s = { idx, num };
-
-	send_msg(f, req, &s, sizeof(s), NULL, 0);
-}
-
 void front_connect(struct fuzz_front *f, uint64_t features, bool inflight)
 {
 	struct vhost_user_mem_table t = { .nregions = 2 };
-	struct vu_dev *vu = f->vu;
-	int sv[2];
 
-	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			      0, sv) == 0);
-	/* What vu_dev_accept does with a fresh connection. */
-	vu->conn_fd = sv[0];
-	vu->rx.have = 0;
-	vu->rx.nfds = 0;
-	vu->rx.reply_fd = -1;
-	f->sock = sv[1];
-
-	send_msg(f, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
+	inproc_connect(&f->link, f->vu);
+	inproc_request(&f->link, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL);
 	if (inflight) {
 		features |= 1ull << VHOST_USER_F_PROTOCOL_FEATURES;
-		send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES,
-			 1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, -1);
+		inproc_u64(&f->link, VHOST_USER_SET_PROTOCOL_FEATURES,
+			   1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, -1);
 	}
-	send_u64(f, VHOST_USER_SET_FEATURES, features, -1);
+	inproc_u64(&f->link, VHOST_USER_SET_FEATURES, features, -1);
 	for (unsigned int i = 0; i < 2; i++) {
 		const struct guest_region *r = &f->mem.layout[i];
 
 		t.regions[i] = (struct vhost_user_mem_region){
 			r->gpa, r->size, r->qva, r->mmap_offset };
 	}
-	send_msg(f, VHOST_USER_SET_MEM_TABLE, &t, 8 + 2 * sizeof(t.regions[0]),
-		 f->mem.memfd, 2);
+	inproc_request(&f->link, VHOST_USER_SET_MEM_TABLE, &t,
+		       8 + 2 * sizeof(t.regions[0]), f->mem.memfd, 2, NULL);
 }
 
 void front_log_start(struct fuzz_front *f, uint64_t features)
@@ -116,10 +66,11 @@ void front_log_start(struct fuzz_front *f, uint64_t features)
 
 	FUZZ_CHECK(fd >= 0 && ftruncate(fd, (off_t)l.mmap_size) == 0);
 	FUZZ_CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0);
-	send_msg(f, VHOST_USER_SET_LOG_BASE, &l, sizeof(l), &fd, 1);
+	inproc_request(&f->link, VHOST_USER_SET_LOG_BASE, &l, sizeof(l), &fd, 1,
+		       NULL);
 	close(fd);
-	send_u64(f, VHOST_USER_SET_FEATURES,
-		 features | (1ull << VHOST_F_LOG_ALL), -1);
+	inproc_u64(&f->link, VHOST_USER_SET_FEATURES,
+		   features | (1ull << VHOST_F_LOG_ALL), -1);
 }
 
 void front_inflight(struct fuzz_front *f, unsigned int idx, uint16_t qsize)
@@ -135,7 +86,8 @@ void front_inflight(struct fuzz_front *f, unsigned int idx, uint16_t qsize)
 	FUZZ_CHECK(fd >= 0 && ftruncate(fd, (off_t)in.mmap_size) == 0);
 	FUZZ_CHECK(pwrite(fd, f->guest[0] + FRONT_INFLIGHT_OFF, qbytes,
 			  (off_t)(idx * qbytes)) == (ssize_t)qbytes);
-	send_msg(f, VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in), &fd, 1);
+	inproc_request(&f->link, VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in), &fd,
+		       1, NULL);
 	close(fd);
 }
 
@@ -153,15 +105,16 @@ void front_ring_start(struct fuzz_front *f, unsigned int idx, uint16_t qsize,
 
 	f->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	FUZZ_CHECK(f->kick >= 0 && callfd >= 0);
-	send_state(f, VHOST_USER_SET_VRING_NUM, idx, qsize);
-	send_state(f, VHOST_USER_SET_VRING_BASE, idx, 0);
-	send_msg(f, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+	inproc_state(&f->link, VHOST_USER_SET_VRING_NUM, idx, qsize);
+	inproc_state(&f->link, VHOST_USER_SET_VRING_BASE, idx, 0);
+	inproc_request(&f->link, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL,
+		       0, NULL);
 	if (call)
-		send_u64(f, VHOST_USER_SET_VRING_CALL, idx, callfd);
+		inproc_u64(&f->link, VHOST_USER_SET_VRING_CALL, idx, callfd);
 	else
-		send_u64(f, VHOST_USER_SET_VRING_CALL,
-			 idx | VHOST_USER_VRING_NOFD_MASK, -1);
-	send_u64(f, VHOST_USER_SET_VRING_KICK, idx, f->kick);
+		inproc_u64(&f->link, VHOST_USER_SET_VRING_CALL,
+			   idx | VHOST_USER_VRING_NOFD_MASK, -1);
+	inproc_u64(&f->link, VHOST_USER_SET_VRING_KICK, idx, f->kick);
 	close(callfd);
 	FUZZ_CHECK(f->vu->vrings[idx].started);
 	FUZZ_CHECK(write(f->kick, &one, sizeof(one)) == sizeof(one));
@@ -188,7 +141,7 @@ void front_wait_consumed(struct fuzz_front *f, unsigned int idx)
 
 void front_ring_stop(struct fuzz_front *f, unsigned int idx)
 {
-	send_state(f, VHOST_USER_GET_VRING_BASE, idx, 0);
+	inproc_state(&f->link, VHOST_USER_GET_VRING_BASE, idx, 0);
 	FUZZ_CHECK(!f->vu->vrings[idx].started);
 }
 
@@ -210,12 +163,7 @@ void front_check_used(struct fuzz_front *f, uint16_t qsize, uint16_t used_before
 
 void front_hang_up(struct fuzz_front *f)
 {
-	vu_dev_disconnect(f->vu, "fuzz input done");
-	FUZZ_CHECK(vu_dev_wait(f->vu, 5000) == 0 && !vu_dev_waiting(f->vu));
-	for (unsigned int i = 0; i < f->vu->num_queues; i++)
-		FUZZ_CHECK(!f->vu->vrings[i].started);
-	close(f->sock);
-	f->sock = -1;
+	inproc_hang_up(&f->link);
 	if (f->kick >= 0)
 		close(f->kick);
 	f->kick = -1;

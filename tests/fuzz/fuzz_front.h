@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A minimal vhost-user front-end for the data-path harnesses: it plays
- * QEMU towards a vu_dev over a socketpair (each message handled at once by
- * vu_dev_conn_readable, as the control thread would), shares two adjacent
- * regions of guest memory (tests/common/guest_regions.h), and starts one vring whose rings sit at
- * fixed places: descriptors at gpa 0, avail at 0x1000, used at 0x2000.
+ * The data-path harnesses' guest: it plays QEMU towards a vu_dev
+ * in-process (tests/common/inproc_front.h), shares two adjacent regions
+ * of guest memory (tests/common/guest_regions.h), and starts one vring
+ * whose rings sit at fixed places: descriptors at gpa 0, avail at 0x1000,
+ * used at 0x2000.
  */
 #ifndef VMIO_TESTS_FUZZ_FRONT_H
 #define VMIO_TESTS_FUZZ_FRONT_H
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "guest_regions.h"
+#include "inproc_front.h"
 #include "vhost/vu_dev.h"
 
 #define FRONT_R0_SIZE 0x10000
@@ -24,9 +25,9 @@
 
 struct fuzz_front {
 	struct vu_dev *vu;
+	struct inproc_front link; /* the connection to vu */
 	struct guest_regions mem; /* the two regions, shared with vu */
 	uint8_t *guest[2]; /* mem.hva: our mapping of the two regions */
-	int sock;          /* our end of the connection */
 	int kick;
 };
 
