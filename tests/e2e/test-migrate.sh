@@ -103,7 +103,11 @@ for s in src dst; do
 	[ -S "$E2E_TMP/$s.sock" ] || { cat "$E2E_TMP/$s-vmiod.log" >&2; e2e_die "the $s vmiod did not start"; }
 done
 
-guest=(--queues 2 "${packed[@]}" "${dev_args[@]}" --workload "$here/workloads/migrate.sh"
+# One vCPU: the page comparison is meant to catch a write of vmiod's that
+# was never logged, and a TCG guest with several vCPUs may itself write
+# through a stale TLB entry while migration re-arms dirty tracking (not
+# confirmed; see docs/migration.md), which would look the same.
+guest=(--smp 1 --queues 2 "${packed[@]}" "${dev_args[@]}" --workload "$here/workloads/migrate.sh"
 	--env FIO_MB=$FIO_MB --env FIO_SECS="$FIO_SECS" --env PAT_MB=$PAT_MB)
 "$here/boot-guest.sh" --socket "$E2E_TMP/src.sock" "${guest[@]}" --timeout 200 \
 	--qmp "$E2E_TMP/src.qmp" --log "$E2E_TMP/src.console" >"$E2E_TMP/src.result" 2>&1 &
