@@ -52,7 +52,9 @@ echo "ok: a swapped socket directory makes vmiod unlink nothing outside (disk rm
 # 2. A symlink renamed over the socket path while disks come and go.
 start_vmiod -q --image-dir "$images" --socket-group "$group" --socket-owner "$owner"
 python3 - "$att/s" "$secret/shadow" <<'PY' &
-# Renames a symlink to the secret over the socket path, as fast as it can.
+# Renames a symlink to the secret over the socket path (vmiod's socket,
+# when it bound one), then leaves the path empty for a moment so that
+# vmiod can bind again: both states, over and over.
 import os, sys, time
 path, target = sys.argv[1], sys.argv[2]
 end = time.time() + 4
@@ -60,6 +62,9 @@ while time.time() < end:
     try:
         os.symlink(target, path + ".tmp")
         os.rename(path + ".tmp", path)
+        time.sleep(0.001)
+        os.unlink(path)
+        time.sleep(0.002)
     except OSError:
         try: os.unlink(path + ".tmp")
         except OSError: pass
