@@ -22,6 +22,20 @@ static const char *const usage_text =
 	"       vmio scsi lun-rm NAME LUN\n"
 	"options: --json  --rpc PATH (default $VMIO_RPC or " CTL_DEFAULT_RPC ")\n";
 
+/* "0,3,6" from an array of LUN numbers or of LUN objects ({"lun": N}). */
+static const char *lun_list(json_t *luns, char *out, size_t len)
+{
+	json_t *l;
+	size_t k;
+
+	out[0] = '\0';
+	json_array_foreach(luns, k, l)
+		snprintf(out + strlen(out), len - strlen(out), "%s%lld",
+			 k ? "," : "", json_is_integer(l) ?
+			 (long long)json_integer_value(l) : ctl_int(l, "lun"));
+	return out;
+}
+
 static int scsi_ls(const struct ctl *c)
 {
 	static const char *const head[] = { "ID", "QUEUES", "LUNS", "GUEST",
@@ -36,13 +50,9 @@ static int scsi_ls(const struct ctl *c)
 		return ctl_print_json(r);
 	table_init(&tb, 6, head, "lrllrl");
 	json_array_foreach(r, i, t) {
-		json_t *luns = json_object_get(t, "luns"), *l;
-		char list[256] = "", sock[4200];
-		size_t k;
+		char list[256], sock[4200];
 
-		json_array_foreach(luns, k, l)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				 "%s%lld", k ? "," : "", ctl_int(l, "lun"));
+		lun_list(json_object_get(t, "luns"), list, sizeof(list));
 		table_cell(&tb, "%s", ctl_str(t, "id"));
 		table_cell(&tb, "%lld", ctl_int(t, "queues"));
 		table_cell(&tb, "%s", list[0] ? list : "-");
@@ -85,18 +95,12 @@ static void print_luns(json_t *luns)
 /* LUNs removed whose commands in flight are still finishing. */
 static void print_removing(json_t *removing)
 {
-	char line[1200] = "";
-	size_t len = 0;
-	json_t *v;
-	size_t i;
+	char line[1200];
 
 	if (!json_array_size(removing))
 		return;
-	json_array_foreach(removing, i, v)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%lld",
-					i ? "," : "", json_integer_value(v));
 	printf("%-18s %s (their commands in flight are finishing)\n",
-	       "LUNs removing", line);
+	       "LUNs removing", lun_list(removing, line, sizeof(line)));
 }
 
 static int scsi_info(const struct ctl *c)
