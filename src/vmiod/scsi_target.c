@@ -304,12 +304,9 @@ int scsi_target_lun_add(struct scsi_target *t, const struct scsi_lun_config *l,
 int scsi_target_lun_remove(struct scsi_target *t, unsigned int lun, char *err,
 			   size_t errlen)
 {
-	int ret;
-
-	if (lun < SCSI_MAX_LUNS && scsi_dev_lun_removing(t->sd, (uint16_t)lun))
-		return -EINPROGRESS; /* asked again while it drains */
-	ret = lun < SCSI_MAX_LUNS ? scsi_dev_lun_remove(t->sd, (uint16_t)lun)
-				  : -ENOENT;
+	/* Asked again while it drains: -EINPROGRESS again. */
+	int ret = lun < SCSI_MAX_LUNS ? scsi_dev_lun_remove(t->sd, (uint16_t)lun)
+				      : -ENOENT;
 	if (ret == -ENOENT) {
 		snprintf(err, errlen, "scsi target '%s' has no LUN %u", t->cfg.id,
 			 lun);

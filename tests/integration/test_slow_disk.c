@@ -251,6 +251,12 @@ static void test_scsi_lun_remove_answers_at_once(void **state)
 	assert_int_equal(json_array_size(removing), 1);
 	assert_int_equal(json_integer_value(json_array_get(removing, 0)), 1);
 	json_decref(r);
+	/* Asked again while it drains: the same answer. */
+	r = scsi_rpc("scsi_lun_remove", json_pack("{s:s,s:i}", "id", "slowt",
+						  "lun", 1), err, sizeof(err));
+	assert_non_null(r);
+	assert_true(json_is_false(json_object_get(r, "removed")));
+	json_decref(r);
 	/* Its number cannot be taken again until it is gone. */
 	r = scsi_rpc("scsi_lun_add", json_pack("{s:s,s:i,s:s,s:s}", "id",
 					       "slowt", "lun", 1, "backend",
