@@ -136,6 +136,8 @@ if [ -z "$cancelled" ]; then
 		# Where the source's rings were, and what its vmiod did last.
 		grep -h "starts\|dirty\|stopped" "$E2E_TMP/src-vmiod.log" | tail -n 12 >&2
 		tail -n 25 "$E2E_TMP/src-vmiod.log" >&2
+		# Where the guest's kernel lies, to place the pages above.
+		grep -a '^E2E-IOMEM' "$E2E_TMP/src.console" >&2 || true
 	fi
 	e2e_expect "guest pages that differ between source and destination" 0 "$diff_pages"
 fi

@@ -10,6 +10,9 @@
 . /lib/e2e.sh
 DEV=${DEV:-/dev/vda}
 e2e_wait_dev "$DEV"
+# Where the kernel's image lies, so that a page the host finds different
+# after the move can be told apart: kernel text and data, or elsewhere.
+grep -i 'kernel' /proc/iomem | sed 's/^ */E2E-IOMEM /'
 
 if [ "${EXPECT_PACKED:-0}" = 1 ]; then
 	bits=$(cat /sys/block/vda/device/features)
