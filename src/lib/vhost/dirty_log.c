@@ -127,12 +127,9 @@ int dirty_log_map(struct dirty_log **out, int fd, uint64_t size,
 
 void dirty_log_free(struct dirty_log *log)
 {
-	while (log) {
-		struct dirty_log *older = log->older;
-
-		mem_guard_unwatch(log->guard);
-		munmap(log->map, log->map_len);
-		free(log);
-		log = older;
-	}
+	if (!log)
+		return;
+	mem_guard_unwatch(log->guard);
+	munmap(log->map, log->map_len);
+	free(log);
 }

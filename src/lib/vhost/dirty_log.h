@@ -37,7 +37,6 @@ struct dirty_log {
 	void *map;           /* the mapping (bits is inside it) */
 	size_t map_len;
 	int guard;           /* mem_guard handle, or -1 (sealed file) */
-	struct dirty_log *older; /* replaced logs, kept until the rings stop */
 };
 
 /* Whether writes into mem are being logged (any thread). */
@@ -61,7 +60,7 @@ void dirty_log_iov(const struct guest_mem *mem, const struct iovec *iov,
  * or a log larger than any guest needs, or the mmap error. */
 int dirty_log_map(struct dirty_log **out, int fd, uint64_t size,
 		  uint64_t offset, int *broken, int notify_fd);
-/* Unmaps log and every older one. */
+/* Unmaps log (NULL: nothing). */
 void dirty_log_free(struct dirty_log *log);
 
 #endif

@@ -126,8 +126,7 @@ struct vu_dev {
 	unsigned int num_queues;
 	struct vu_vring *vrings;
 
-	/* Live migration: the log SET_LOG_BASE sent (older ones chained
-	 * behind it until the rings stop), set as mem->log while the
+	/* Live migration: the log SET_LOG_BASE sent, set as mem->log while the
 	 * front-end has VHOST_F_LOG_ALL on; log_broken is raised if the
 	 * front-end truncates it. */
 	struct dirty_log *log;

@@ -318,28 +318,16 @@ static int h_get_vring_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 	return VU_REPLY;
 }
 
-#define VU_MAX_KEPT_LOGS 16
-
-/* SET_LOG_BASE: a new dirty log. Rings may run and write the old one:
- * it stays mapped (chained behind the new one) until they all stop. */
+/* SET_LOG_BASE: a new dirty log. The rings were stopped for it (see
+ * rings_to_stop): QEMU reads the old log one last time as soon as we
+ * answer, so no reactor may still be marking it then. */
 static int h_set_log_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 			  struct vu_rx *rx)
 {
 	const struct vhost_user_log *l = &msg->payload.log;
 	struct dirty_log *log;
-	unsigned int kept = 0;
 	int ret;
 
-	/* QEMU replaces a log when guest memory grows; a front-end that
-	 * keeps replacing it while the rings run would pile up mappings. */
-	for (log = dev->log; log; log = log->older)
-		kept++;
-	if (kept >= VU_MAX_KEPT_LOGS && vu_dev_started(dev, VU_ALL_RINGS)) {
-		log_error("disk %s: the front-end replaced the dirty log %u times "
-			  "while the rings run; disconnecting it", dev->name,
-			  kept);
-		return -EPROTO;
-	}
 	ret = dirty_log_map(&log, take_fd(rx, 0), l->mmap_size, l->mmap_offset,
 			    &dev->log_broken, dev->wake_fd);
 	if (ret) {
@@ -349,18 +337,18 @@ static int h_set_log_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 			  (unsigned long long)l->mmap_offset,
 			  ret == -EINVAL ? "empty, past the end of its file, or "
 			  "larger than 256 MiB (8 TiB of guest)" : strerror(-ret));
-		return ret == -EINVAL ? -EPROTO : ret;
+		if (ret == -EINVAL)
+			return -EPROTO; /* the connection goes */
+		vu_dev_start_all(dev, dev->restart);
+		return ret;
 	}
-	log->older = dev->log;
+	dirty_log_free(dev->log);
 	dev->log = log;
 	vu_dev_log_update(dev);
-	if (!vu_dev_started(dev, VU_ALL_RINGS)) {
-		dirty_log_free(log->older);
-		log->older = NULL;
-	}
-	log_debug("disk %s: dirty log of %llu bytes (%llu GiB of guest)",
+	log_debug("disk %s: dirty log of %llu bytes (%llu MiB of guest)",
 		  dev->name, (unsigned long long)l->mmap_size,
-		  (unsigned long long)(l->mmap_size >> 15));
+		  (unsigned long long)(l->mmap_size >> 5));
+	vu_dev_start_all(dev, dev->restart);
 	/* With LOG_SHMFD, QEMU waits for an answer. */
 	return reply_u64(msg, 0);
 }
@@ -802,6 +790,9 @@ static uint64_t rings_to_stop(const struct vu_dev *dev,
 	case VHOST_USER_REM_MEM_REG:
 	case VHOST_USER_GET_INFLIGHT_FD:
 	case VHOST_USER_SET_INFLIGHT_FD:
+	/* A reactor that loaded the old log may mark it after QEMU read it
+	 * for the last time: that page would never be sent again. */
+	case VHOST_USER_SET_LOG_BASE:
 		return VU_ALL_RINGS;
 	case VHOST_USER_SET_VRING_ADDR:
 		idx = msg->payload.addr.index;
