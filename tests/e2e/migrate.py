@@ -132,8 +132,10 @@ def main():
             out["differing_gpas"] = ["0x%x" % p for p in pages[:16]]
             out["first_page_bytes"] = differing_bytes(paths[0], paths[1],
                                                       pages[0])
-        for path in paths:
-            os.unlink(path)
+        # E2E_KEEP keeps the two dumps of a failed comparison, to study.
+        if not (pages and os.environ.get("E2E_KEEP")):
+            for path in paths:
+                os.unlink(path)
         dst.cmd("cont")
     print(json.dumps(out), flush=True)
     if status == "completed":

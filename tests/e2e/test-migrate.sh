@@ -19,7 +19,11 @@
 #           cancelled at the last moment, with the source's guest stopped
 #           and its vmiod's image released: the source takes it back and
 #           the guest finishes there
-# Usage: test-migrate.sh [split|packed|scsi|rbd|cancel|cancel-stopped]
+# With --target qsd the two targets are qemu-storage-daemons instead
+# (split and cancel only; the image shared without locks, since qsd has
+# no hand-over): the peer's downtime, and a check of the check itself.
+# E2E_MIGRATE_SMP sets the guest's vCPUs (2 by default).
+# Usage: test-migrate.sh [--target vmiod|qsd] [split|packed|scsi|rbd|cancel|cancel-stopped]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -36,13 +40,22 @@ FIO_SECS=${E2E_MIGRATE_FIO_SECS:-25}
 e2e_setup_scratch
 img=$E2E_TMP/disk.img
 truncate -s "${DISK_MB}M" "$img"
-[ -n "${VMIOD:-}" ] || VMIOD=${VMIO_BUILD:-$here/../../build}/vmiod
-[ -x "$VMIOD" ] || e2e_die "no vmiod at $VMIOD; build it (ninja -C build) or export VMIOD=path/to/vmiod"
+target=${E2E_TARGET:-vmiod}
+if [ "$target" = qsd ]; then
+	e2e_need qemu-storage-daemon qemu-utils
+	case $mode in
+	split | cancel) ;;
+	*) e2e_die "qemu-storage-daemon serves split and cancel only (no packed rings, no scsi export, no hand-over)" ;;
+	esac
+else
+	[ -n "${VMIOD:-}" ] || VMIOD=${VMIO_BUILD:-$here/../../build}/vmiod
+	[ -x "$VMIOD" ] || e2e_die "no vmiod at $VMIOD; build it (ninja -C build) or export VMIOD=path/to/vmiod"
+fi
 
 src_opts=() qos="" kind=--disk dev_args=() cancelled=""
 packed=(--packed off)
 case $mode in
-split) src_opts=(--qos) qos=",iops=1000" ;;
+split) [ "$target" = qsd ] || src_opts=(--qos) qos=",iops=1000" ;;
 packed) packed=(--packed on --env EXPECT_PACKED=1) ;;
 scsi) kind=--scsi dev_args=(--scsi --env DEV=/dev/sda) ;;
 rbd) ;;
@@ -89,13 +102,26 @@ if [ "$mode" = rbd ]; then
 	rbd_image vm1 ${DISK_MB}M
 fi
 
-# -v: the vhost-user messages and where the rings are, for a failure.
-"$VMIOD" -v "${src_opts[@]}" $kind "$(dev_opts src)$qos" \
-	>"$E2E_TMP/src-vmiod.log" 2>&1 &
+# SIDE's target in the background, its log in SIDE-vmiod.log.
+start_target()
+{
+	local side=$1
+	shift
+	if [ "$target" = qsd ]; then
+		qemu-storage-daemon \
+			--blockdev "driver=file,node-name=f0,filename=$img,cache.direct=on,aio=io_uring,locking=off" \
+			--export "type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$E2E_TMP/$side.sock,writable=on,num-queues=2" \
+			>"$E2E_TMP/$side-vmiod.log" 2>&1 &
+	else
+		# -v: the vhost-user messages and where the rings are, for a
+		# failure.
+		"$VMIOD" -v "$@" >"$E2E_TMP/$side-vmiod.log" 2>&1 &
+	fi
+}
+start_target src "${src_opts[@]}" $kind "$(dev_opts src)$qos"
 src_vmiod=$!
 pids+=("$src_vmiod")
-"$VMIOD" -v $kind "$(dev_opts dst),incoming=on" \
-	>"$E2E_TMP/dst-vmiod.log" 2>&1 &
+start_target dst $kind "$(dev_opts dst),incoming=on"
 dst_vmiod=$!
 pids+=("$dst_vmiod")
 for s in src dst; do
@@ -103,11 +129,18 @@ for s in src dst; do
 	[ -S "$E2E_TMP/$s.sock" ] || { cat "$E2E_TMP/$s-vmiod.log" >&2; e2e_die "the $s vmiod did not start"; }
 done
 
-# One vCPU: the page comparison is meant to catch a write of vmiod's that
-# was never logged, and a TCG guest with several vCPUs may itself write
-# through a stale TLB entry while migration re-arms dirty tracking (not
-# confirmed; see docs/migration.md), which would look the same.
-guest=(--smp 1 --queues 2 "${packed[@]}" "${dev_args[@]}" --workload "$here/workloads/migrate.sh"
+# Guest RAM: 512 MiB and 8 KiB. QEMU before 9.0 (commit 03bfc2188f) loses
+# guest CPU stores under TCG: its dirty-bitmap sync for RAM sized in whole
+# 256 KiB words clears the bits without making the vCPUs' TLB entries
+# catch the next store, so a page the guest writes soon after a sync may
+# never be sent again. Those pages would differ too, and the comparison
+# below is meant for vmiod's writes. With a size that is not a whole
+# number of words QEMU takes its page-by-page path, which re-arms the TLB
+# entries (docs/migration.md).
+MEM_KIB=$((512 * 1024 + 8))
+# Two vCPUs: the guest's drivers use as many queues as it has CPUs.
+guest=(--smp "${E2E_MIGRATE_SMP:-2}" --mem "${MEM_KIB}K" --queues 2 "${packed[@]}"
+	"${dev_args[@]}" --workload "$here/workloads/migrate.sh"
 	--env FIO_MB=$FIO_MB --env FIO_SECS="$FIO_SECS" --env PAT_MB=$PAT_MB)
 "$here/boot-guest.sh" --socket "$E2E_TMP/src.sock" "${guest[@]}" --timeout 200 \
 	--qmp "$E2E_TMP/src.qmp" --log "$E2E_TMP/src.console" >"$E2E_TMP/src.result" 2>&1 &
@@ -122,7 +155,7 @@ pids+=("$dst_qemu")
 e2e_wait_console "$E2E_TMP/src.console" E2E-MIGRATE-NOW 150 "$src_qemu"
 # A completed migration leaves both sides' memory equal page for page
 # (compared while the destination is still paused).
-how=(--compare "$E2E_TMP" $((512 << 20)))
+how=(--compare "$E2E_TMP" $((MEM_KIB << 10)))
 [ -z "$cancelled" ] || how=(--$mode)
 if ! mig=$(python3 "$here/migrate.py" "$E2E_TMP/src.qmp" "$E2E_TMP/dst.qmp" "${how[@]}"); then
 	echo "$mig" >&2
@@ -166,6 +199,10 @@ for p in "$src_vmiod" "$dst_vmiod"; do
 done
 e2e_expect "sha256 of fio's region (guest vs image)" \
 	"$(e2e_result "$r" region_sha256)" "$(image_sha256)"
+if [ "$target" = qsd ]; then
+	echo "migrate-$mode (qsd): $mig; the reader checked $(e2e_result "$r" reader_passes) passes"
+	exit 0
+fi
 if [ "$mode" = cancel-stopped ]; then
 	grep -q "image is released for the destination" "$E2E_TMP/src-vmiod.log" ||
 		e2e_die "the source's vmiod never released the image before the cancel"
@@ -176,6 +213,13 @@ if [ -n "$cancelled" ]; then
 	grep -q "dirty logging off" "$E2E_TMP/src-vmiod.log" ||
 		e2e_die "the source's vmiod did not turn dirty logging off after the cancel"
 else
+	# Both request queues carried I/O into the move (virtio-scsi's
+	# request queues follow its control and event queues).
+	last_q=1
+	[ "$kind" = --disk ] || last_q=3
+	[ "${E2E_MIGRATE_SMP:-2}" -lt 2 ] ||
+		grep -q "queue $last_q started" "$E2E_TMP/src-vmiod.log" ||
+		e2e_die "the guest used one request queue, not two"
 	grep -q "image is released for the destination" "$E2E_TMP/src-vmiod.log" ||
 		e2e_die "the source's vmiod never released the image"
 	grep -q "the guest runs here" "$E2E_TMP/dst-vmiod.log" ||
