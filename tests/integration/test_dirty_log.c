@@ -381,28 +381,40 @@ static void reap_all(struct vufront_queue *q, unsigned int want)
 }
 
 /* A vmiod of its own serving a 4 MiB disk whose every request takes
- * delay_us: requests are in flight whenever a message arrives. */
-static pid_t spawn_slow(unsigned int delay_us, char *sock, size_t sock_len,
-			char *slow_img, size_t img_len)
+ * delay_us (requests are in flight whenever a message arrives), a
+ * front-end on it and a log in place. */
+struct slow_disk {
+	char sock[128], img[128];
+	pid_t pid;
+	struct vufront *f;
+	struct vufront_queue *q;
+	uint8_t *bits; /* the log */
+	size_t len;
+};
+
+static void slow_open(struct slow_disk *d, unsigned int delay_us)
 {
 	char disk[400];
-	pid_t pid;
 
-	snprintf(sock, sock_len, "%s/slow.sock", dir);
-	snprintf(slow_img, img_len, "%s/slow.img", dir);
+	snprintf(d->sock, sizeof(d->sock), "%s/slow.sock", dir);
+	snprintf(d->img, sizeof(d->img), "%s/slow.img", dir);
 	snprintf(disk, sizeof(disk), "id=s,path=%s,size=4M,socket=%s,"
-		 "delay-us=%u", slow_img, sock, delay_us);
-	pid = spawn(disk, sock);
-	assert_true(pid > 0);
-	slow_pid = pid;
-	return pid;
+		 "delay-us=%u", d->img, d->sock, delay_us);
+	d->pid = spawn(disk, d->sock);
+	assert_true(d->pid > 0);
+	slow_pid = d->pid;
+	d->f = connect_to(d->sock);
+	d->q = vufront_queue(d->f, 0);
+	d->bits = send_log(d->f, &d->len);
 }
 
-static void stop_slow(pid_t pid, const char *slow_img)
+static void slow_close(struct slow_disk *d)
 {
+	munmap(d->bits, d->len);
+	vufront_close(d->f);
 	slow_pid = 0;
-	assert_int_equal(vmiod_stop(pid), 0);
-	unlink(slow_img);
+	assert_int_equal(vmiod_stop(d->pid), 0);
+	unlink(d->img);
 }
 
 /* Mappings of the test's logs in vmiod (its /proc maps name them). */
@@ -433,22 +445,19 @@ static unsigned int logs_mapped(pid_t pid)
 static void log_replaced_under_io(void **state)
 {
 	const unsigned int slots = 8, rounds = 30;
-	char sock[128], slow_img[128];
 	struct vufront_completion c[16];
 	unsigned int late_rounds = 0;
+	struct slow_disk d;
 	struct vufront *f;
 	struct vufront_queue *q;
-	uint8_t *old_bits, *bits;
+	uint8_t *bits;
 	bool done[16];
-	size_t len;
-	pid_t pid;
 	int n;
 
 	(void)state;
-	pid = spawn_slow(50000, sock, sizeof(sock), slow_img, sizeof(slow_img));
-	f = connect_to(sock);
-	q = vufront_queue(f, 0);
-	old_bits = send_log(f, &len);
+	slow_open(&d, 50000);
+	f = d.f;
+	q = d.q;
 	set_log_all(f, true);
 	for (unsigned int r = 0; r < rounds; r++) {
 		for (unsigned int s = 0; s < slots; s++)
@@ -456,7 +465,7 @@ static void log_replaced_under_io(void **state)
 		vufront_kick(q);
 		/* Taken by the reactor, and 5 to 25 ms into their 50. */
 		usleep(5000 + (r % 3) * 10000);
-		bits = send_log(f, &len);
+		bits = send_log(f, &d.len);
 		/* QEMU's last look at the old log, right after the answer:
 		 * what completed by then must be marked there. */
 		memset(done, 0, sizeof(done));
@@ -465,7 +474,7 @@ static void log_replaced_under_io(void **state)
 		for (int i = 0; i < n; i++) {
 			assert_int_equal(c[i].status, VIRTIO_BLK_S_OK);
 			done[c[i].slot] = true;
-			if (!marked(f, old_bits, vufront_buf(q, c[i].slot)))
+			if (!marked(f, d.bits, vufront_buf(q, c[i].slot)))
 				fail_msg("round %u: the read into slot %u completed "
 					 "before the answer but is not in the old "
 					 "log", r, c[i].slot);
@@ -478,9 +487,9 @@ static void log_replaced_under_io(void **state)
 				fail_msg("round %u: the read into slot %u completed "
 					 "after the answer but is not in the new log",
 					 r, s);
-		munmap(old_bits, len);
-		old_bits = bits;
-		assert_true(logs_mapped(pid) <= 2);
+		munmap(d.bits, d.len);
+		d.bits = bits;
+		assert_true(logs_mapped(d.pid) <= 2);
 	}
 	/* Reads the reactor had not taken yet may rightly still wait at the
 	 * answer; reads in flight may not. On a loaded machine a few rounds
@@ -492,27 +501,21 @@ static void log_replaced_under_io(void **state)
 		fail_msg("in %u of %u rounds vmiod answered SET_LOG_BASE with "
 			 "reads still in flight", late_rounds, rounds);
 	io_ok(q, 0, VIRTIO_BLK_T_IN, 0);
-	assert_true(marked(f, old_bits, vufront_buf(q, 0)));
-	munmap(old_bits, len);
-	vufront_close(f);
-	stop_slow(pid, slow_img);
+	assert_true(marked(f, d.bits, vufront_buf(q, 0)));
+	slow_close(&d);
 }
 
 static void addresses_resent_under_io(void **state)
 {
-	char sock[128], slow_img[128];
 	const unsigned int slots = 8, rounds = 24;
+	struct slow_disk d;
 	struct vufront *f;
 	struct vufront_queue *q;
-	uint8_t *bits;
-	size_t len;
-	pid_t pid;
 
 	(void)state;
-	pid = spawn_slow(1500, sock, sizeof(sock), slow_img, sizeof(slow_img));
-	f = connect_to(sock);
-	q = vufront_queue(f, 0);
-	bits = send_log(f, &len);
+	slow_open(&d, 1500);
+	f = d.f;
+	q = d.q;
 	for (unsigned int r = 0; r < rounds; r++) {
 		for (unsigned int s = 0; s < slots; s++)
 			submit_write(q, s, (uint8_t)(r * slots + s));
@@ -529,9 +532,7 @@ static void addresses_resent_under_io(void **state)
 		io_ok(q, s, VIRTIO_BLK_T_IN, s * 128);
 		check_filled(q, s, (uint8_t)((rounds - 1) * slots + s));
 	}
-	munmap(bits, len);
-	vufront_close(f);
-	stop_slow(pid, slow_img);
+	slow_close(&d);
 }
 
 static void handover(void **state)
