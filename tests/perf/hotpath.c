@@ -136,9 +136,11 @@ int main(int argc, char **argv)
 	unlink(path);
 	front_init(&front, blk_dev_vu(disk));
 	front_connect(&front, features, false);
-	front_ring_start(&front, 0, QSIZE, true);
+	/* The log before the ring: a log sent to a running ring waits for
+	 * it to stop, and nothing steps this reactor until the loop below. */
 	if (argc > 3 && !strcmp(argv[3], "log"))
 		front_log_start(&front, features);
+	front_ring_start(&front, 0, QSIZE, true);
 
 	for (unsigned long done = 0; done < total;) {
 		unsigned int n = (unsigned int)(total - done < batch ? total - done
