@@ -86,7 +86,7 @@ cat >"$E2E_TMP/domain.xml" <<EOF
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$E2E_TMP/guest/kernel</kernel>
     <initrd>$E2E_TMP/guest/initrd.cpio.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet no_timer_check</cmdline>
   </os>
   <features>
     <acpi/>
