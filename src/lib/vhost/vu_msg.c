@@ -325,7 +325,7 @@ static int h_set_log_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 			  struct vu_rx *rx)
 {
 	const struct vhost_user_log *l = &msg->payload.log;
-	struct dirty_log *log;
+	struct dirty_log *log, *old = dev->log;
 	int ret;
 
 	ret = dirty_log_map(&log, take_fd(rx, 0), l->mmap_size, l->mmap_offset,
@@ -342,9 +342,9 @@ static int h_set_log_base(struct vu_dev *dev, struct vhost_user_msg *msg,
 		vu_dev_start_all(dev, dev->restart);
 		return ret;
 	}
-	dirty_log_free(dev->log);
 	dev->log = log;
 	vu_dev_log_update(dev);
+	dirty_log_free(old);
 	log_debug("disk %s: dirty log of %llu bytes (%llu MiB of guest)",
 		  dev->name, (unsigned long long)l->mmap_size,
 		  (unsigned long long)(l->mmap_size >> 5));
