@@ -194,14 +194,16 @@ e2e_start_vmiod()
 	E2E_TARGET_PID=$!
 }
 
+# LOCKING off lets two daemons share IMG (a live migration's two sides;
+# qsd has no hand-over of its image's locks).
 e2e_start_qsd()
 {
-	local img=$1 sock=$2 queues=$3 ro=$4 bs=$5 writable=on
+	local img=$1 sock=$2 queues=$3 ro=$4 bs=$5 locking=${6:-auto} writable=on
 
 	e2e_need qemu-storage-daemon qemu-utils
 	[ "$ro" = on ] && writable=off
 	qemu-storage-daemon \
-		--blockdev "driver=file,node-name=f0,filename=$img,cache.direct=on,aio=io_uring,discard=unmap" \
+		--blockdev "driver=file,node-name=f0,filename=$img,cache.direct=on,aio=io_uring,discard=unmap,locking=$locking" \
 		--export "type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$sock,writable=$writable,num-queues=$queues,logical-block-size=$bs" \
 		>"$sock.log" 2>&1 &
 	E2E_TARGET_PID=$!

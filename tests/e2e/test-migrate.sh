@@ -108,10 +108,10 @@ start_target()
 	local side=$1
 	shift
 	if [ "$target" = qsd ]; then
-		qemu-storage-daemon \
-			--blockdev "driver=file,node-name=f0,filename=$img,cache.direct=on,aio=io_uring,locking=off" \
-			--export "type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$E2E_TMP/$side.sock,writable=on,num-queues=2" \
-			>"$E2E_TMP/$side-vmiod.log" 2>&1 &
+		e2e_start_qsd "$img" "$E2E_TMP/$side.sock" 2 off 512 off
+		ln -s "$side.sock.log" "$E2E_TMP/$side-vmiod.log"
+		# Stopped with the others (stop_all), not by e2e_cleanup.
+		E2E_TARGET_PID=
 	else
 		# -v: the vhost-user messages and where the rings are, for a
 		# failure.
@@ -139,7 +139,8 @@ done
 # entries (docs/migration.md).
 MEM_KIB=$((512 * 1024 + 8))
 # Two vCPUs: the guest's drivers use as many queues as it has CPUs.
-guest=(--smp "${E2E_MIGRATE_SMP:-2}" --mem "${MEM_KIB}K" --queues 2 "${packed[@]}"
+smp=${E2E_MIGRATE_SMP:-2}
+guest=(--smp "$smp" --mem "${MEM_KIB}K" --queues 2 "${packed[@]}"
 	"${dev_args[@]}" --workload "$here/workloads/migrate.sh"
 	--env FIO_MB=$FIO_MB --env FIO_SECS="$FIO_SECS" --env PAT_MB=$PAT_MB)
 "$here/boot-guest.sh" --socket "$E2E_TMP/src.sock" "${guest[@]}" --timeout 200 \
@@ -217,7 +218,7 @@ else
 	# request queues follow its control and event queues).
 	last_q=1
 	[ "$kind" = --disk ] || last_q=3
-	[ "${E2E_MIGRATE_SMP:-2}" -lt 2 ] ||
+	[ "$smp" -lt 2 ] ||
 		grep -q "queue $last_q started" "$E2E_TMP/src-vmiod.log" ||
 		e2e_die "the guest used one request queue, not two"
 	grep -q "image is released for the destination" "$E2E_TMP/src-vmiod.log" ||
